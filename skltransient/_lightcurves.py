@@ -1,0 +1,419 @@
+"""A ragged collection of multi-band light curves with per-object metadata."""
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .bands import known_bands, resolve_bands, wavelengths
+
+__all__ = ["LightCurves"]
+
+# Canonical column name -> accepted aliases (matched case-insensitively).
+COLUMN_ALIASES = {
+    "object_id": ("object_id", "objectid", "snid", "id", "diaobjectid", "oid"),
+    "time": ("time", "mjd", "mjd_obs", "jd", "midpointtai", "midpointmjdtai"),
+    "band": ("band", "passband", "flt", "filter", "filtername", "band_name", "fid"),
+    "flux": ("flux", "fluxcal", "psflux", "forcediffimflux"),
+    "flux_err": ("flux_err", "fluxerr", "fluxcalerr", "flux_error", "psfluxerr", "forcediffimfluxunc"),
+    "detected": ("detected", "detected_bool", "detection", "photflag_detected"),
+}
+
+
+class LightCurves:
+    """A ragged collection of multi-band light curves with per-object metadata.
+
+    Observations are stored as flat NumPy columns sorted by object, then by
+    time, with ``offsets`` marking where each object starts; metadata is a
+    :class:`pandas.DataFrame` with one row per object, indexed by object id
+    and in the same order as the light curves. A ``LightCurves`` behaves like
+    a 1-D array of objects: ``len``, ``shape`` and indexing by int, slice,
+    boolean mask or integer array (which return a ``LightCurves``), so that
+    scikit-learn's splitters, :func:`~sklearn.model_selection.train_test_split`,
+    :func:`~sklearn.model_selection.cross_val_score` and
+    :class:`~sklearn.model_selection.GridSearchCV` slice it directly.
+
+    Build one with :meth:`from_pandas` or :meth:`from_arrays`; the
+    constructor itself trusts its input and is meant for internal use.
+
+    Parameters
+    ----------
+    object_ids : ndarray of shape (n_objects,)
+        Object identifiers, unique.
+    offsets : ndarray of shape (n_objects + 1,)
+        Start of each object's observations in the flat columns.
+    time, band, flux, flux_err : ndarray of shape (n_observations,)
+        Time (MJD, days), band code (see :mod:`skltransient.bands`), flux
+        and its 1-sigma uncertainty, in the same (arbitrary but consistent)
+        units, e.g. SNANA ``FLUXCAL`` (zero point 27.5).
+    detected : ndarray of shape (n_observations,) of bool, default=None
+        Detection flag of each observation, when known.
+    metadata : DataFrame of shape (n_objects, n_columns), default=None
+        Per-object metadata (e.g. ``redshift``, ``mwebv``) indexed by object id.
+
+    Attributes
+    ----------
+    lengths : ndarray of shape (n_objects,)
+        Number of observations of each object.
+    band_names : ndarray of shape (n_observations,)
+        Canonical band name of each observation.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skltransient import LightCurves
+    >>> obs = pd.DataFrame({"object_id": ["a", "a", "b"], "mjd": [1.0, 0.0, 5.0],
+    ...                     "band": ["ztfg", "ztfr", "ztfg"], "flux": [10., 12., 3.],
+    ...                     "flux_err": [1., 1., 0.5]})
+    >>> lc = LightCurves.from_pandas(obs, pd.DataFrame({"redshift": [0.1, 0.05]}, index=["a", "b"]))
+    >>> len(lc), lc.lengths.tolist(), lc.time[:2].tolist()
+    (2, [2, 1], [0.0, 1.0])
+    >>> lc[[1]].object_ids.tolist()
+    ['b']
+    """
+
+    def __init__(self, object_ids, offsets, time, band, flux, flux_err, detected=None, metadata=None):
+        self.object_ids = np.asarray(object_ids)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.time = np.asarray(time, dtype=np.float64)
+        self.band = np.asarray(band, dtype=np.int16)
+        self.flux = np.asarray(flux, dtype=np.float64)
+        self.flux_err = np.asarray(flux_err, dtype=np.float64)
+        self.detected = None if detected is None else np.asarray(detected, dtype=bool)
+        if metadata is None:
+            metadata = pd.DataFrame(index=pd.Index(self.object_ids, name="object_id"))
+        self.metadata = metadata
+        if self.offsets.shape != (self.object_ids.shape[0] + 1,) or self.offsets[-1] != self.time.shape[0]:
+            raise ValueError("offsets must have n_objects + 1 entries and end at n_observations.")
+        if len(self.metadata) != len(self.object_ids):
+            raise ValueError("metadata must have one row per object.")
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_arrays(
+        cls,
+        object_id,
+        time,
+        band,
+        flux,
+        flux_err,
+        *,
+        detected=None,
+        metadata=None,
+        band_column=None,
+        survey=None,
+        on_invalid="raise",
+    ):
+        """Build light curves from flat per-observation arrays.
+
+        Parameters
+        ----------
+        object_id : array-like of shape (n_observations,)
+            Object of each observation.
+        time : array-like of shape (n_observations,)
+            Time of each observation in days (MJD); must be finite.
+        band : array-like of shape (n_observations,)
+            Band of each observation: names or aliases (see
+            :func:`skltransient.bands.resolve_bands`), or integers with
+            ``band_column`` saying what they mean.
+        flux, flux_err : array-like of shape (n_observations,)
+            Flux and its non-negative, finite uncertainty.
+        detected : array-like of bool, default=None
+            Detection flag of each observation.
+        metadata : DataFrame, default=None
+            One row per object, indexed by object id (or with an
+            ``object_id`` column). When given, its row order is the order of
+            the light curves; otherwise objects keep their order of first
+            appearance in ``object_id``.
+        band_column : {"passband", "fid"} or None, default=None
+            Column the integer band codes come from.
+        survey : {"ztf", "lsst"} or None, default=None
+            Survey used to resolve single-letter band names.
+        on_invalid : {"raise", "drop"}, default="raise"
+            What to do with observations whose flux is not finite: raise a
+            ``ValueError`` naming the object, or drop them with a warning
+            that counts them.
+
+        Returns
+        -------
+        lightcurves : LightCurves
+        """
+        if on_invalid not in ("raise", "drop"):
+            raise ValueError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}.")
+        object_id = np.asarray(object_id)
+        columns = {
+            "time": np.asarray(time, dtype=np.float64),
+            "flux": np.asarray(flux, dtype=np.float64),
+            "flux_err": np.asarray(flux_err, dtype=np.float64),
+        }
+        n_obs = object_id.shape[0]
+        for name, values in columns.items():
+            if values.shape != (n_obs,):
+                raise ValueError(f"{name} has shape {values.shape}; expected ({n_obs},) like object_id.")
+        band_codes = resolve_bands(band, column=band_column, survey=survey)
+        if band_codes.shape != (n_obs,):
+            raise ValueError(f"band has shape {band_codes.shape}; expected ({n_obs},) like object_id.")
+        if detected is not None:
+            detected = np.asarray(detected).astype(bool)
+        ids, codes, metadata = _object_codes(object_id, metadata)
+
+        keep = np.isfinite(columns["flux"])
+        if not keep.all():
+            if on_invalid == "raise":
+                _raise_for(object_id, ~keep, "has non-finite flux values",
+                           "pass on_invalid='drop' to drop them")
+            warnings.warn(f"Dropped {np.count_nonzero(~keep)} observations with non-finite flux.",
+                          UserWarning, stacklevel=2)
+        _raise_for(object_id, ~np.isfinite(columns["time"]), "has non-finite times", "remove them")
+        err = columns["flux_err"]
+        _raise_for(object_id, ~(np.isfinite(err) & (err >= 0)), "has negative or non-finite flux_err",
+                   "flux uncertainties must be finite and non-negative")
+
+        if not keep.all():
+            codes, band_codes = codes[keep], band_codes[keep]
+            columns = {name: values[keep] for name, values in columns.items()}
+            detected = None if detected is None else detected[keep]
+        counts = np.bincount(codes, minlength=len(ids))
+        if np.any(counts == 0):
+            empty = ids[counts == 0]
+            raise ValueError(
+                f"Light curve {_plain(empty[0])!r} has no observations ({len(empty)} objects in all"
+                f"{', e.g. ' + repr(empty[:5].tolist()) if len(empty) > 1 else ''}); drop their "
+                f"metadata rows or add their observations."
+            )
+        order = np.lexsort((columns["time"], codes))
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        return cls(
+            ids, offsets, columns["time"][order], band_codes[order], columns["flux"][order],
+            columns["flux_err"][order], None if detected is None else detected[order], metadata,
+        )
+
+    @classmethod
+    def from_pandas(cls, observations, metadata=None, *, object_id=None, time=None, band=None,
+                    flux=None, flux_err=None, detected=None, survey=None, on_invalid="raise"):
+        """Build light curves from a long table with one row per observation.
+
+        Column names are found through an alias map (e.g. ``mjd``/``MJD``/
+        ``time``; ``passband``/``FLT``/``filter``/``band``; ``flux``/
+        ``FLUXCAL``; ``flux_err``/``fluxerr``/``FLUXCALERR``) unless given
+        explicitly by the keyword arguments.
+
+        Parameters
+        ----------
+        observations : DataFrame
+            One row per observation.
+        metadata : DataFrame, default=None
+            One row per object, indexed by object id (or with an object id
+            column). Its row order sets the order of the light curves.
+        object_id, time, band, flux, flux_err, detected : str, default=None
+            Names of the columns in ``observations``; found by alias when None.
+        survey : {"ztf", "lsst"} or None, default=None
+            Survey used to resolve single-letter band names.
+        on_invalid : {"raise", "drop"}, default="raise"
+            See :meth:`from_arrays`.
+
+        Returns
+        -------
+        lightcurves : LightCurves
+        """
+        if not isinstance(observations, pd.DataFrame):
+            raise TypeError(f"observations must be a pandas DataFrame, got {type(observations).__name__}.")
+        given = {"object_id": object_id, "time": time, "band": band, "flux": flux,
+                 "flux_err": flux_err, "detected": detected}
+        names = {key: given[key] or _find_column(observations, key, required=key != "detected")
+                 for key in given}
+        for key, name in names.items():
+            if name is not None and name not in observations.columns:
+                raise ValueError(f"Column {name!r} given for {key} is not in the observations table.")
+        if metadata is not None:
+            metadata = _index_metadata(metadata, names["object_id"])
+        return cls.from_arrays(
+            observations[names["object_id"]].to_numpy(),
+            observations[names["time"]].to_numpy(dtype=np.float64, na_value=np.nan),
+            observations[names["band"]].to_numpy(),
+            observations[names["flux"]].to_numpy(dtype=np.float64, na_value=np.nan),
+            observations[names["flux_err"]].to_numpy(dtype=np.float64, na_value=np.nan),
+            detected=None if names["detected"] is None else observations[names["detected"]].to_numpy(),
+            metadata=metadata,
+            band_column=names["band"],
+            survey=survey,
+            on_invalid=on_invalid,
+        )
+
+    @classmethod
+    def concatenate(cls, collections):
+        """Join several collections into one; object ids must stay unique."""
+        collections = list(collections)
+        if not collections:
+            raise ValueError("Need at least one LightCurves to concatenate.")
+        ids = np.concatenate([lc.object_ids for lc in collections])
+        if pd.Index(ids).has_duplicates:
+            raise ValueError("Object ids are not unique across the collections being concatenated.")
+        starts = np.cumsum([0] + [lc.n_observations for lc in collections])
+        offsets = np.concatenate([[0]] + [lc.offsets[1:] + s for lc, s in zip(collections, starts)])
+        has_detected = all(lc.detected is not None for lc in collections)
+        return cls(
+            ids, offsets,
+            *(np.concatenate([getattr(lc, name) for lc in collections])
+              for name in ("time", "band", "flux", "flux_err")),
+            np.concatenate([lc.detected for lc in collections]) if has_detected else None,
+            pd.concat([lc.metadata for lc in collections]),
+        )
+
+    # ---------------------------------------------------------------- access
+    @property
+    def shape(self):
+        """Tuple ``(n_objects,)``: a ``LightCurves`` is a 1-D array of objects."""
+        return (self.object_ids.shape[0],)
+
+    def __len__(self):
+        return self.object_ids.shape[0]
+
+    @property
+    def n_observations(self):
+        """Total number of observations."""
+        return self.time.shape[0]
+
+    @property
+    def lengths(self):
+        return np.diff(self.offsets)
+
+    @property
+    def band_names(self):
+        return np.asarray(known_bands(), dtype=object)[self.band]
+
+    @property
+    def wavelength(self):
+        """Pivot wavelength in Angstrom of each observation's band."""
+        return wavelengths(self.band)
+
+    @property
+    def object_index(self):
+        """Position of each observation's object, shape (n_observations,)."""
+        return np.repeat(np.arange(len(self)), self.lengths)
+
+    def __getitem__(self, key):
+        index = _normalize_key(key, len(self))
+        lengths = self.lengths[index]
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        rows = np.repeat(self.offsets[:-1][index] - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return type(self)(
+            self.object_ids[index], offsets, self.time[rows], self.band[rows], self.flux[rows],
+            self.flux_err[rows], None if self.detected is None else self.detected[rows],
+            self.metadata.iloc[index],
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "A LightCurves is a ragged collection and cannot be converted to a NumPy array; put a "
+            "skltransient.preprocessing.LightCurvePadder first to get a fixed-size array."
+        )
+
+    def __repr__(self):
+        bands = ", ".join(known_bands()[c] for c in np.unique(self.band))
+        meta = ", ".join(map(str, self.metadata.columns)) or "none"
+        return (f"LightCurves(n_objects={len(self)}, n_observations={self.n_observations}, "
+                f"bands=[{bands}], metadata=[{meta}])")
+
+    def to_pandas(self):
+        """Return the observations as a long DataFrame (one row per observation).
+
+        The per-object metadata stays in :attr:`metadata`.
+        """
+        frame = pd.DataFrame({
+            "object_id": np.repeat(self.object_ids, self.lengths),
+            "time": self.time,
+            "band": self.band_names,
+            "flux": self.flux,
+            "flux_err": self.flux_err,
+        })
+        if self.detected is not None:
+            frame["detected"] = self.detected
+        return frame
+
+
+def _find_column(frame, key, required=True):
+    lookup = {str(column).lower(): column for column in frame.columns}
+    for alias in COLUMN_ALIASES[key]:
+        if alias in lookup:
+            return lookup[alias]
+    if required:
+        raise ValueError(
+            f"The observations table has no {key} column: looked for any of "
+            f"{', '.join(COLUMN_ALIASES[key])} (case-insensitive) among {list(frame.columns)}. "
+            f"Pass {key}='<column name>' to name it."
+        )
+    return None
+
+
+def _index_metadata(metadata, object_id_column):
+    if not isinstance(metadata, pd.DataFrame):
+        raise TypeError(f"metadata must be a pandas DataFrame, got {type(metadata).__name__}.")
+    if isinstance(metadata.index, pd.RangeIndex):
+        column = object_id_column if object_id_column in metadata.columns else _find_column(
+            metadata, "object_id", required=False)
+        if column is not None:
+            metadata = metadata.set_index(column)
+    return metadata
+
+
+def _object_codes(object_id, metadata):
+    """Map each observation to its object's position, in the documented order."""
+    if metadata is None:
+        codes, ids = pd.factorize(object_id, sort=False)
+        ids = np.asarray(ids)
+        return ids, codes, pd.DataFrame(index=pd.Index(ids, name="object_id"))
+    metadata = _index_metadata(metadata, None)
+    if metadata.index.has_duplicates:
+        dups = metadata.index[metadata.index.duplicated()].unique()[:5].tolist()
+        raise ValueError(f"Duplicate object ids in the metadata: {dups}; each object needs one row.")
+    codes = metadata.index.get_indexer(object_id)
+    if np.any(codes < 0):
+        missing = pd.unique(object_id[codes < 0])
+        raise ValueError(
+            f"Light curve {_plain(missing[0])!r} has observations but no metadata row ({len(missing)} "
+            f"objects in all); add their metadata rows or drop their observations."
+        )
+    metadata = metadata.copy()
+    metadata.index = metadata.index.rename("object_id")
+    return np.asarray(metadata.index), codes, metadata
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds, for readable messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _raise_for(object_id, bad, problem, advice):
+    if np.any(bad):
+        first = _plain(object_id[np.argmax(bad)])
+        raise ValueError(
+            f"Light curve {first!r} {problem} ({np.count_nonzero(bad)} observations in all); {advice}."
+        )
+
+
+def _normalize_key(key, n):
+    if isinstance(key, tuple):
+        # scikit-learn's _safe_indexing asks for ``X[key, ...]``.
+        if len(key) == 2 and key[1] is Ellipsis:
+            key = key[0]
+        else:
+            raise IndexError("LightCurves is one-dimensional; index it with a single key.")
+    if isinstance(key, numbers.Integral) and not isinstance(key, (bool, np.bool_)):
+        if not -n <= key < n:
+            raise IndexError(f"index {key} is out of range for {n} light curves")
+        return np.array([key % n])
+    if isinstance(key, slice):
+        return np.arange(n)[key]
+    key = np.asarray(key)
+    if key.dtype == bool:
+        if key.shape != (n,):
+            raise IndexError(f"boolean index has shape {key.shape}; expected ({n},)")
+        return np.flatnonzero(key)
+    if key.dtype.kind in "iu" or key.size == 0:
+        key = key.astype(np.int64).ravel()
+        if key.size and (key.min() < -n or key.max() >= n):
+            raise IndexError(f"index out of range for {n} light curves")
+        return key % n if key.size else key
+    raise IndexError(f"LightCurves cannot be indexed by {key.dtype} values; use ints, slices or masks.")

@@ -1,0 +1,48 @@
+"""One class taxonomy for simulated and real transients, with its mappings.
+
+The simulator's eleven classes are the package's taxonomy. PLAsTiCC
+(Kessler et al. 2019) and ELAsTiCC codes and ZTF Bright Transient Survey
+labels map onto it; where a source lumps classes together (PLAsTiCC's 42
+holds every SN II), the lumped name is a parent in :data:`PARENT_CLASSES`.
+"""
+
+__all__ = [
+    "BTS_CLASS_MAP",
+    "CLASSES",
+    "ELASTICC_CLASSES",
+    "PARENT_CLASSES",
+    "PLASTICC_CLASSES",
+]
+
+#: The simulator's classes, in a fixed order.
+CLASSES = (
+    "SN Ia", "SN Ia-91bg", "SN Iax", "SN IIP", "SN IIL", "SN IIn", "SN Ib/c",
+    "SLSN-I", "TDE", "KN", "AGN",
+)
+
+#: Parent class of a subclass, for sources that lump them.
+PARENT_CLASSES = {"SN IIP": "SN II", "SN IIL": "SN II"}
+
+#: PLAsTiCC ``target`` / ``true_target`` codes (Kessler et al. 2019, Table 1).
+PLASTICC_CLASSES = {
+    90: "SN Ia", 67: "SN Ia-91bg", 52: "SN Iax", 42: "SN II", 62: "SN Ib/c", 95: "SLSN-I",
+    15: "TDE", 64: "KN", 88: "AGN", 92: "RR Lyrae", 65: "M-dwarf flare", 16: "Eclipsing binary",
+    53: "Mira", 6: "Microlens", 991: "Microlens (binary)", 992: "ILOT", 993: "CaRT", 994: "PISN",
+    995: "Microlens (string)",
+}
+
+#: ELAsTiCC ``GENTYPE`` codes (``survey_config/elasticc_origmap.txt``).
+ELASTICC_CLASSES = {
+    10: "SN Ia", 11: "SN Ia-91bg", 12: "SN Iax", 20: "SN Ib/c", 21: "SN Ib/c", 25: "SN Ib/c",
+    26: "SN Ib/c", 27: "SN Ib/c", 30: "SN II", 31: "SN II", 32: "SN II", 35: "SN IIn",
+    36: "SN IIn", 37: "SN II", 40: "SLSN-I", 42: "TDE", 45: "ILOT", 46: "CaRT", 50: "KN",
+    51: "KN", 59: "PISN", 60: "AGN",
+}
+
+#: The package's classes onto the five ZTF Bright Transient Survey classes
+#: used by Muthukrishna & Gupta (2025). Classes that BTS does not target
+#: (KN, AGN) are absent.
+BTS_CLASS_MAP = {
+    "SN Ia": "SN Ia", "SN Ia-91bg": "SN Ia", "SN Iax": "SN Ia", "SN IIP": "SN II",
+    "SN IIL": "SN II", "SN IIn": "SN II", "SN Ib/c": "SN Ib/c", "SLSN-I": "SLSN-I", "TDE": "TDE",
+}

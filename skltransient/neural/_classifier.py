@@ -1,0 +1,357 @@
+"""GRUClassifier: the scikit-learn face of the recurrent light-curve classifier."""
+
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.helper import predefined_split
+
+from ._dataset import BatchIterator, PaddedDataset, as_padded
+from ._module import TransientGRU
+
+__all__ = ["GRUClassifier"]
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+class GRUClassifier(ClassifierMixin, BaseEstimator):
+    """Recurrent neural-network classifier of light curves (skorch + torch).
+
+    A two-layer GRU over the padded light curve, packed by true lengths, and
+    a parallel dense branch on per-object metadata, joined by a small dense
+    head (:class:`~skltransient.neural.TransientGRU`), trained with
+    class-weighted cross-entropy on logits, as in Muthukrishna & Gupta (2025).
+    Training runs through a skorch :class:`~skorch.NeuralNetClassifier` built
+    in ``fit`` and kept as ``net_``; batches are sliced from tensors rather
+    than assembled sample by sample.
+
+    Parameters
+    ----------
+    hidden_size : int, default=100
+        GRU units per layer.
+    num_layers : int, default=2
+        Stacked GRU layers.
+    dropout : float, default=0.2
+        Dropout between GRU layers and in the head.
+    metadata_size : int, default=16
+        Width of the metadata branch.
+    head_size : int, default=64
+        Width of the head's hidden layer.
+    max_epochs : int, default=30
+        Training epochs (fewer with early stopping).
+    batch_size : int, default=128
+        Training mini-batch size.
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
+        Optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimiser.
+    class_weight : "balanced", dict or None, default="balanced"
+        Weights of the cross-entropy: ``"balanced"`` weighs each class by
+        ``n_samples / (n_classes * count)`` (the paper's weighted loss); a
+        dict maps labels to weights; None weighs all classes equally.
+    validation_fraction : float or None, default=None
+        Fraction of the training labels held out, stratified, for early
+        stopping. The default None holds out nothing, so scarce labels are
+        not wasted, and trains for ``max_epochs``. When a class has too few
+        examples to be split, training falls back to no validation and warns.
+    n_iter_no_change : int, default=5
+        Early-stopping patience in epochs (with ``validation_fraction``).
+    tol : float, default=1e-4
+        Minimum relative improvement of the validation loss.
+    predict_batch_size : int, default=4096
+        Batch size for prediction.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Torch device; ``"auto"`` picks CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout and shuffling (without touching
+        the caller's global torch state); with an int, training on the CPU is
+        reproducible to the bit.
+    verbose : int, default=0
+        0 is quiet; 1 prints skorch's epoch table; 2 adds a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of ``predict_proba``'s columns.
+    net_ : skorch.NeuralNetClassifier
+        The fitted skorch net (``net_.history``, ``net_.module_``).
+    module_ : TransientGRU
+        The fitted torch module (``net_.module_``).
+    n_channels_ : int
+        Channels per step seen in ``fit``.
+    n_metadata_ : int
+        Metadata columns seen in ``fit``.
+    n_epochs_ : int
+        Epochs trained.
+    device_ : str
+        Device used.
+
+    See Also
+    --------
+    skltransient.TransferClassifier : Fine-tune a fitted GRUClassifier.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltransient.neural import GRUClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 5, 2)).astype("float32")
+    >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
+    >>> clf = GRUClassifier(hidden_size=8, max_epochs=3, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (40, 2)
+    """
+
+    _parameter_constraints = {
+        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "metadata_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "head_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "predict_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, *, hidden_size=100, num_layers=2, dropout=0.2, metadata_size=16,
+                 head_size=64, max_epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
+                 weight_decay=0.0, class_weight="balanced", validation_fraction=None,
+                 n_iter_no_change=5, tol=1e-4, predict_batch_size=4096, device="cpu",
+                 random_state=None, verbose=0):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.metadata_size = metadata_size
+        self.head_size = head_size
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.class_weight = class_weight
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.predict_batch_size = predict_batch_size
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves or ndarray of shape (n_objects, n_steps, n_channels)
+            Padded light curves (the output of a
+            :class:`~skltransient.preprocessing.LightCurvePadder`).
+        y : array-like of shape (n_objects,)
+            Class labels, strings or integers.
+
+        Returns
+        -------
+        self : object
+        """
+        X, y_encoded = self._check_fit_data(X, y)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        with _seeded(seed, self._resolve_device()):
+            module = TransientGRU(
+                X.values.shape[2], X.metadata.shape[1], len(self.classes_),
+                hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout,
+                metadata_size=self.metadata_size, head_size=self.head_size)
+            self._train(module, X, y_encoded)
+        return self
+
+    # Shared with TransferClassifier: everything between data and a trained net.
+    def _check_fit_data(self, X, y):
+        X = as_padded(X, type(self).__name__)
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != len(X):
+            raise ValueError(f"y must be 1-D with one label per light curve; got shape {y.shape} "
+                             f"for {len(X)} light curves.")
+        check_classification_targets(y)
+        self._label_encoder = LabelEncoder().fit(y)
+        self.classes_ = self._label_encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y; got "
+                             f"{len(self.classes_)}: {self.classes_.tolist()}.")
+        self.n_channels_ = X.values.shape[2]
+        self.n_metadata_ = X.metadata.shape[1]
+        return X, self._label_encoder.transform(y)
+
+    def _resolve_device(self):
+        if self.device == "auto":
+            self.device_ = "cuda" if torch.cuda.is_available() else "cpu"
+        else:
+            self.device_ = self.device
+        return self.device_
+
+    def _class_weights(self, y_encoded):
+        n_classes = len(self.classes_)
+        if self.class_weight is None:
+            return None
+        if self.class_weight == "balanced":
+            present = np.unique(y_encoded)
+            weights = np.ones(n_classes)
+            weights[present] = compute_class_weight("balanced", classes=present, y=y_encoded)
+        else:
+            unknown = set(self.class_weight) - set(self.classes_.tolist())
+            if unknown:
+                raise ValueError(f"class_weight has labels {sorted(map(str, unknown))} that are "
+                                 f"not in y's classes {self.classes_.tolist()}.")
+            weights = np.array([self.class_weight.get(c, 1.0) for c in self.classes_.tolist()])
+        return torch.as_tensor(weights, dtype=torch.float32)
+
+    def _split(self, y_encoded, seed):
+        """Indices of training and validation sets, or (all, None)."""
+        everything = np.arange(len(y_encoded))
+        if self.validation_fraction is None:
+            return everything, None
+        counts = np.bincount(y_encoded)
+        counts = counts[counts > 0]
+        n_valid = int(np.ceil(self.validation_fraction * len(y_encoded)))
+        if counts.min() < 2 or n_valid < len(counts) or len(y_encoded) - n_valid < len(counts):
+            warnings.warn(
+                f"validation_fraction={self.validation_fraction} cannot be split stratified "
+                f"(the smallest class has {counts.min()} examples for {len(counts)} classes); "
+                f"training on all {len(y_encoded)} examples without early stopping.", UserWarning)
+            return everything, None
+        splitter = StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
+        return next(splitter.split(everything, y_encoded))
+
+    def _make_net(self, module, valid_dataset, class_weights, **overrides):
+        callbacks = []
+        if valid_dataset is not None:
+            callbacks.append(("early_stopping", EarlyStopping(
+                patience=self.n_iter_no_change, threshold=self.tol, load_best=True, sink=_quiet)))
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
+        params = dict(
+            module=module, criterion=torch.nn.CrossEntropyLoss, criterion__weight=class_weights,
+            optimizer=optimizer, optimizer__weight_decay=self.weight_decay, lr=self.lr,
+            max_epochs=self.max_epochs, batch_size=self.batch_size,
+            train_split=None if valid_dataset is None else predefined_split(valid_dataset),
+            iterator_train=BatchIterator, iterator_valid=BatchIterator,
+            iterator_train__shuffle=True, iterator_valid__batch_size=self.predict_batch_size,
+            callbacks=callbacks, callbacks__valid_acc=None, device=self.device_,
+            verbose=int(self.verbose >= 1), classes=list(range(len(self.classes_))),
+        )
+        params.update(overrides)
+        return NeuralNetClassifier(**params)
+
+    def _train(self, module, X, y_encoded, **net_overrides):
+        seed = int(torch.randint(0, 2**31 - 1, ()).item())
+        train, valid = self._split(y_encoded, seed)
+        valid_dataset = None if valid is None else PaddedDataset(X[valid], y_encoded[valid])
+        net = self._make_net(module, valid_dataset, self._class_weights(y_encoded[train]),
+                             **net_overrides)
+        net.fit(PaddedDataset(X[train], y_encoded[train]), y=None)
+        self.net_ = net
+        self.n_epochs_ = len(net.history)
+        return net
+
+    @property
+    def module_(self):
+        check_is_fitted(self, "net_")
+        return self.net_.module_
+
+    def decision_function(self, X):
+        """Logits of each class, shape (n_objects, n_classes)."""
+        return self._logits(X)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves or ndarray of shape (n_objects, n_steps, n_channels)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_objects, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        logits = torch.from_numpy(self._logits(X))
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Most probable class of each light curve, shape (n_objects,)."""
+        return self.classes_[np.argmax(self._logits(X), axis=1)]
+
+    def _logits(self, X):
+        check_is_fitted(self, "net_")
+        X = self._check_predict_data(X)
+        dataset = PaddedDataset(X)
+        module = self.net_.module_
+        module.eval()
+        order = np.argsort(X.lengths, kind="stable")
+        out = np.empty((len(X), len(self.classes_)), dtype=np.float32)
+        device = self.net_.device
+        with torch.inference_mode():
+            for start in range(0, len(X), self.predict_batch_size):
+                idx = torch.from_numpy(order[start:start + self.predict_batch_size])
+                batch, _ = dataset[idx]
+                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                out[idx.numpy()] = module(**batch).float().cpu().numpy()
+        return out
+
+    def _check_predict_data(self, X):
+        X = as_padded(X, type(self).__name__)
+        if X.values.shape[2] != self.n_channels_ or X.metadata.shape[1] != self.n_metadata_:
+            raise ValueError(
+                f"X has {X.values.shape[2]} channels and {X.metadata.shape[1]} metadata columns, "
+                f"but {type(self).__name__} was fitted with {self.n_channels_} and "
+                f"{self.n_metadata_}.")
+        return X
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class _seeded:
+    """Seed torch inside fork_rng, leaving the caller's global generators untouched."""
+
+    def __init__(self, seed, device):
+        self.seed, self.device = seed, device
+
+    def __enter__(self):
+        devices = [torch.cuda.current_device()] if str(self.device).startswith("cuda") else []
+        self._fork = torch.random.fork_rng(devices=devices)
+        self._fork.__enter__()
+        torch.manual_seed(self.seed)
+        return self
+
+    def __exit__(self, *exc):
+        return self._fork.__exit__(*exc)
+
+
+def _quiet(*args, **kwargs):
+    """Sink for skorch messages when not verbose."""

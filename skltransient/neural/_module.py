@@ -1,0 +1,70 @@
+"""The torch module: a GRU over the light curve beside a dense metadata branch."""
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+__all__ = ["TransientGRU"]
+
+
+class TransientGRU(nn.Module):
+    """Recurrent light-curve classifier after Muthukrishna & Gupta (2025).
+
+    A stacked GRU reads the padded light curve, packed by true lengths so that
+    padding costs nothing and never leaks into the state; a dense branch reads
+    the per-object metadata (redshift, Milky Way E(B-V), ...); a small dense
+    head classifies their concatenation. The three parts are the named
+    submodules ``encoder``, ``metadata`` and ``head``: these names are public
+    API, because transfer learning freezes parameters by them.
+
+    Parameters
+    ----------
+    n_channels : int
+        Channels per step of the input.
+    n_metadata : int
+        Metadata columns; 0 disables the metadata branch.
+    n_classes : int
+        Number of output classes (logits).
+    hidden_size : int, default=100
+        GRU units per layer (torch's name).
+    num_layers : int, default=2
+        Stacked GRU layers (torch's name).
+    dropout : float, default=0.2
+        Dropout between GRU layers and in the head.
+    metadata_size : int, default=16
+        Width of the metadata branch.
+    head_size : int, default=64
+        Width of the head's hidden layer.
+    """
+
+    def __init__(self, n_channels, n_metadata, n_classes, hidden_size=100, num_layers=2,
+                 dropout=0.2, metadata_size=16, head_size=64):
+        super().__init__()
+        self.encoder = nn.GRU(n_channels, hidden_size, num_layers=num_layers, batch_first=True,
+                              dropout=dropout if num_layers > 1 else 0.0)
+        if n_metadata > 0:
+            self.metadata = nn.Sequential(nn.Linear(n_metadata, metadata_size), nn.ReLU())
+        else:
+            metadata_size = 0
+            self.metadata = nn.Sequential()
+        self.head = nn.Sequential(
+            nn.Linear(hidden_size + metadata_size, head_size), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(head_size, n_classes))
+
+    def forward(self, values, lengths, metadata):
+        """Logits of shape (n_objects, n_classes) from each full light curve."""
+        packed = pack_padded_sequence(values, lengths.cpu().clamp(min=1), batch_first=True,
+                                      enforce_sorted=False)
+        _, hidden = self.encoder(packed)
+        return self.head(torch.cat([hidden[-1], self.metadata(metadata)], dim=1))
+
+    def forward_sequence(self, values, metadata):
+        """Logits of shape (n_objects, n_steps, n_classes) after every step.
+
+        The GRU is causal, so the logits at step ``t`` use only steps up to
+        ``t``; one pass gives every prefix's prediction. Steps beyond an
+        object's length are meaningless and are the caller's to mask.
+        """
+        output, _ = self.encoder(values)
+        meta = self.metadata(metadata)[:, None, :].expand(-1, output.shape[1], -1)
+        return self.head(torch.cat([output, meta], dim=2))

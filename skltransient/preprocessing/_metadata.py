@@ -1,0 +1,133 @@
+"""Standardise per-object metadata, imputing and flagging missing values."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._padding import PaddedLightCurves
+
+__all__ = ["MetadataScaler"]
+
+
+class MetadataScaler(TransformerMixin, BaseEstimator):
+    """Standardise metadata columns, imputing and flagging missing values.
+
+    Each column is centred and scaled with the mean and standard deviation
+    of its known (finite) values in ``fit``. A missing value (NaN, e.g. an
+    unknown redshift) becomes 0 after scaling (the mean) and is flagged by a
+    missing-value indicator column. There is one indicator per column
+    whether or not ``fit`` saw a missing value, so the output width never
+    depends on the data: a network transferred to a new survey keeps its
+    input width when this scaler is refitted on the target data.
+
+    Works on :class:`PaddedLightCurves` (scaling its ``metadata``) and on a
+    plain 2-D array.
+
+    Parameters
+    ----------
+    add_indicator : bool, default=True
+        Append one missing-value indicator column per input column.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+        Mean of each column's finite values (0 when it has none).
+    scale_ : ndarray of shape (n_features,)
+        Standard deviation of each column's finite values (1 when zero or
+        undefined).
+    n_features_in_ : int
+        Number of metadata columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the columns seen in ``fit``, for a DataFrame or a
+        ``PaddedLightCurves``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltransient.preprocessing import MetadataScaler
+    >>> MetadataScaler().fit_transform(np.array([[0.1], [0.3], [np.nan]]))
+    array([[-1.,  0.],
+           [ 1.,  0.],
+           [ 0.,  1.]])
+    """
+
+    _parameter_constraints = {"add_indicator": ["boolean"]}
+
+    def __init__(self, *, add_indicator=True):
+        self.add_indicator = add_indicator
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn each column's mean and standard deviation.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves or array-like of shape (n_objects, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        if isinstance(X, PaddedLightCurves):
+            data = X.metadata.astype(np.float64)
+            self.n_features_in_ = data.shape[1]
+            self.feature_names_in_ = np.asarray(X.metadata_names, dtype=object)
+        else:
+            data = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
+        finite = np.isfinite(data)
+        count = finite.sum(axis=0)
+        filled = np.where(finite, data, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, filled.sum(axis=0) / np.maximum(count, 1), 0.0)
+            var = np.where(finite, (data - mean) ** 2, 0.0).sum(axis=0) / np.maximum(count, 1)
+        scale = np.sqrt(var)
+        self.mean_ = mean
+        self.scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        return self
+
+    def transform(self, X):
+        """Standardise, impute and flag.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves or array-like of shape (n_objects, n_features)
+
+        Returns
+        -------
+        X_out : PaddedLightCurves or ndarray of shape (n_objects, n_features_out)
+            ``n_features_out`` is twice ``n_features_in_`` with indicators.
+        """
+        check_is_fitted(self)
+        if isinstance(X, PaddedLightCurves):
+            if X.metadata.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has {X.metadata.shape[1]} metadata columns, but MetadataScaler "
+                                 f"was fitted with {self.n_features_in_}.")
+            metadata = self._scale(X.metadata.astype(np.float64)).astype(np.float32)
+            names = tuple(self.get_feature_names_out(X.metadata_names))
+            return X.replace(metadata=metadata, metadata_names=names)
+        data = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False)
+        return self._scale(data)
+
+    def _scale(self, data):
+        missing = ~np.isfinite(data)
+        scaled = np.where(missing, 0.0, (data - self.mean_) / self.scale_)
+        if self.add_indicator:
+            return np.hstack([scaled, missing.astype(np.float64)])
+        return scaled
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the inputs, then ``missing_<name>``."""
+        check_is_fitted(self)
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_",
+                                     [f"x{i}" for i in range(self.n_features_in_)])
+        input_features = [str(name) for name in input_features]
+        extra = [f"missing_{name}" for name in input_features] if self.add_indicator else []
+        return np.asarray(input_features + extra, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags

@@ -1,0 +1,136 @@
+"""Per-object flux scaling."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+
+from ._padding import PaddedLightCurves
+
+__all__ = ["FluxNormalizer"]
+
+
+class FluxNormalizer(TransformerMixin, BaseEstimator):
+    """Scale each light curve's flux and flux uncertainty together.
+
+    A stateless transformer on :class:`PaddedLightCurves`: each object is
+    scaled by a number computed from its own valid steps, over all of its
+    flux channels at once, so that colours are preserved. Uncertainties are
+    scaled with the fluxes (for ``"arcsinh"`` they are propagated through the
+    derivative). A light curve that is all zero, all negative or a single
+    point gives finite output: a scale that is zero or not finite is
+    replaced by 1.
+
+    Parameters
+    ----------
+    method : {"peak", "running_peak", "median", "arcsinh", "none"}, default="peak"
+        - ``"peak"``: divide by the largest absolute flux of the light curve.
+          It looks at the whole light curve, so early steps see the future
+          peak: use ``"running_peak"`` for predictions over time.
+        - ``"running_peak"``: causal; divide each step by the largest
+          absolute flux up to and including that step.
+        - ``"median"``: divide by the median absolute flux.
+        - ``"arcsinh"``: ``arcsinh(flux / (2 s))`` with ``s`` the median flux
+          uncertainty, a noise-aware compression of the dynamic range.
+        - ``"none"``: leave the fluxes unchanged.
+
+    See Also
+    --------
+    LightCurvePadder : Produces the input of this transformer.
+
+    Examples
+    --------
+    >>> from skltransient import LightCurves
+    >>> from skltransient.preprocessing import LightCurvePadder, FluxNormalizer
+    >>> lc = LightCurves.from_arrays(["a", "a"], [0.0, 1.0], ["ztfg", "ztfg"], [2.0, 4.0], [0.2, 0.4])
+    >>> padded = LightCurvePadder(metadata_columns=()).fit_transform(lc)
+    >>> FluxNormalizer().fit_transform(padded).values[0, :, 1].tolist()
+    [0.5, 1.0]
+    """
+
+    _parameter_constraints = {
+        "method": [StrOptions({"peak", "running_peak", "median", "arcsinh", "none"})],
+    }
+
+    def __init__(self, method="peak"):
+        self.method = method
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the input; the transformer learns nothing.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        _check_padded(X, type(self).__name__)
+        self.n_channels_ = X.values.shape[2]
+        return self
+
+    def transform(self, X):
+        """Scale the fluxes.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves
+
+        Returns
+        -------
+        X_scaled : PaddedLightCurves
+            A new object; the input is not modified.
+        """
+        _check_padded(X, type(self).__name__)
+        if self.method == "none":
+            return X
+        flux_ch, err_ch = list(X.flux_channels), list(X.flux_err_channels)
+        values = X.values.copy()
+        valid = (np.arange(values.shape[1])[None, :] < X.lengths[:, None])[:, :, None]
+        flux = np.where(valid, values[:, :, flux_ch], 0.0)
+        err = np.where(valid, values[:, :, err_ch], 0.0)
+        if self.method == "arcsinh":
+            noise = _masked_median(err, valid)
+            width = 2 * _safe(noise)[:, None, None]
+            values[:, :, flux_ch] = np.arcsinh(flux / width)
+            values[:, :, err_ch] = err / np.sqrt(width**2 + flux**2)
+        else:
+            scale = self._scale(flux, valid)
+            values[:, :, flux_ch] = flux / scale
+            values[:, :, err_ch] = err / scale
+        return X.replace(values=values)
+
+    def _scale(self, flux, valid):
+        size = np.abs(flux)
+        if self.method == "running_peak":
+            return _safe(np.maximum.accumulate(size.max(axis=2), axis=1))[:, :, None]
+        if self.method == "median":
+            return _safe(_masked_median(size, valid))[:, None, None]
+        return _safe(size.max(axis=(1, 2)))[:, None, None]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags
+
+
+def _masked_median(values, valid):
+    """Median over each object's valid steps and all channels."""
+    masked = np.where(valid, values, np.nan).reshape(values.shape[0], -1)
+    with np.errstate(all="ignore"):
+        return np.nanmedian(masked, axis=1) if masked.shape[1] else np.ones(values.shape[0])
+
+
+def _safe(scale):
+    return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0).astype(np.float32)
+
+
+def _check_padded(X, name):
+    if not isinstance(X, PaddedLightCurves):
+        raise TypeError(f"{name} expects a PaddedLightCurves (the output of LightCurvePadder), got "
+                        f"{type(X).__name__}.")
+    return X

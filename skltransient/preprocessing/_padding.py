@@ -1,0 +1,339 @@
+"""Turn ragged light curves into fixed-size padded arrays."""
+
+import dataclasses
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._lightcurves import LightCurves, _normalize_key
+from ..bands import known_bands, wavelengths
+
+__all__ = ["LightCurvePadder", "PaddedLightCurves"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PaddedLightCurves:
+    """A batch of light curves padded to a common number of steps.
+
+    The output of :class:`LightCurvePadder` and the input of the models. Like
+    :class:`~skltransient.LightCurves` it is a 1-D collection of objects:
+    ``len``, ``shape == (n_objects,)`` and indexing by int, slice, boolean
+    mask or integer array return a ``PaddedLightCurves``.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_objects, n_steps, n_channels), float32
+        Per-step inputs; steps at or beyond an object's length are zero.
+    lengths : ndarray of shape (n_objects,), int64
+        Number of valid steps of each object (at least 1).
+    metadata : ndarray of shape (n_objects, n_metadata), float32
+        Per-object metadata (NaN where unknown until a
+        :class:`~skltransient.preprocessing.MetadataScaler` imputes it).
+    times : ndarray of shape (n_objects, n_steps), float32
+        Days since the object's first observation at each step.
+    t0 : ndarray of shape (n_objects,), float64
+        Time (MJD) of each object's first observation.
+    channels : tuple of str
+        Name of each channel of ``values``.
+    metadata_names : tuple of str
+        Name of each column of ``metadata``.
+    flux_channels, flux_err_channels : tuple of int
+        Channels holding flux and its uncertainty, paired in order; what
+        :class:`~skltransient.preprocessing.FluxNormalizer` scales.
+    object_ids : ndarray of shape (n_objects,)
+        Object identifiers.
+    representation : {"observations", "grid"}
+        How steps were made (see :class:`LightCurvePadder`).
+    """
+
+    values: np.ndarray
+    lengths: np.ndarray
+    metadata: np.ndarray
+    times: np.ndarray
+    t0: np.ndarray
+    channels: tuple
+    metadata_names: tuple
+    flux_channels: tuple
+    flux_err_channels: tuple
+    object_ids: np.ndarray
+    representation: str
+
+    @property
+    def shape(self):
+        """Tuple ``(n_objects,)``."""
+        return (self.values.shape[0],)
+
+    def __len__(self):
+        return self.values.shape[0]
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple) and len(key) == 2 and key[1] is Ellipsis:
+            key = key[0]
+        index = _normalize_key(key, len(self))
+        return self.replace(**{name: getattr(self, name)[index] for name in _PER_OBJECT})
+
+    def replace(self, **changes):
+        """Return a copy with some fields replaced (no data is copied)."""
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self):
+        n, t, c = self.values.shape
+        return (f"PaddedLightCurves(n_objects={n}, n_steps={t}, channels={list(self.channels)}, "
+                f"metadata={list(self.metadata_names)}, representation={self.representation!r})")
+
+
+_PER_OBJECT = ("values", "lengths", "metadata", "times", "t0", "object_ids")
+
+
+class LightCurvePadder(TransformerMixin, BaseEstimator):
+    """Pad ragged light curves into a fixed-size array for a recurrent network.
+
+    Two representations are available:
+
+    - ``"observations"``: one step per observation, with four channels: days
+      since the first observation divided by ``time_scale``, flux, flux
+      uncertainty, and the band's pivot wavelength in micrometres. Because
+      the band is encoded by its wavelength, any survey's bands fit the same
+      network (a ZTF model reads LSST light curves unchanged).
+    - ``"grid"``: RAPID-style (Muthukrishna et al. 2019): each band is
+      linearly interpolated onto a regular grid of ``grid_step`` days from
+      the first observation, giving one flux and one uncertainty channel per
+      band. Grid points outside a band's observed span are zero. The bands
+      are those given, or those seen in ``fit``.
+
+    Parameters
+    ----------
+    representation : {"observations", "grid"}, default="observations"
+        How light curves become steps.
+    max_length : int or None, default=None
+        Maximum number of steps. Longer light curves are truncated by
+        ``truncate``; None pads to the longest light curve of each call.
+    truncate : {"end", "start"}, default="end"
+        Which end of a too-long light curve is cut: ``"end"`` keeps the first
+        ``max_length`` steps (the early part, which early classification
+        needs), ``"start"`` keeps the last ones.
+    time_scale : float, default=100.0
+        Days per unit of the time channel (``"observations"`` only).
+    grid_step : float, default=3.0
+        Grid spacing in days (``"grid"`` only).
+    bands : list of str or None, default=None
+        Bands of the grid channels, in order; None uses the bands seen in
+        ``fit``, sorted by wavelength (``"grid"`` only).
+    metadata_columns : tuple of str, default=("redshift", "mwebv")
+        Metadata columns passed to the model. A column missing from the data
+        is filled with NaN, with a warning, for a
+        :class:`~skltransient.preprocessing.MetadataScaler` to impute and
+        flag; the model's input width never depends on the data.
+
+    Attributes
+    ----------
+    bands_ : list of str
+        Bands of the grid channels (``"grid"``) or all bands seen in ``fit``.
+    channels_ : tuple of str
+        Names of the output channels.
+    n_channels_ : int
+        Number of output channels.
+
+    See Also
+    --------
+    FluxNormalizer : Per-object flux scaling of the padded output.
+    MetadataScaler : Standardise and impute the metadata.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltransient import LightCurves
+    >>> from skltransient.preprocessing import LightCurvePadder
+    >>> lc = LightCurves.from_arrays(["a", "a", "b"], [0.0, 2.0, 1.0], ["ztfg", "ztfr", "ztfg"],
+    ...                              [1.0, 2.0, 3.0], [0.1, 0.1, 0.1])
+    >>> padded = LightCurvePadder(metadata_columns=()).fit_transform(lc)
+    >>> padded.values.shape, padded.lengths.tolist()
+    ((2, 2, 4), [2, 1])
+    """
+
+    _parameter_constraints = {
+        "representation": [StrOptions({"observations", "grid"})],
+        "max_length": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "truncate": [StrOptions({"end", "start"})],
+        "time_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "grid_step": [Interval(numbers.Real, 0, None, closed="neither")],
+        "bands": [list, tuple, None],
+        "metadata_columns": [list, tuple],
+    }
+
+    def __init__(self, representation="observations", *, max_length=None, truncate="end",
+                 time_scale=100.0, grid_step=3.0, bands=None, metadata_columns=("redshift", "mwebv")):
+        self.representation = representation
+        self.max_length = max_length
+        self.truncate = truncate
+        self.time_scale = time_scale
+        self.grid_step = grid_step
+        self.bands = bands
+        self.metadata_columns = metadata_columns
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the bands of the grid representation.
+
+        Parameters
+        ----------
+        X : LightCurves
+            Light curves.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        X = _check_lightcurves(X, type(self).__name__)
+        if self.bands is not None:
+            codes = [known_bands().index(_canonical(b)) for b in self.bands]
+        else:
+            seen = np.unique(X.band)
+            codes = seen[np.argsort(wavelengths(seen), kind="stable")].tolist()
+        self.bands_ = [known_bands()[c] for c in codes]
+        if self.representation == "grid":
+            self.channels_ = tuple(f"flux_{b}" for b in self.bands_) + tuple(
+                f"flux_err_{b}" for b in self.bands_)
+        else:
+            self.channels_ = ("time", "flux", "flux_err", "wavelength")
+        self.n_channels_ = len(self.channels_)
+        return self
+
+    def transform(self, X):
+        """Pad light curves.
+
+        Parameters
+        ----------
+        X : LightCurves
+            Light curves.
+
+        Returns
+        -------
+        padded : PaddedLightCurves
+        """
+        check_is_fitted(self)
+        X = _check_lightcurves(X, type(self).__name__)
+        if self.representation == "grid":
+            values, lengths, times = self._grid(X)
+            nb = len(self.bands_)
+            flux_channels, err_channels = tuple(range(nb)), tuple(range(nb, 2 * nb))
+        else:
+            values, lengths, times = self._observations(X)
+            flux_channels, err_channels = (1,), (2,)
+        return PaddedLightCurves(
+            values=values, lengths=lengths, metadata=self._metadata(X), times=times,
+            t0=X.time[X.offsets[:-1]], channels=self.channels_,
+            metadata_names=tuple(self.metadata_columns), flux_channels=flux_channels,
+            flux_err_channels=err_channels, object_ids=X.object_ids,
+            representation=self.representation,
+        )
+
+    def _observations(self, X):
+        lengths = X.lengths
+        n_steps = int(lengths.max()) if self.max_length is None else self.max_length
+        position = np.arange(X.n_observations) - np.repeat(X.offsets[:-1], lengths)
+        if self.truncate == "start":
+            position -= np.repeat(np.maximum(lengths - n_steps, 0), lengths)
+        keep = (position >= 0) & (position < n_steps)
+        obj, position = X.object_index[keep], position[keep]
+        first = X.time[X.offsets[:-1]]
+        if self.truncate == "start":
+            first = X.time[X.offsets[1:] - np.minimum(lengths, n_steps)]
+        elapsed = (X.time[keep] - first[obj]).astype(np.float32)
+        values = np.zeros((len(X), n_steps, 4), dtype=np.float32)
+        values[obj, position] = np.stack([
+            elapsed / np.float32(self.time_scale), X.flux[keep], X.flux_err[keep],
+            X.wavelength[keep] / 1e4], axis=1)
+        times = np.zeros((len(X), n_steps), dtype=np.float32)
+        times[obj, position] = elapsed
+        return values, np.minimum(lengths, n_steps).astype(np.int64), times
+
+    def _grid(self, X):
+        first = X.time[X.offsets[:-1]]
+        span = X.time[X.offsets[1:] - 1] - first
+        lengths = np.floor(span / self.grid_step).astype(np.int64) + 1
+        n_steps = int(lengths.max()) if self.max_length is None else self.max_length
+        lengths = np.minimum(lengths, n_steps)
+        grid = np.arange(n_steps) * self.grid_step
+        obj = X.object_index
+        elapsed = X.time - first[obj]
+        width = span.max() + 2 * self.grid_step * (n_steps + 1)
+        query = (np.arange(len(X))[:, None] * width + grid[None, :]).ravel()
+        nb = len(self.bands_)
+        values = np.zeros((len(X), n_steps, 2 * nb), dtype=np.float32)
+        unknown = np.setdiff1d(np.unique(X.band), [known_bands().index(b) for b in self.bands_])
+        if unknown.size:
+            warnings.warn(f"Observations in bands {[known_bands()[c] for c in unknown]} are not "
+                          f"among the grid's bands {self.bands_} and are ignored.", UserWarning)
+        for channel, band in enumerate(self.bands_):
+            mask = X.band == known_bands().index(band)
+            flux, err = _interpolate(obj[mask] * width + elapsed[mask], obj[mask],
+                                     X.flux[mask], X.flux_err[mask], query, width)
+            values[:, :, channel] = flux.reshape(len(X), n_steps)
+            values[:, :, nb + channel] = err.reshape(len(X), n_steps)
+        valid = np.arange(n_steps)[None, :] < lengths[:, None]
+        values *= valid[:, :, None]
+        times = np.where(valid, grid[None, :], 0).astype(np.float32)
+        return values, lengths, times
+
+    def _metadata(self, X):
+        columns = []
+        for name in self.metadata_columns:
+            if name in X.metadata.columns:
+                columns.append(X.metadata[name].to_numpy(dtype=np.float32, na_value=np.nan))
+            else:
+                warnings.warn(
+                    f"Metadata column {name!r} is not in the light curves' metadata "
+                    f"({list(X.metadata.columns)}); it is filled with NaN. A MetadataScaler imputes "
+                    f"it and flags it as missing.", UserWarning)
+                columns.append(np.full(len(X), np.nan, dtype=np.float32))
+        return np.stack(columns, axis=1) if columns else np.zeros((len(X), 0), np.float32)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
+
+
+def _interpolate(key, obj, flux, err, query, width):
+    """Linear interpolation of many objects at once: keys are offset by object."""
+    out_flux = np.zeros(query.shape, dtype=np.float32)
+    out_err = np.zeros(query.shape, dtype=np.float32)
+    if key.size == 0:
+        return out_flux, out_err
+    query_obj = (query // width).astype(np.int64)
+    right = np.searchsorted(key, query, side="left")
+    left = right - 1
+    right_c, left_c = np.minimum(right, key.size - 1), np.maximum(left, 0)
+    exact = (right < key.size) & (key[right_c] == query)
+    inside = (left >= 0) & (right < key.size) & (obj[left_c] == query_obj) & (obj[right_c] == query_obj)
+    gap = np.where(inside, key[right_c] - key[left_c], 1.0)
+    w = np.where(inside & (gap > 0), (query - key[left_c]) / np.where(gap > 0, gap, 1.0), 0.0)
+    f = np.where(exact, flux[right_c], (1 - w) * flux[left_c] + w * flux[right_c])
+    e = np.where(exact, err[right_c], (1 - w) * err[left_c] + w * err[right_c])
+    use = exact | inside
+    out_flux[use], out_err[use] = f[use], e[use]
+    return out_flux, out_err
+
+
+def _canonical(band):
+    from ..bands import get_band
+
+    return get_band(band).name
+
+
+def _check_lightcurves(X, name):
+    if not isinstance(X, LightCurves):
+        raise TypeError(
+            f"{name} expects a skltransient.LightCurves, got {type(X).__name__}. Build one with "
+            f"LightCurves.from_pandas or LightCurves.from_arrays.")
+    if len(X) == 0:
+        raise ValueError(f"{name} got an empty LightCurves (0 objects).")
+    return X

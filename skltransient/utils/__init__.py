@@ -1,0 +1,1 @@
+"""Utilities: the project's own estimator checks and small test-data helpers."""

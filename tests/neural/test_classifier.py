@@ -1,0 +1,153 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from skltransient import GRUClassifier, LightCurvePadder, MetadataScaler
+from skltransient.neural import TransientGRU
+from skltransient.utils._testing import make_toy_lightcurves
+
+SMALL = dict(hidden_size=16, num_layers=1, head_size=16, metadata_size=4)
+
+
+@pytest.fixture(scope="module")
+def data():
+    lc, y = make_toy_lightcurves(90, n_classes=3, random_state=1)
+    padded = MetadataScaler().fit_transform(LightCurvePadder().fit_transform(lc))
+    return padded, y
+
+
+def test_gru_classifier_learns_separable_problem(data):
+    """Check that the classifier learns the toy problem well above chance."""
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=40, lr=1e-2, random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.8
+    assert clf.n_epochs_ == 40 and len(clf.net_.history) == 40
+
+
+def test_gru_classifier_labels_and_probabilities(data):
+    """Check string and integer labels, column order and row sums."""
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=2, random_state=0).fit(X, y)
+    assert clf.classes_.tolist() == ["SN II", "SN Ia", "TDE"]
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    y_int = np.unique(y, return_inverse=True)[1] * 10
+    clf_int = GRUClassifier(**SMALL, max_epochs=2, random_state=0).fit(X, y_int)
+    assert clf_int.classes_.tolist() == [0, 10, 20]
+    # Same encoded problem and seed: the same network, whatever the label type.
+    np.testing.assert_array_equal(clf_int.predict_proba(X), proba)
+
+
+def test_gru_classifier_reproducible_and_leaves_global_rng(data):
+    """Check bitwise reproducibility with a seed, and that the global torch RNG is untouched."""
+    X, y = data
+    state = torch.get_rng_state()
+    a = GRUClassifier(**SMALL, max_epochs=3, random_state=7).fit(X, y).predict_proba(X)
+    assert torch.equal(torch.get_rng_state(), state)
+    b = GRUClassifier(**SMALL, max_epochs=3, random_state=7).fit(X, y).predict_proba(X)
+    c = GRUClassifier(**SMALL, max_epochs=3, random_state=8).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_gru_classifier_class_weight(data):
+    """Check the balanced and dict class weights reach the loss."""
+    X, y = data
+    y = y.copy()
+    y[:60] = "SN Ia"
+    clf = GRUClassifier(**SMALL, max_epochs=1).fit(X, y)
+    counts = np.array([np.sum(y == c) for c in clf.classes_])
+    expected = len(y) / (len(counts) * counts)
+    np.testing.assert_allclose(clf.net_.criterion_.weight.numpy(), expected, rtol=1e-6)
+    clf = GRUClassifier(**SMALL, max_epochs=1, class_weight={"TDE": 3.0}).fit(X, y)
+    np.testing.assert_allclose(clf.net_.criterion_.weight.numpy(), [1.0, 1.0, 3.0])
+    assert GRUClassifier(**SMALL, max_epochs=1, class_weight=None).fit(X, y).net_.criterion_.weight is None
+    with pytest.raises(ValueError, match="class_weight has labels \\['SN Iax'\\]"):
+        GRUClassifier(**SMALL, max_epochs=1, class_weight={"SN Iax": 2.0}).fit(X, y)
+
+
+def test_gru_classifier_early_stopping(data):
+    """Check that a stalled validation loss stops training after the patience."""
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=50, lr=1e-12, validation_fraction=0.2,
+                        n_iter_no_change=3, random_state=0).fit(X, y)
+    assert clf.n_epochs_ <= 5
+    assert "valid_loss" in clf.net_.history[-1]
+
+
+def test_gru_classifier_validation_fallback_with_one_example(data):
+    """Check that a class with one example makes validation fall back with a warning."""
+    X, y = data
+    y = y.copy()
+    y[0] = "KN"
+    with pytest.warns(UserWarning, match="smallest class has 1 examples"):
+        clf = GRUClassifier(**SMALL, max_epochs=2, validation_fraction=0.2).fit(X, y)
+    assert "KN" in clf.classes_ and "valid_loss" not in clf.net_.history[-1]
+
+
+def test_gru_classifier_module_names(data):
+    """Check the torch module's public submodule names and sizes."""
+    X, y = data
+    clf = GRUClassifier(max_epochs=1, random_state=0).fit(X, y)
+    module = clf.module_
+    assert isinstance(module, TransientGRU)
+    assert {name for name, _ in module.named_children()} == {"encoder", "metadata", "head"}
+    assert module.encoder.hidden_size == 100 and module.encoder.num_layers == 2
+    assert module.encoder.input_size == 4 and module.metadata[0].in_features == 4
+
+
+def test_gru_classifier_padding_does_not_matter(data):
+    """Check that extra zero padding leaves the predictions unchanged (packed sequences)."""
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=2, random_state=0).fit(X, y)
+    wider = X.replace(values=np.concatenate([X.values, np.ones_like(X.values)], axis=1),
+                      times=np.concatenate([X.times, X.times], axis=1))
+    np.testing.assert_allclose(clf.predict_proba(wider), clf.predict_proba(X), rtol=1e-5, atol=1e-7)
+
+
+def test_gru_classifier_verbose(data, capsys):
+    """Check that verbose=0 is silent and verbose=1 prints the epoch table."""
+    X, y = data
+    GRUClassifier(**SMALL, max_epochs=2).fit(X, y)
+    assert capsys.readouterr().out == ""
+    GRUClassifier(**SMALL, max_epochs=2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "Re-initializing" not in out
+
+
+def test_gru_classifier_device_auto(data):
+    """Check that device='auto' resolves to an available device."""
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=1, device="auto").fit(X, y)
+    assert clf.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_gru_classifier_bad_input(data):
+    """Check the errors for unusable input."""
+    X, y = data
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        GRUClassifier(**SMALL, max_epochs=1).fit(X, np.full(len(y), "SN Ia"))
+    with pytest.raises(ValueError, match="one label per light curve"):
+        GRUClassifier(**SMALL, max_epochs=1).fit(X, y[:-1])
+    raw = LightCurvePadder().fit_transform(make_toy_lightcurves(10)[0])
+    raw.metadata[0, 0] = np.nan
+    with pytest.raises(ValueError, match="impute metadata with a MetadataScaler"):
+        GRUClassifier(**SMALL, max_epochs=1).fit(raw, make_toy_lightcurves(10)[1])
+    clf = GRUClassifier(**SMALL, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="fitted with 4 and 4"):
+        clf.predict(X.replace(values=X.values[:, :, :3]))
+    with pytest.raises(TypeError, match="put a LightCurvePadder before it"):
+        clf.predict(make_toy_lightcurves(10)[0])
+    assert not hasattr(clone(clf), "net_")
+
+
+def test_gru_classifier_plain_array_input():
+    """Check that a 3-D array is accepted as full-length sequences without metadata."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 6, 3)).astype(np.float32)
+    y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    clf = GRUClassifier(**SMALL, max_epochs=30, lr=1e-2, random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.8
+    assert clf.n_metadata_ == 0

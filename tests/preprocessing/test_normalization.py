@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from skltransient import LightCurves
+from skltransient.preprocessing import FluxNormalizer, LightCurvePadder
+
+
+def padded_from(fluxes, errs=None):
+    ids = np.repeat(np.arange(len(fluxes)), [len(f) for f in fluxes])
+    flux = np.concatenate(fluxes).astype(float)
+    err = np.concatenate(errs).astype(float) if errs else np.ones(flux.size)
+    time = np.concatenate([np.arange(len(f)) for f in fluxes]).astype(float)
+    lc = LightCurves.from_arrays(ids, time, np.full(flux.size, "ztfr"), flux, err)
+    return LightCurvePadder(metadata_columns=()).fit_transform(lc)
+
+
+@pytest.mark.parametrize("method, expected", [
+    ("peak", [0.25, -0.5, 1.0]),
+    ("running_peak", [1.0, -1.0, 1.0]),
+    ("median", [0.5, -1.0, 2.0]),
+    ("none", [1.0, -2.0, 4.0]),
+])
+def test_flux_normalizer_methods(method, expected):
+    """Check each method's scale and that uncertainties scale with the fluxes."""
+    padded = padded_from([[1.0, -2.0, 4.0]], [[0.1, 0.2, 0.4]])
+    out = FluxNormalizer(method).fit_transform(padded)
+    np.testing.assert_allclose(out.values[0, :, 1], expected, rtol=1e-6)
+    ratio = out.values[0, :, 2] / np.array([0.1, 0.2, 0.4])
+    np.testing.assert_allclose(ratio, np.array(expected) / np.array([1.0, -2.0, 4.0]) , rtol=1e-5)
+    np.testing.assert_array_equal(out.values[:, :, 0], padded.values[:, :, 0])  # time untouched
+
+
+def test_flux_normalizer_arcsinh():
+    """Check the arcsinh compression and its propagated uncertainty."""
+    padded = padded_from([[0.0, 10.0, 100.0]], [[1.0, 1.0, 1.0]])
+    out = FluxNormalizer("arcsinh").fit_transform(padded)
+    np.testing.assert_allclose(out.values[0, :, 1], np.arcsinh(np.array([0.0, 5.0, 50.0])), rtol=1e-6)
+    np.testing.assert_allclose(out.values[0, :, 2], 1 / np.sqrt(4 + np.array([0.0, 100.0, 1e4])), rtol=1e-5)
+
+
+def test_running_peak_is_causal():
+    """Check that early steps of running_peak do not change when later steps do."""
+    a = FluxNormalizer("running_peak").fit_transform(padded_from([[1.0, 2.0, 3.0]])).values
+    b = FluxNormalizer("running_peak").fit_transform(padded_from([[1.0, 2.0, 300.0]])).values
+    np.testing.assert_array_equal(a[0, :2], b[0, :2])
+
+
+@pytest.mark.parametrize("method", ["peak", "running_peak", "median", "arcsinh"])
+@pytest.mark.parametrize("fluxes", [[[0.0, 0.0, 0.0]], [[-1.0, -5.0]], [[7.0]]])
+def test_flux_normalizer_degenerate_curves_stay_finite(method, fluxes):
+    """Check that all-zero, all-negative and single-point light curves give finite output."""
+    errs = [[0.0] * len(f) for f in fluxes] if fluxes == [[0.0, 0.0, 0.0]] else None
+    out = FluxNormalizer(method).fit_transform(padded_from(fluxes, errs))
+    assert np.isfinite(out.values).all()
+
+
+def test_flux_normalizer_padding_and_input_untouched():
+    """Check that padded steps stay zero and the input is not modified."""
+    padded = padded_from([[1.0, 2.0, 4.0], [3.0]])
+    before = padded.values.copy()
+    out = FluxNormalizer().fit_transform(padded)
+    np.testing.assert_array_equal(padded.values, before)
+    assert np.all(out.values[1, 1:] == 0)
+    assert out.values[1, 0, 1] == 1.0
+
+
+def test_flux_normalizer_grid_keeps_colours():
+    """Check that all bands of the grid share one scale per object."""
+    lc = LightCurves.from_arrays(["a"] * 4, [0.0, 0.0, 3.0, 3.0], ["ztfg", "ztfr", "ztfg", "ztfr"],
+                                 [2.0, 4.0, 1.0, 8.0], np.ones(4))
+    padded = LightCurvePadder("grid", metadata_columns=()).fit_transform(lc)
+    out = FluxNormalizer().fit_transform(padded)
+    np.testing.assert_allclose(out.values[0, :2, :2], [[0.25, 0.5], [0.125, 1.0]])
+
+
+def test_flux_normalizer_errors():
+    """Check the errors for a bad method and a wrong input type."""
+    with pytest.raises(ValueError, match="method"):
+        FluxNormalizer("max").fit(padded_from([[1.0]]))
+    with pytest.raises(TypeError, match="expects a PaddedLightCurves"):
+        FluxNormalizer().fit(np.zeros((2, 3, 4)))
+    assert clone(FluxNormalizer("median")).method == "median"

@@ -1,0 +1,116 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from skltransient import LightCurves
+from skltransient.preprocessing import LightCurvePadder, PaddedLightCurves
+
+
+@pytest.fixture
+def small():
+    meta = pd.DataFrame({"redshift": [0.1, np.nan], "mwebv": [0.02, 0.03]}, index=["b", "a"])
+    return LightCurves.from_arrays(
+        ["a", "b", "b", "b", "a"], [10.0, 0.0, 3.0, 6.0, 14.0], ["ztfr", "ztfg", "ztfr", "ztfg", "ztfr"],
+        [5.0, 1.0, 2.0, 3.0, 7.0], [0.5, 0.1, 0.2, 0.3, 0.7], metadata=meta)
+
+
+def test_padder_observations_values(small):
+    """Check each channel of the observation representation and the zero padding."""
+    padded = LightCurvePadder(time_scale=10.0).fit_transform(small)
+    assert isinstance(padded, PaddedLightCurves)
+    assert padded.values.dtype == np.float32 and padded.values.shape == (2, 3, 4)
+    assert padded.lengths.tolist() == [3, 2]
+    np.testing.assert_allclose(padded.values[0, :, 0], [0.0, 0.3, 0.6])
+    np.testing.assert_allclose(padded.values[0, :, 1], [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(padded.values[0, :, 2], [0.1, 0.2, 0.3], rtol=1e-6)
+    np.testing.assert_allclose(padded.values[0, :, 3], [0.47835, 0.64171, 0.47835], rtol=1e-5)
+    np.testing.assert_allclose(padded.values[1, :2, 0], [0.0, 0.4])
+    assert np.all(padded.values[1, 2] == 0)
+    np.testing.assert_allclose(padded.times[1, :2], [0.0, 4.0])
+    assert padded.t0.tolist() == [0.0, 10.0]
+
+
+def test_padder_metadata_columns(small):
+    """Check that metadata follows the object order and missing columns become NaN."""
+    padded = LightCurvePadder().fit_transform(small)
+    assert padded.metadata_names == ("redshift", "mwebv")
+    np.testing.assert_allclose(padded.metadata[0], [0.1, 0.02])
+    assert np.isnan(padded.metadata[1, 0])
+    with pytest.warns(UserWarning, match="'hostmass' is not in the light curves' metadata"):
+        padded = LightCurvePadder(metadata_columns=("hostmass",)).fit_transform(small)
+    assert padded.metadata.shape == (2, 1) and np.isnan(padded.metadata).all()
+
+
+@pytest.mark.parametrize("truncate, first, lengths", [("end", [1.0, 2.0], [2, 2]), ("start", [2.0, 3.0], [2, 2])])
+def test_padder_truncation(small, truncate, first, lengths):
+    """Check that max_length keeps the first (end) or the last (start) steps."""
+    padded = LightCurvePadder(max_length=2, truncate=truncate).fit_transform(small)
+    assert padded.values.shape[1] == 2
+    assert padded.lengths.tolist() == lengths
+    np.testing.assert_allclose(padded.values[0, :, 1], first)
+    assert padded.values[0, 0, 0] == 0.0  # time restarts at the first kept step
+
+
+def test_padder_grid_interpolates(small):
+    """Check the RAPID-style grid: per-band interpolation, zeros outside each band's span."""
+    padder = LightCurvePadder("grid", grid_step=1.5).fit(small)
+    assert padder.bands_ == ["ztfg", "ztfr"]
+    assert padder.channels_ == ("flux_ztfg", "flux_ztfr", "flux_err_ztfg", "flux_err_ztfr")
+    padded = padder.transform(small)
+    # object b: g at t=0 (1.0) and t=6 (3.0); r only at t=3 (2.0); 6 days -> 5 grid points
+    assert padded.lengths.tolist() == [5, 3]
+    np.testing.assert_allclose(padded.values[0, :5, 0], [1.0, 1.5, 2.0, 2.5, 3.0])
+    np.testing.assert_allclose(padded.values[0, :5, 1], [0.0, 0.0, 2.0, 0.0, 0.0])
+    np.testing.assert_allclose(padded.values[0, :5, 2], [0.1, 0.15, 0.2, 0.25, 0.3], rtol=1e-6)
+    # object a: r at t=0 (5.0) and t=4 (7.0)
+    np.testing.assert_allclose(padded.values[1, :3, 1], [5.0, 5.75, 6.5])
+    assert np.all(padded.values[1, 3:] == 0)
+
+
+def test_padder_grid_fixed_bands_warns_about_others(small):
+    """Check that bands outside the configured grid are reported, not silently used."""
+    padder = LightCurvePadder("grid", bands=["ztfg"]).fit(small)
+    with pytest.warns(UserWarning, match="ztfr"):
+        padded = padder.transform(small)
+    assert padded.values.shape[2] == 2
+
+
+def test_padded_lightcurves_indexing(small):
+    """Check that the padded output slices like LightCurves, all fields together."""
+    padded = LightCurvePadder().fit_transform(small)
+    sub = padded[np.array([False, True])]
+    assert len(sub) == 1 and sub.shape == (1,)
+    assert sub.object_ids.tolist() == ["a"]
+    np.testing.assert_array_equal(sub.values[0], padded.values[1])
+    assert padded[[1, 0, 1]].lengths.tolist() == [2, 3, 2]
+    assert padded[0:1].t0.tolist() == [0.0]
+
+
+def test_padder_clone_pickle_and_errors(small):
+    """Check clone, pickling and the error for a wrong input type."""
+    padder = LightCurvePadder("grid", max_length=7).fit(small)
+    assert clone(padder).get_params() == padder.get_params()
+    again = pickle.loads(pickle.dumps(padder))
+    np.testing.assert_array_equal(again.transform(small).values, padder.transform(small).values)
+    with pytest.raises(TypeError, match="expects a skltransient.LightCurves"):
+        LightCurvePadder().fit(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="representation"):
+        LightCurvePadder("pixels").fit(small)
+
+
+def test_padder_large_is_vectorised():
+    """Check padding of many objects agrees with a per-object reference."""
+    rng = np.random.default_rng(1)
+    n = 500
+    lengths = rng.integers(1, 40, n)
+    obj = np.repeat(np.arange(n), lengths)
+    lc = LightCurves.from_arrays(obj, rng.uniform(0, 100, obj.size), rng.choice(["lsstu", "lssty"], obj.size),
+                                 rng.normal(size=obj.size), np.ones(obj.size))
+    padded = LightCurvePadder(metadata_columns=()).fit_transform(lc)
+    for i in (0, 17, 499):
+        rows = slice(lc.offsets[i], lc.offsets[i + 1])
+        np.testing.assert_allclose(padded.values[i, :lengths[i], 1], lc.flux[rows], rtol=1e-6)
+        assert np.all(padded.values[i, lengths[i]:] == 0)

@@ -1,0 +1,170 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import KFold, cross_val_score, train_test_split
+from sklearn.utils import _safe_indexing
+
+from skltransient import LightCurves
+
+
+def table(**changes):
+    data = {"object_id": ["obj2", "obj10", "obj2", "obj10", "obj2"],
+            "mjd": [3.0, 1.0, 1.0, 2.0, 2.0], "passband": [0, 1, 2, 3, 4],
+            "flux": [1.0, 2.0, 3.0, 4.0, 5.0], "flux_err": [0.1, 0.2, 0.3, 0.4, 0.5]}
+    data.update(changes)
+    return pd.DataFrame(data)
+
+
+def test_from_pandas_keeps_first_appearance_order_and_sorts_time():
+    """Check that objects keep their first-appearance order and times are sorted."""
+    lc = LightCurves.from_pandas(table())
+    assert lc.object_ids.tolist() == ["obj2", "obj10"]
+    assert lc.lengths.tolist() == [3, 2]
+    assert lc.time.tolist() == [1.0, 2.0, 3.0, 1.0, 2.0]
+    assert lc.flux.tolist() == [3.0, 5.0, 1.0, 2.0, 4.0]
+    assert lc.band_names.tolist() == ["lsstr", "lsstz", "lsstu", "lsstg", "lssti"]
+
+
+def test_from_pandas_metadata_sets_order():
+    """Check that the metadata index order sets the object order, never a sort."""
+    meta = pd.DataFrame({"redshift": [0.5, 0.1]}, index=["obj10", "obj2"])
+    lc = LightCurves.from_pandas(table(), meta)
+    assert lc.object_ids.tolist() == ["obj10", "obj2"]
+    assert lc.metadata["redshift"].tolist() == [0.5, 0.1]
+    assert lc.flux[lc.offsets[1]:].tolist() == [3.0, 5.0, 1.0]
+
+
+def test_from_pandas_metadata_object_id_column():
+    """Check that metadata with an object_id column is indexed by it."""
+    meta = pd.DataFrame({"object_id": ["obj2", "obj10"], "mwebv": [0.01, 0.02]})
+    lc = LightCurves.from_pandas(table(), meta)
+    assert lc.metadata.loc["obj10", "mwebv"] == 0.02
+
+
+def test_from_pandas_aliases_and_explicit_columns():
+    """Check SNANA-style names and explicit column arguments."""
+    snana = table().rename(columns={"mjd": "MJD", "flux": "FLUXCAL", "flux_err": "FLUXCALERR"})
+    assert LightCurves.from_pandas(snana).n_observations == 5
+    odd = table().rename(columns={"flux": "brightness"})
+    lc = LightCurves.from_pandas(odd, flux="brightness")
+    assert lc.flux.sum() == 15.0
+
+
+def test_to_pandas_round_trip():
+    """Check that to_pandas and from_pandas give back the same light curves."""
+    lc = LightCurves.from_pandas(table())
+    back = LightCurves.from_pandas(lc.to_pandas())
+    np.testing.assert_array_equal(back.flux, lc.flux)
+    np.testing.assert_array_equal(back.band, lc.band)
+    assert back.object_ids.tolist() == lc.object_ids.tolist()
+
+
+@pytest.mark.parametrize("key, expected", [
+    (1, ["obj10"]), (-1, ["obj10"]), (slice(0, 1), ["obj2"]),
+    (np.array([False, True]), ["obj10"]), (np.array([1, 0, 1]), ["obj10", "obj2", "obj10"]),
+    ([0], ["obj2"]),
+])
+def test_indexing_returns_lightcurves(key, expected):
+    """Check that int, slice, mask and integer arrays select whole light curves."""
+    lc = LightCurves.from_pandas(table(), pd.DataFrame({"z": [1.0, 2.0]}, index=["obj2", "obj10"]))
+    sub = lc[key]
+    assert isinstance(sub, LightCurves)
+    assert sub.object_ids.tolist() == expected
+    assert sub.metadata.index.tolist() == expected
+    first = {"obj2": [3.0, 5.0, 1.0], "obj10": [2.0, 4.0]}
+    assert sub.flux.tolist() == sum((first[o] for o in expected), [])
+
+
+def test_indexing_errors():
+    """Check that bad keys raise IndexError."""
+    lc = LightCurves.from_pandas(table())
+    with pytest.raises(IndexError):
+        lc[2]
+    with pytest.raises(IndexError, match="boolean index"):
+        lc[np.array([True])]
+    with pytest.raises(IndexError, match="cannot be indexed"):
+        lc[np.array([0.5])]
+
+
+def test_len_shape_and_array_conversion():
+    """Check len and shape, and that conversion to an array explains itself."""
+    lc = LightCurves.from_pandas(table())
+    assert len(lc) == 2 and lc.shape == (2,)
+    with pytest.raises(TypeError, match="LightCurvePadder"):
+        np.asarray(lc)
+
+
+def test_sklearn_utilities_slice_lightcurves(lightcurves):
+    """Check train_test_split, _safe_indexing and KFold work on LightCurves directly."""
+    lc, y = lightcurves
+    X_train, X_test, y_train, y_test = train_test_split(lc, y, test_size=0.25, random_state=0)
+    assert isinstance(X_train, LightCurves) and len(X_train) == len(y_train) == 45
+    # Labels travel with their objects: the label is a function of the flare width.
+    mapping = dict(zip(lc.object_ids, y))
+    assert [mapping[o] for o in X_test.object_ids] == y_test.tolist()
+    assert _safe_indexing(lc, np.array([3, 1])).object_ids.tolist() == ["obj3", "obj1"]
+    for train, test in KFold(3).split(lc):
+        assert len(lc[train]) + len(lc[test]) == len(lc)
+
+
+def test_concatenate():
+    """Check that concatenation joins objects and refuses duplicate ids."""
+    lc = LightCurves.from_pandas(table())
+    both = LightCurves.concatenate([lc[[0]], lc[[1]]])
+    np.testing.assert_array_equal(both.flux, lc.flux)
+    assert both.offsets.tolist() == lc.offsets.tolist()
+    with pytest.raises(ValueError, match="not unique"):
+        LightCurves.concatenate([lc, lc])
+
+
+@pytest.mark.parametrize("changes, match", [
+    ({"mjd": [np.nan, 1.0, 1.0, 2.0, 2.0]}, "Light curve 'obj2' has non-finite times"),
+    ({"flux_err": [0.1, -0.2, 0.3, 0.4, 0.5]}, "Light curve 'obj10' has negative or non-finite flux_err"),
+    ({"flux_err": [0.1, 0.2, np.inf, 0.4, 0.5]}, "'obj2' has negative or non-finite flux_err"),
+    ({"flux": [1.0, 2.0, 3.0, np.nan, 5.0]}, "Light curve 'obj10' has non-finite flux values"),
+    ({"passband": [0, 1, 2, 3, 9]}, r"Unknown band codes \[9\]"),
+])
+def test_bad_observations_raise(changes, match):
+    """Check that each kind of bad observation names the object and the problem."""
+    with pytest.raises(ValueError, match=match):
+        LightCurves.from_pandas(table(**changes))
+
+
+def test_unknown_band_name_lists_known_bands():
+    """Check that an unknown band name lists the known bands."""
+    bad = table(passband=["ztfg"] * 4 + ["ztfx"]).rename(columns={"passband": "band"})
+    with pytest.raises(ValueError, match="Unknown band 'ztfx'; known bands are ztfg"):
+        LightCurves.from_pandas(bad)
+
+
+def test_missing_column_raises():
+    """Check that a missing required column is named with its aliases."""
+    with pytest.raises(ValueError, match="no flux_err column"):
+        LightCurves.from_pandas(table().drop(columns="flux_err"))
+
+
+def test_on_invalid_drop_warns_with_count():
+    """Check that non-finite fluxes are dropped with a counted warning."""
+    with pytest.warns(UserWarning, match="Dropped 2 observations"):
+        lc = LightCurves.from_pandas(table(flux=[np.nan, 2.0, 3.0, np.inf, 5.0]), on_invalid="drop")
+    assert lc.lengths.tolist() == [2, 1]
+    assert np.isfinite(lc.flux).all()
+
+
+@pytest.mark.parametrize("meta, match", [
+    (pd.DataFrame({"z": [1.0, 2.0, 3.0]}, index=["obj2", "obj10", "obj2"]), "Duplicate object ids"),
+    (pd.DataFrame({"z": [1.0, 2.0, 3.0]}, index=["obj2", "obj10", "obj7"]),
+     "Light curve 'obj7' has no observations"),
+    (pd.DataFrame({"z": [1.0]}, index=["obj2"]), "Light curve 'obj10' has observations but no metadata"),
+])
+def test_metadata_mismatch_raises(meta, match):
+    """Check duplicate ids and objects missing on either side."""
+    with pytest.raises(ValueError, match=match):
+        LightCurves.from_pandas(table(), meta)
+
+
+def test_object_emptied_by_drop_raises():
+    """Check that an object whose only observations are dropped is reported."""
+    with pytest.raises(ValueError, match="Light curve 'obj10' has no observations"), \
+            pytest.warns(UserWarning, match="Dropped 2"):
+        LightCurves.from_pandas(table(flux=[1.0, np.nan, 3.0, np.nan, 5.0]), on_invalid="drop")

@@ -1,0 +1,96 @@
+"""Composition with scikit-learn: pipelines, searches, cloning and persistence."""
+
+import pickle
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from skltransient import FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler
+from skltransient.utils._testing import make_toy_lightcurves
+
+
+def make_model(**params):
+    clf = GRUClassifier(hidden_size=12, num_layers=1, head_size=12, max_epochs=3, random_state=0)
+    return make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(), clf.set_params(**params))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_toy_lightcurves(60, random_state=3)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return make_model().fit(X, y)
+
+
+def test_pipeline_fits_and_predicts_on_lightcurves(data, fitted):
+    """Check the full pipeline from LightCurves to probabilities."""
+    X, y = data
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (60, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert fitted.predict(X[:5]).tolist() == fitted.classes_[proba[:5].argmax(axis=1)].tolist()
+
+
+def test_grid_search_over_two_steps(data):
+    """Check GridSearchCV over parameters of the padder and the classifier."""
+    X, y = data
+    search = GridSearchCV(
+        make_model(), {"lightcurvepadder__max_length": [10, None], "gruclassifier__hidden_size": [4, 8]},
+        cv=StratifiedKFold(2), error_score="raise").fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert search.best_estimator_[-1].module_.encoder.hidden_size == search.best_params_["gruclassifier__hidden_size"]
+
+
+def test_cross_val_score(data):
+    """Check cross_val_score on light curves."""
+    X, y = data
+    scores = cross_val_score(make_model(), X, y, cv=StratifiedKFold(3), error_score="raise")
+    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+
+
+def test_clone_and_params(fitted):
+    """Check get_params/set_params through the pipeline and clone of a fitted pipeline."""
+    params = fitted.get_params()
+    assert params["gruclassifier__hidden_size"] == 12 and params["fluxnormalizer__method"] == "peak"
+    model = make_model().set_params(fluxnormalizer__method="median", gruclassifier__lr=0.01)
+    assert model[1].method == "median" and model[-1].lr == 0.01
+    cloned = clone(fitted)
+    assert not hasattr(cloned[-1], "net_")
+
+
+def test_clone_refit_gives_identical_predictions(data, fitted):
+    """Check that a clone refitted with the same seed predicts identically."""
+    X, y = data
+    np.testing.assert_array_equal(clone(fitted).fit(X, y).predict_proba(X), fitted.predict_proba(X))
+
+
+def test_pickle_and_joblib_round_trips(data, fitted, tmp_path):
+    """Check that pickle and joblib round trips give identical probabilities."""
+    X, _ = data
+    expected = fitted.predict_proba(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(fitted)).predict_proba(X), expected)
+    joblib.dump(fitted, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict_proba(X), expected)
+
+
+def test_load_in_fresh_process(data, fitted, tmp_path):
+    """Check that a CPU-trained model predicts the same in a new Python process."""
+    X, _ = data
+    joblib.dump((fitted, X), tmp_path / "model.joblib")
+    script = (
+        "import joblib, numpy as np, sys\n"
+        f"model, X = joblib.load({str(tmp_path / 'model.joblib')!r})\n"
+        f"np.save({str(tmp_path / 'proba.npy')!r}, model.predict_proba(X))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), fitted.predict_proba(X))

@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from skltransient import FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler
+from skltransient.utils.estimator_checks import (
+    check_fit_does_not_modify_input,
+    check_objects_independent,
+    parametrize_with_lightcurve_checks,
+)
+
+ESTIMATORS = [
+    LightCurvePadder(),
+    LightCurvePadder("grid", max_length=20),
+    FluxNormalizer(),
+    FluxNormalizer("arcsinh"),
+    MetadataScaler(),
+    GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2, random_state=0),
+]
+
+
+@parametrize_with_lightcurve_checks(ESTIMATORS)
+def test_lightcurve_estimators(estimator, check):
+    """Check every light-curve estimator against the project's and the applicable sklearn checks."""
+    check(estimator)
+
+
+class _Mutating(TransformerMixin, BaseEstimator):
+    def fit(self, X, y=None):
+        X.values[0, 0, 0] += 1.0
+        return self
+
+    def transform(self, X):
+        return X.values
+
+
+class _Coupled(TransformerMixin, BaseEstimator):
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X.values - X.values.mean(axis=0)
+
+
+def test_checks_catch_broken_estimators():
+    """Check that the checks fail on estimators that break their promises."""
+    with pytest.raises(AssertionError, match="modified X.values"):
+        check_fit_does_not_modify_input("_Mutating", _Mutating())
+    with pytest.raises(AssertionError, match="depends on the others"):
+        check_objects_independent("_Coupled", _Coupled())
