@@ -3,6 +3,7 @@ from their light curves, and for transferring models between surveys."""
 
 from ._lightcurves import LightCurves
 from .neural import GRUClassifier
+from .transfer import TransferClassifier
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler, PaddedLightCurves
 
 __version__ = "0.1.0.dev0"
@@ -14,5 +15,6 @@ __all__ = [
     "LightCurves",
     "MetadataScaler",
     "PaddedLightCurves",
+    "TransferClassifier",
     "__version__",
 ]

@@ -79,7 +79,10 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         the caller's global torch state); with an int, training on the CPU is
         reproducible to the bit.
     verbose : int, default=0
-        0 is quiet; 1 prints skorch's epoch table; 2 adds a progress bar.
+        0 is quiet; 1 prints skorch's epoch table; 2 adds a progress bar
+        (needs tqdm).
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Further skorch callbacks for training, e.g. a learning-rate scheduler.
 
     Attributes
     ----------
@@ -133,13 +136,14 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [list, None],
     }
 
     def __init__(self, *, hidden_size=100, num_layers=2, dropout=0.2, metadata_size=16,
                  head_size=64, max_epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
                  weight_decay=0.0, class_weight="balanced", validation_fraction=None,
                  n_iter_no_change=5, tol=1e-4, predict_batch_size=4096, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, callbacks=None):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
@@ -158,6 +162,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -176,8 +181,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self : object
         """
         X, y_encoded = self._check_fit_data(X, y)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        with _seeded(seed, self._resolve_device()):
+        with _seeded(self.random_state, self._resolve_device()):
             module = TransientGRU(
                 X.values.shape[2], X.metadata.shape[1], len(self.classes_),
                 hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout,
@@ -200,6 +204,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                              f"{len(self.classes_)}: {self.classes_.tolist()}.")
         self.n_channels_ = X.values.shape[2]
         self.n_metadata_ = X.metadata.shape[1]
+        self.channels_ = tuple(X.channels)
         return X, self._label_encoder.transform(y)
 
     def _resolve_device(self):
@@ -242,8 +247,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         splitter = StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
         return next(splitter.split(everything, y_encoded))
 
-    def _make_net(self, module, valid_dataset, class_weights, **overrides):
-        callbacks = []
+    def _make_net(self, module, valid_dataset, class_weights, extra_callbacks=(), **overrides):
+        callbacks = list(extra_callbacks) + list(self.callbacks or [])
         if valid_dataset is not None:
             callbacks.append(("early_stopping", EarlyStopping(
                 patience=self.n_iter_no_change, threshold=self.tol, load_best=True, sink=_quiet)))
@@ -263,12 +268,13 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         params.update(overrides)
         return NeuralNetClassifier(**params)
 
-    def _train(self, module, X, y_encoded, **net_overrides):
+    def _train(self, module, X, y_encoded, extra_callbacks=(), **net_overrides):
+        """Train ``module`` through a skorch net; call inside :class:`_seeded`."""
         seed = int(torch.randint(0, 2**31 - 1, ()).item())
         train, valid = self._split(y_encoded, seed)
         valid_dataset = None if valid is None else PaddedDataset(X[valid], y_encoded[valid])
         net = self._make_net(module, valid_dataset, self._class_weights(y_encoded[train]),
-                             **net_overrides)
+                             extra_callbacks, **net_overrides)
         net.fit(PaddedDataset(X[train], y_encoded[train]), y=None)
         self.net_ = net
         self.n_epochs_ = len(net.history)
@@ -337,10 +343,14 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
 
 
 class _seeded:
-    """Seed torch inside fork_rng, leaving the caller's global generators untouched."""
+    """Seed torch inside fork_rng, leaving the caller's global generators untouched.
 
-    def __init__(self, seed, device):
-        self.seed, self.device = seed, device
+    The seed is drawn from ``random_state`` (see :func:`sklearn.utils.check_random_state`).
+    """
+
+    def __init__(self, random_state, device):
+        self.seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        self.device = device
 
     def __enter__(self):
         devices = [torch.cuda.current_device()] if str(self.device).startswith("cuda") else []

@@ -50,6 +50,15 @@ class TransientGRU(nn.Module):
         self.head = nn.Sequential(
             nn.Linear(hidden_size + metadata_size, head_size), nn.ReLU(), nn.Dropout(dropout),
             nn.Linear(head_size, n_classes))
+        # Names of submodules kept in evaluation mode while training (frozen groups).
+        self.eval_groups = ()
+
+    def train(self, mode=True):
+        """Set training mode, keeping the groups in ``eval_groups`` in evaluation mode."""
+        super().train(mode)
+        for name in getattr(self, "eval_groups", ()):
+            getattr(self, name).eval()
+        return self
 
     def forward(self, values, lengths, metadata):
         """Logits of shape (n_objects, n_classes) from each full light curve."""

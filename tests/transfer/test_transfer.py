@@ -1,0 +1,260 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from skorch.callbacks import Callback
+
+from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler,
+                          TransferClassifier)
+from skltransient.utils._testing import make_toy_lightcurves
+
+SMALL = dict(hidden_size=12, num_layers=2, head_size=12, metadata_size=4, random_state=0)
+
+
+def make_base(representation="observations", **params):
+    return make_pipeline(LightCurvePadder(representation), FluxNormalizer(), MetadataScaler(),
+                         GRUClassifier(**{**SMALL, "max_epochs": 4, **params}))
+
+
+@pytest.fixture(scope="module")
+def source():
+    return make_toy_lightcurves(90, 3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def target():
+    return make_toy_lightcurves(45, 3, random_state=1, bands=("lsstg", "lsstr", "lssti", "lsstz"))
+
+
+@pytest.fixture(scope="module")
+def base(source):
+    return make_base().fit(*source)
+
+
+def state(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+class RecordStart(Callback):
+    """Keep the module's weights and training flags at the start of every fit."""
+
+    starts = []
+    modes = []
+
+    def on_train_begin(self, net, **kwargs):
+        RecordStart.starts.append(state(net.module_))
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if training:
+            RecordStart.modes.append((net.module_.encoder.training, net.module_.head.training))
+
+
+def test_transfer_frozen_unchanged_unfrozen_changed_base_untouched(base, target):
+    """Check that frozen parameters stay bitwise, others move, and the base is not modified."""
+    before = state(base[-1].module_)
+    tuned = TransferClassifier(base, freeze="encoder", max_epochs=3, lr=1e-2, random_state=0).fit(*target)
+    after = tuned.classifier_.module_.state_dict()
+    for name, value in before.items():
+        if name.startswith("encoder."):
+            assert torch.equal(after[name], value), name
+        else:
+            assert not torch.equal(after[name], value), name
+        assert torch.equal(base[-1].module_.state_dict()[name], value)
+    assert tuned.frozen_parameters_ == [n for n in before if n.startswith("encoder.")]
+    assert tuned.classifier_.module_ is not base[-1].module_
+
+
+@pytest.mark.parametrize("freeze, frozen_prefixes", [
+    (None, ()), ("head", ("head.",)), (("encoder", "metadata"), ("encoder.", "metadata.")),
+    ("all_but_head", ("encoder.", "metadata.")), ("encoder.*_l0", ("encoder.weight_ih_l0", "encoder.weight_hh_l0",
+                                                                    "encoder.bias_ih_l0", "encoder.bias_hh_l0")),
+])
+def test_transfer_freeze_specifications(base, target, freeze, frozen_prefixes):
+    """Check groups, combinations, all_but_head, glob patterns and None."""
+    tuned = TransferClassifier(base, freeze=freeze, max_epochs=2, lr=1e-2, random_state=0).fit(*target)
+    before, after = state(base[-1].module_), tuned.classifier_.module_.state_dict()
+    for name in before:
+        frozen = name.startswith(frozen_prefixes) if frozen_prefixes else False
+        assert torch.equal(after[name], before[name]) == frozen, name
+
+
+def test_transfer_frozen_group_runs_in_eval_mode(base, target):
+    """Check that a wholly frozen encoder has dropout off while the head trains."""
+    RecordStart.modes.clear()
+    TransferClassifier(base, freeze="encoder", max_epochs=1, random_state=0,
+                       callbacks=[("record", RecordStart())]).fit(*target)
+    assert RecordStart.modes and all(m == (False, True) for m in RecordStart.modes)
+
+
+def test_transfer_unfreeze_at(base, target):
+    """Check gradual unfreezing: frozen parameters move only after unfreeze_at."""
+    stays = TransferClassifier(base, freeze="encoder", unfreeze_at=3, max_epochs=2, lr=1e-2,
+                               random_state=0).fit(*target)
+    moves = TransferClassifier(base, freeze="encoder", unfreeze_at=2, max_epochs=2, lr=1e-2,
+                               random_state=0).fit(*target)
+    w = base[-1].module_.encoder.weight_hh_l1
+    assert torch.equal(stays.classifier_.module_.encoder.weight_hh_l1, w)
+    assert not torch.equal(moves.classifier_.module_.encoder.weight_hh_l1, w)
+
+
+def test_transfer_lr_pretrained(base, target):
+    """Check that pretrained groups get their own learning rate."""
+    tuned = TransferClassifier(base, freeze=None, lr=1e-2, lr_pretrained=1e-4, max_epochs=1).fit(*target)
+    lrs = sorted(group["lr"] for group in tuned.classifier_.net_.optimizer_.param_groups)
+    assert lrs[0] == 1e-4 and lrs[-1] == 1e-2
+
+
+def test_transfer_clone_keeps_pretrained_weights_in_grid_search(base, target):
+    """Check that every grid-search fit starts from the base model's weights."""
+    RecordStart.starts.clear()
+    search = GridSearchCV(
+        TransferClassifier(base, max_epochs=1, random_state=0, callbacks=[("record", RecordStart())]),
+        {"freeze": ["encoder", None], "lr": [1e-3, 1e-2]}, cv=StratifiedKFold(2), error_score="raise")
+    search.fit(*target)
+    assert len(RecordStart.starts) == 4 * 2 + 1
+    reference = state(base[-1].module_)
+    for start in RecordStart.starts:
+        for name in reference:
+            assert torch.equal(start[name], reference[name]), name
+    assert clone(search.estimator).estimator is base
+
+
+def test_transfer_get_params_does_not_reach_into_base(base):
+    """Check that parameters cannot be set inside the shared base estimator."""
+    params = TransferClassifier(base).get_params(deep=True)
+    assert not any(key.startswith("estimator__") for key in params)
+
+
+def test_transfer_class_subset_superset_and_renaming(base, target):
+    """Check that shared classes keep their rows and new classes get fresh ones."""
+    X, y = target
+    base_head = base[-1].module_.head[-1]
+    rows = {c: i for i, c in enumerate(base[-1].classes_)}
+    # superset: a new class "KN" in the target
+    y_super = y.copy()
+    y_super[:5] = "KN"
+    tuned = TransferClassifier(base, freeze="all_but_head", max_epochs=0).fit(X, y_super)
+    assert tuned.new_classes_ == ["KN"]
+    head = tuned.classifier_.module_.head[-1]
+    for i, c in enumerate(tuned.classes_):
+        if c in rows:
+            assert torch.equal(head.weight[i], base_head.weight[rows[c]])
+        else:
+            assert not torch.equal(head.weight[i], base_head.weight[0])
+    # subset: only two of the base classes
+    keep = np.isin(y, ["SN Ia", "TDE"])
+    subset = TransferClassifier(base, max_epochs=0).fit(X[keep], y[keep])
+    np.testing.assert_array_equal(subset.classifier_.module_.head[-1].weight.detach(),
+                                  base_head.weight[[rows["SN Ia"], rows["TDE"]]].detach())
+    # renaming and merging: SN II and TDE become "other"
+    mapping = {"SN II": "other", "TDE": "other"}
+    y_renamed = np.array([mapping.get(c, c) for c in y])
+    renamed = TransferClassifier(base, class_map=mapping, max_epochs=0).fit(X, y_renamed)
+    assert renamed.new_classes_ == []
+    other = renamed.classifier_.module_.head[-1].weight[list(renamed.classes_).index("other")]
+    expected = (base_head.weight[rows["SN II"]] + base_head.weight[rows["TDE"]]) / 2
+    torch.testing.assert_close(other, expected)
+
+
+def test_transfer_zero_epochs_reproduces_base(base, target):
+    """Check that fine-tuning for zero epochs predicts exactly like the base model."""
+    X, y = target
+    tuned = TransferClassifier(base, max_epochs=0).fit(X, y)
+    np.testing.assert_allclose(tuned.predict_proba(X), base.predict_proba(X), rtol=1e-6)
+
+
+def test_transfer_reset_head(base, target):
+    """Check that reset_head=True re-initialises the whole head."""
+    tuned = TransferClassifier(base, reset_head=True, freeze="all_but_head", max_epochs=0,
+                               random_state=0).fit(*target)
+    assert not torch.equal(tuned.classifier_.module_.head[0].weight, base[-1].module_.head[0].weight)
+    assert sorted(tuned.new_classes_) == sorted(tuned.classes_.tolist())
+
+
+def test_transfer_ztf_to_lsst_observation_representation(base, target):
+    """Check that a ZTF g,r model reads LSST bands unchanged with wavelength-encoded bands."""
+    tuned = TransferClassifier(base, max_epochs=2, random_state=0).fit(*target)
+    assert tuned.classifier_.n_channels_ == base[-1].n_channels_ == 4
+    assert tuned.predict_proba(target[0]).shape == (45, 3)
+
+
+def test_transfer_ztf_to_lsst_grid_widens_input(source, target):
+    """Check that the grid's new band channels start from the nearest trained band."""
+    base = make_base("grid").fit(*source)
+    tuned = TransferClassifier(base, refit_transformers=["lightcurvepadder"], max_epochs=0).fit(*target)
+    assert tuned.classifier_.channels_ == ("flux_lsstg", "flux_lsstr", "flux_lssti", "flux_lsstz",
+                                           "flux_err_lsstg", "flux_err_lsstr", "flux_err_lssti",
+                                           "flux_err_lsstz")
+    old = base[-1].module_.encoder.weight_ih_l0
+    new = tuned.classifier_.module_.encoder.weight_ih_l0
+    assert new.shape == (old.shape[0], 8)
+    # g <- ztfg alone; r, i, z <- ztfr (nearest), sharing its weights three ways
+    torch.testing.assert_close(new[:, 0], old[:, 0])
+    for column in (1, 2, 3):
+        torch.testing.assert_close(new[:, column], old[:, 1] / 3)
+    assert tuned.predict_proba(target[0]).shape == (45, 3)
+    with pytest.warns(UserWarning, match="not among the grid's bands"):
+        TransferClassifier(base, max_epochs=0).fit(*target)
+
+
+def test_transfer_five_examples_per_class(base, target):
+    """Check fine-tuning on 5 labels per class with a validation split, from pretrained weights."""
+    X, y = target
+    index = np.concatenate([np.flatnonzero(y == c)[:5] for c in np.unique(y)])
+    RecordStart.starts.clear()
+    tuned = TransferClassifier(base, validation_fraction=0.2, max_epochs=3, random_state=0,
+                               callbacks=[("record", RecordStart())]).fit(X[index], y[index])
+    assert tuned.n_epochs_ >= 1
+    assert torch.equal(RecordStart.starts[0]["encoder.weight_ih_l0"], base[-1].module_.encoder.weight_ih_l0)
+    one = index[[0, 5, 6, 10, 11]]
+    with pytest.warns(UserWarning, match="smallest class has 1 examples"):
+        TransferClassifier(base, validation_fraction=0.2, max_epochs=1).fit(X[one], y[one])
+
+
+def test_transfer_reproducible_and_picklable(base, target):
+    """Check bitwise reproducibility with a seed and identical output after pickling."""
+    X, y = target
+    a = TransferClassifier(base, freeze=None, max_epochs=2, random_state=3).fit(X, y)
+    b = TransferClassifier(base, freeze=None, max_epochs=2, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(a)).predict_proba(X), a.predict_proba(X))
+
+
+def test_transfer_refit_metadata_scaler(base, target):
+    """Check that named transformers are refitted on the target and others reused."""
+    tuned = TransferClassifier(base, refit_transformers=["metadatascaler"], max_epochs=0).fit(*target)
+    assert tuned.transformers_[0] is base[0]
+    assert tuned.transformers_[2] is not base[2]
+    assert not np.allclose(tuned.transformers_[2].mean_, base[2].mean_)
+
+
+def test_transfer_bare_classifier_base(source):
+    """Check transfer from a GRUClassifier fitted on padded input."""
+    X, y = source
+    prep = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler()).fit(X)
+    Xp = prep.transform(X)
+    bare = GRUClassifier(**SMALL, max_epochs=1).fit(Xp, y)
+    tuned = TransferClassifier(bare, max_epochs=1).fit(Xp[:30], y[:30])
+    assert tuned.transformers_ is None and tuned.predict(Xp).shape == (90,)
+
+
+def test_transfer_errors(base, target, source):
+    """Check the errors for bad bases, freezes, class maps and metadata widths."""
+    X, y = target
+    with pytest.raises(ValueError, match="matches no parameter"):
+        TransferClassifier(base, freeze="decoder").fit(X, y)
+    with pytest.raises(ValueError, match="class_map names base classes \\['SN Iax'\\]"):
+        TransferClassifier(base, class_map={"SN Iax": "SN Ia"}).fit(X, y)
+    with pytest.raises(ValueError, match="is not fitted"):
+        TransferClassifier(make_base()).fit(X, y)
+    with pytest.raises(ValueError, match="refit_transformers names steps \\['padder'\\]"):
+        TransferClassifier(base, refit_transformers=["padder"]).fit(X, y)
+    other = make_pipeline(LightCurvePadder(metadata_columns=("redshift",)), FluxNormalizer(),
+                          MetadataScaler()).fit(*source)
+    hybrid = Pipeline(other.steps + [base.steps[-1]])
+    with pytest.raises(ValueError, match="2 metadata columns but the base model was trained with 4"):
+        TransferClassifier(hybrid, max_epochs=1).fit(X, y)
