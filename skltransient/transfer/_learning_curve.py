@@ -1,0 +1,208 @@
+"""Learning curves of transfer against training from scratch, over label fractions."""
+
+import os
+import time
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+from ._transfer import TransferClassifier
+
+__all__ = ["headline_numbers", "transfer_learning_curve"]
+
+#: TransferClassifier parameters of each transfer strategy.
+STRATEGIES = {"transfer": {"freeze": None}, "frozen": {"freeze": "encoder"}}
+
+
+def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.5, 1.0),
+                            strategies=("scratch", "transfer"), scoring="f1_macro", n_repeats=3,
+                            test_size=0.3, transfer_params=None, scratch_params=None,
+                            random_state=None, n_jobs=None, verbose=0):
+    """Score training from scratch against transfer at growing fractions of the labels.
+
+    In the spirit of :func:`sklearn.model_selection.learning_curve`: the
+    target data are split once into a training pool and a fixed, stratified
+    held-out test set. For each repeat the pool is shuffled and, for each
+    fraction in ``train_sizes``, the first examples of each class form a
+    stratified subset; the subsets of one repeat are nested. Each strategy is
+    trained on each subset and scored on the test set.
+
+    Parameters
+    ----------
+    estimator : GRUClassifier or Pipeline
+        The fitted base model (e.g. trained on simulated ZTF light curves).
+        ``"scratch"`` trains an unfitted clone of it (same hyperparameters);
+        the transfer strategies fine-tune it with :class:`TransferClassifier`.
+    X : LightCurves
+        Target light curves.
+    y : array-like of shape (n_objects,)
+        Target labels.
+    train_sizes : sequence of float, default=(0.05, 0.1, 0.25, 0.5, 1.0)
+        Fractions of the training pool, in (0, 1].
+    strategies : sequence of {"scratch", "transfer", "frozen"}, default=("scratch", "transfer")
+        ``"transfer"`` fine-tunes every layer; ``"frozen"`` freezes the
+        encoder and trains the metadata branch and head.
+    scoring : str or callable, default="f1_macro"
+        A scikit-learn scorer.
+    n_repeats : int, default=3
+        Repeats with different subsets and seeds, for the spread.
+    test_size : float, default=0.3
+        Fraction of the target data held out for testing.
+    transfer_params : dict or None, default=None
+        Further :class:`TransferClassifier` parameters (e.g. ``class_map``,
+        ``max_epochs``, ``lr``).
+    scratch_params : dict or None, default=None
+        Parameters set on the scratch clone (e.g.
+        ``{"gruclassifier__max_epochs": 40}``).
+    random_state : int, RandomState instance or None, default=None
+    n_jobs : int or None, default=None
+        Fits run in parallel with joblib; torch threads are divided among
+        the workers so that the cores are not oversubscribed.
+    verbose : int, default=0
+        Above 0, a progress bar over the fits (needs tqdm).
+
+    Returns
+    -------
+    curve : DataFrame
+        One row per fraction and strategy: ``train_size``, ``n_train``,
+        ``strategy``, ``score_mean``, ``score_std``, ``epochs_mean``,
+        ``epochs_std``, ``time_mean``, ``time_std``. The per-fit results are
+        in ``curve.attrs["fits"]`` (a DataFrame).
+
+    See Also
+    --------
+    headline_numbers : The paper's two headline numbers from a curve.
+    """
+    unknown = sorted(set(strategies) - {"scratch", *STRATEGIES})
+    if unknown:
+        raise ValueError(f"Unknown strategies {unknown}; choose from 'scratch', "
+                         f"{', '.join(map(repr, STRATEGIES))}.")
+    sizes = np.asarray(train_sizes, dtype=float)
+    if sizes.size == 0 or np.any((sizes <= 0) | (sizes > 1)):
+        raise ValueError(f"train_sizes must be fractions in (0, 1]; got {list(train_sizes)}.")
+    rng = check_random_state(random_state)
+    y = np.asarray(y)
+    pool, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y,
+                                  random_state=rng.randint(2**31 - 1))
+    jobs = []
+    for repeat in range(n_repeats):
+        order = _stratified_order(y[pool], rng)
+        seed = rng.randint(2**31 - 1)
+        for size in sizes:
+            subset = pool[_nested_subset(y[pool], order, size)]
+            jobs += [(repeat, size, strategy, subset, seed) for strategy in strategies]
+    scorer = get_scorer(scoring)
+    n_workers = 1 if n_jobs in (None, 1) else (os.cpu_count() if n_jobs < 0 else n_jobs)
+    threads = max(1, (os.cpu_count() or 1) // n_workers)
+    run = delayed(_fit_and_score)
+    results = Parallel(n_jobs=n_jobs)(
+        run(estimator, X, y, subset, test, strategy, seed, scorer, transfer_params,
+            scratch_params, threads if n_workers > 1 else None)
+        for _, _, strategy, subset, seed in _progress(jobs, verbose))
+    fits = pd.DataFrame([
+        {"repeat": r, "train_size": s, "n_train": len(sub), "strategy": st, **res}
+        for (r, s, st, sub, _), res in zip(jobs, results)])
+    curve = (fits.groupby(["train_size", "strategy"], sort=True)
+             .agg(n_train=("n_train", "mean"), score_mean=("score", "mean"),
+                  score_std=("score", "std"), epochs_mean=("epochs", "mean"),
+                  epochs_std=("epochs", "std"), time_mean=("time", "mean"),
+                  time_std=("time", "std"))
+             .reset_index())
+    curve.attrs["fits"] = fits
+    return curve
+
+
+def _fit_and_score(estimator, X, y, train, test, strategy, seed, scorer, transfer_params,
+                   scratch_params, threads):
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    if strategy == "scratch":
+        model = clone(estimator)
+        model.set_params(**_seed_params(model, seed), **(scratch_params or {}))
+    else:
+        params = {**STRATEGIES[strategy], **(transfer_params or {})}
+        model = TransferClassifier(estimator, random_state=seed, **params)
+    start = time.perf_counter()
+    model.fit(X[train], y[train])
+    elapsed = time.perf_counter() - start
+    final = model[-1] if hasattr(model, "steps") else model
+    return {"score": scorer(model, X[test], y[test]), "epochs": final.n_epochs_, "time": elapsed}
+
+
+def _seed_params(model, seed):
+    return {key: seed for key in model.get_params() if key.split("__")[-1] == "random_state"}
+
+
+def _stratified_order(y, rng):
+    """A random order of the examples within each class (rank of each example)."""
+    rank = np.empty(len(y), dtype=np.int64)
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        rank[members] = rng.permutation(len(members))
+    return rank
+
+
+def _nested_subset(y, rank, size):
+    """The first ``size`` of each class by rank (at least 2 per class): nested in size."""
+    keep = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        members = y == label
+        n = max(min(2, members.sum()), int(np.ceil(size * members.sum())))
+        keep |= members & (rank < n)
+    return np.flatnonzero(keep)
+
+
+def _progress(jobs, verbose):
+    if not verbose:
+        return jobs
+    from tqdm.auto import tqdm
+
+    return tqdm(jobs, desc="learning curve", unit="fit")
+
+
+def headline_numbers(curve, *, strategy="transfer", baseline="scratch", at=0.3):
+    """The paper's headline numbers measured on a learning curve.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        The output of :func:`transfer_learning_curve`.
+    strategy : str, default="transfer"
+        The transfer strategy to report.
+    baseline : str, default="scratch"
+        The strategy whose score with all labels is the baseline.
+    at : float, default=0.3
+        The label fraction at which to report the share of the baseline
+        (linearly interpolated between measured fractions).
+
+    Returns
+    -------
+    numbers : dict
+        ``baseline_score`` (scratch with the largest fraction),
+        ``match_fraction`` (the smallest fraction at which the strategy's
+        mean score reaches the baseline, or NaN if it never does),
+        ``share_of_baseline_at`` (the strategy's score at ``at`` over the
+        baseline) and ``epochs_ratio`` (the strategy's mean epochs over the
+        baseline strategy's, over all fractions: below 1 converges faster).
+    """
+    ours = curve[curve["strategy"] == strategy].sort_values("train_size")
+    base = curve[curve["strategy"] == baseline].sort_values("train_size")
+    if ours.empty or base.empty:
+        raise ValueError(f"The curve needs both strategies {strategy!r} and {baseline!r}; it has "
+                         f"{sorted(curve['strategy'].unique())}.")
+    baseline_score = float(base["score_mean"].iloc[-1])
+    reached = ours[ours["score_mean"] >= baseline_score]
+    share = np.interp(at, ours["train_size"], ours["score_mean"]) / baseline_score
+    return {
+        "baseline_score": baseline_score,
+        "match_fraction": float(reached["train_size"].iloc[0]) if len(reached) else float("nan"),
+        "share_of_baseline_at": float(share),
+        "epochs_ratio": float(ours["epochs_mean"].mean() / base["epochs_mean"].mean()),
+    }

@@ -1,0 +1,77 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler,
+                          headline_numbers, transfer_learning_curve)
+from skltransient.transfer._learning_curve import _nested_subset, _stratified_order
+from skltransient.utils._testing import make_toy_lightcurves
+
+
+@pytest.fixture(scope="module")
+def base():
+    X, y = make_toy_lightcurves(150, 3, random_state=0)
+    clf = GRUClassifier(hidden_size=16, num_layers=1, head_size=16, max_epochs=25, lr=1e-2, random_state=0)
+    return make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(), clf).fit(X, y)
+
+
+def test_learning_curve_table(base):
+    """Check the table's rows, counts and spreads, and the per-fit results."""
+    X, y = make_toy_lightcurves(60, 3, random_state=4, bands=("lsstg", "lsstr"))
+    curve = transfer_learning_curve(base, X, y, train_sizes=(0.2, 1.0), strategies=("scratch", "transfer", "frozen"),
+                                    n_repeats=2, transfer_params={"max_epochs": 3},
+                                    scratch_params={"gruclassifier__max_epochs": 3}, random_state=0)
+    assert len(curve) == 6
+    assert set(curve["strategy"]) == {"scratch", "transfer", "frozen"}
+    assert curve.loc[curve.train_size == 1.0, "n_train"].tolist() == [42.0] * 3
+    assert curve.loc[curve.train_size == 0.2, "n_train"].tolist() == [9.0] * 3
+    assert curve["score_std"].notna().all() and curve["epochs_mean"].eq(3).all()
+    fits = curve.attrs["fits"]
+    assert len(fits) == 12 and fits["score"].between(0, 1).all()
+
+
+def test_transfer_beats_scratch_with_few_labels(base):
+    """Check that with few target labels transfer outscores scratch on a related task."""
+    X, y = make_toy_lightcurves(150, 3, random_state=7, bands=("lsstg", "lsstr"))
+    curve = transfer_learning_curve(base, X, y, train_sizes=(0.1,), n_repeats=2,
+                                    transfer_params={"max_epochs": 5, "lr": 1e-3},
+                                    scratch_params={"gruclassifier__max_epochs": 5}, random_state=0)
+    score = curve.set_index("strategy")["score_mean"]
+    assert score["transfer"] > score["scratch"] + 0.1
+
+
+def test_nested_stratified_subsets():
+    """Check that subsets are stratified, nested and hold at least 2 per class."""
+    y = np.array(["a"] * 50 + ["b"] * 10)
+    rank = _stratified_order(y, np.random.RandomState(0))
+    small, large = _nested_subset(y, rank, 0.1), _nested_subset(y, rank, 0.5)
+    assert set(small) <= set(large)
+    assert (y[small] == "a").sum() == 5 and (y[small] == "b").sum() == 2
+    assert (y[large] == "a").sum() == 25 and (y[large] == "b").sum() == 5
+
+
+def test_headline_numbers():
+    """Check the match fraction, the share at 30% and the epochs ratio on a known curve."""
+    curve = pd.DataFrame({
+        "train_size": [0.1, 0.25, 0.5, 1.0] * 2,
+        "strategy": ["scratch"] * 4 + ["transfer"] * 4,
+        "score_mean": [0.4, 0.5, 0.6, 0.8, 0.6, 0.81, 0.85, 0.9],
+        "epochs_mean": [20, 20, 20, 20, 15, 15, 15, 15],
+    })
+    numbers = headline_numbers(curve)
+    assert numbers["baseline_score"] == 0.8
+    assert numbers["match_fraction"] == 0.25
+    assert numbers["share_of_baseline_at"] == pytest.approx((0.81 + 0.2 * 0.04) / 0.8)
+    assert numbers["epochs_ratio"] == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="needs both strategies 'frozen'"):
+        headline_numbers(curve, strategy="frozen")
+
+
+def test_learning_curve_bad_arguments(base):
+    """Check errors for unknown strategies and fractions out of range."""
+    X, y = make_toy_lightcurves(30, 3)
+    with pytest.raises(ValueError, match="Unknown strategies \\['magic'\\]"):
+        transfer_learning_curve(base, X, y, strategies=("magic",))
+    with pytest.raises(ValueError, match="fractions in \\(0, 1\\]"):
+        transfer_learning_curve(base, X, y, train_sizes=(0.0, 1.5))
