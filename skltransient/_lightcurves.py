@@ -304,6 +304,50 @@ class LightCurves:
             self.metadata.iloc[index],
         )
 
+    @property
+    def trigger_time(self):
+        """Time of each object's first detection (its first observation when no
+        detection flags are known, or when none is flagged), shape (n_objects,)."""
+        first = self.time[self.offsets[:-1]]
+        if self.detected is None:
+            return first
+        obj = self.object_index[self.detected]
+        trigger = np.full(len(self), np.inf)
+        np.minimum.at(trigger, obj, self.time[self.detected])
+        return np.where(np.isfinite(trigger), trigger, first)
+
+    def truncate(self, *, max_time=None, n_observations=None):
+        """Keep only each object's observations up to a time and/or a count.
+
+        Parameters
+        ----------
+        max_time : float or array-like of shape (n_objects,), default=None
+            Keep observations with ``time <= max_time`` (per object when an array).
+        n_observations : int or array-like of shape (n_objects,), default=None
+            Keep at most this many first observations of each object.
+
+        Returns
+        -------
+        lightcurves : LightCurves
+            A new collection; an object left with no observations is an error.
+        """
+        keep = np.ones(self.n_observations, dtype=bool)
+        obj = self.object_index
+        if max_time is not None:
+            keep &= self.time <= np.broadcast_to(np.asarray(max_time, dtype=float), (len(self),))[obj]
+        if n_observations is not None:
+            limit = np.broadcast_to(np.asarray(n_observations), (len(self),))[obj]
+            keep &= (np.arange(self.n_observations) - self.offsets[:-1][obj]) < limit
+        counts = np.bincount(obj[keep], minlength=len(self))
+        if np.any(counts == 0):
+            raise ValueError(f"Light curve {_plain(self.object_ids[np.argmax(counts == 0)])!r} has no "
+                             f"observations left after truncation ({np.count_nonzero(counts == 0)} "
+                             f"objects in all); select objects first or truncate less.")
+        return type(self)(
+            self.object_ids, np.concatenate([[0], np.cumsum(counts)]), self.time[keep],
+            self.band[keep], self.flux[keep], self.flux_err[keep],
+            None if self.detected is None else self.detected[keep], self.metadata)
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             "A LightCurves is a ragged collection and cannot be converted to a NumPy array; put a "

@@ -70,6 +70,12 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         Early-stopping patience in epochs (with ``validation_fraction``).
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss.
+    prefix_augmentation : float, default=0.0
+        Probability that a training light curve is cut, in each batch, to a
+        random prefix, so that the network learns to classify young light
+        curves (early classification). Off by default. Pair it with a causal
+        normalisation (``FluxNormalizer("running_peak")``), or prefixes see
+        a scale set by their future.
     predict_batch_size : int, default=4096
         Batch size for prediction.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
@@ -132,6 +138,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "prefix_augmentation": [Interval(numbers.Real, 0, 1, closed="both")],
         "predict_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "device": [str],
         "random_state": ["random_state"],
@@ -142,7 +149,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, hidden_size=100, num_layers=2, dropout=0.2, metadata_size=16,
                  head_size=64, max_epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
                  weight_decay=0.0, class_weight="balanced", validation_fraction=None,
-                 n_iter_no_change=5, tol=1e-4, predict_batch_size=4096, device="cpu",
+                 n_iter_no_change=5, tol=1e-4, prefix_augmentation=0.0, predict_batch_size=4096,
+                 device="cpu",
                  random_state=None, verbose=0, callbacks=None):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -158,6 +166,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.prefix_augmentation = prefix_augmentation
         self.predict_batch_size = predict_batch_size
         self.device = device
         self.random_state = random_state
@@ -261,7 +270,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             max_epochs=self.max_epochs, batch_size=self.batch_size,
             train_split=None if valid_dataset is None else predefined_split(valid_dataset),
             iterator_train=BatchIterator, iterator_valid=BatchIterator,
-            iterator_train__shuffle=True, iterator_valid__batch_size=self.predict_batch_size,
+            iterator_train__shuffle=True,
+            iterator_train__prefix_probability=self.prefix_augmentation,
+            iterator_valid__batch_size=self.predict_batch_size,
             callbacks=callbacks, callbacks__valid_acc=None, device=self.device_,
             verbose=int(self.verbose >= 1), classes=list(range(len(self.classes_))),
         )
@@ -325,6 +336,63 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                 out[idx.numpy()] = module(**batch).float().cpu().numpy()
         return out
 
+    def predict_proba_over_time(self, X):
+        """Class probabilities after each step of each light curve, in one pass.
+
+        The GRU's hidden state at every step gives the prediction from the
+        observations up to that step (the GRU is causal), so one pass costs
+        the same as :meth:`predict_proba`. With the ``"observations"``
+        representation a step is an observation. The preprocessing must be
+        causal too for these to equal predictions on truncated light curves:
+        ``FluxNormalizer("running_peak")`` is, ``"peak"`` is not (early
+        steps are scaled by the future peak); grid interpolation uses the
+        next observation of each band.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves or ndarray of shape (n_objects, n_steps, n_channels)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_objects, n_steps, n_classes)
+            NaN at steps beyond each object's length.
+        """
+        check_is_fitted(self, "net_")
+        X = self._check_predict_data(X)
+        dataset = PaddedDataset(X)
+        module, device = self.net_.module_, self.net_.device
+        module.eval()
+        out = np.full((len(X), X.values.shape[1], len(self.classes_)), np.nan)
+        with torch.inference_mode():
+            for start in range(0, len(X), self.predict_batch_size):
+                idx = torch.arange(start, min(start + self.predict_batch_size, len(X)))
+                batch, _ = dataset[idx]
+                logits = module.forward_sequence(batch["values"].to(device),
+                                                 batch["metadata"].to(device))
+                proba = torch.softmax(logits.double(), dim=2).cpu().numpy()
+                steps = proba.shape[1]
+                valid = np.arange(steps)[None, :] < batch["lengths"].numpy()[:, None]
+                out[start:start + len(idx), :steps] = np.where(valid[:, :, None], proba, np.nan)
+        return out
+
+    def predict_proba_at(self, X, days_since_trigger):
+        """Class probabilities using only the steps up to given days after trigger.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves
+        days_since_trigger : array-like of float
+            Days after each object's first detection (negative values are
+            before it).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_objects, n_days, n_classes)
+            NaN where an object has no step yet at that time.
+        """
+        over_time = self.predict_proba_over_time(X)
+        return _at_days(over_time, as_padded(X), days_since_trigger)
+
     def _check_predict_data(self, X):
         X = as_padded(X, type(self).__name__)
         if X.values.shape[2] != self.n_channels_ or X.metadata.shape[1] != self.n_metadata_:
@@ -340,6 +408,22 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _at_days(over_time, X, days_since_trigger):
+    """Pick, per object and day, the prediction of the last step up to that day."""
+    days = np.atleast_1d(np.asarray(days_since_trigger, dtype=float))
+    steps = over_time.shape[1]
+    step_time = X.t0[:, None] + X.times[:, :steps].astype(np.float64)
+    valid = np.arange(steps)[None, :] < X.lengths[:, None]
+    out = np.full((len(X), days.size, over_time.shape[2]), np.nan)
+    rows = np.arange(len(X))
+    for j, day in enumerate(days):
+        cutoff = (X.trigger + day)[:, None]
+        count = np.sum(valid & (step_time <= cutoff + 1e-6), axis=1)
+        has = count > 0
+        out[has, j] = over_time[rows[has], count[has] - 1]
+    return out
 
 
 class _seeded:

@@ -20,7 +20,7 @@ def as_padded(X, name="The model"):
         return PaddedLightCurves(
             values=np.ascontiguousarray(X, dtype=np.float32), lengths=np.full(n, steps, np.int64),
             metadata=np.zeros((n, 0), np.float32), times=np.zeros((n, steps), np.float32),
-            t0=np.zeros(n), channels=tuple(f"x{i}" for i in range(X.shape[2])), metadata_names=(),
+            t0=np.zeros(n), trigger=np.zeros(n), channels=tuple(f"x{i}" for i in range(X.shape[2])), metadata_names=(),
             flux_channels=(), flux_err_channels=(), object_ids=np.arange(n), representation="array")
     raise TypeError(
         f"{name} expects a PaddedLightCurves (put a LightCurvePadder before it in a pipeline) or "
@@ -72,14 +72,20 @@ class BatchIterator:
     dataset : PaddedDataset
     batch_size : int, default=128
     shuffle : bool, default=False
+    prefix_probability : float, default=0.0
+        Probability that each light curve of a batch is cut to a random
+        prefix (its length drawn uniformly from 1 to its true length): the
+        truncation augmentation for early classification. Because sequences
+        are packed by length, cutting a prefix is just shortening its length.
     **kwargs : dict
         Further skorch/DataLoader options, ignored.
     """
 
-    def __init__(self, dataset, batch_size=128, shuffle=False, **kwargs):
+    def __init__(self, dataset, batch_size=128, shuffle=False, prefix_probability=0.0, **kwargs):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.prefix_probability = prefix_probability
 
     def __len__(self):
         return -(-len(self.dataset) // self.batch_size)
@@ -88,4 +94,13 @@ class BatchIterator:
         n = len(self.dataset)
         order = torch.randperm(n) if self.shuffle else torch.arange(n)
         for start in range(0, n, self.batch_size):
-            yield self.dataset[order[start:start + self.batch_size]]
+            X, y = self.dataset[order[start:start + self.batch_size]]
+            if self.prefix_probability > 0:
+                X["lengths"] = _random_prefixes(X["lengths"], self.prefix_probability)
+            yield X, y
+
+
+def _random_prefixes(lengths, probability):
+    cut = torch.rand(lengths.shape) < probability
+    prefix = 1 + (torch.rand(lengths.shape) * lengths).long().clamp(max=lengths - 1)
+    return torch.where(cut, prefix, lengths)

@@ -36,7 +36,12 @@ class PaddedLightCurves:
     times : ndarray of shape (n_objects, n_steps), float32
         Days since the object's first observation at each step.
     t0 : ndarray of shape (n_objects,), float64
-        Time (MJD) of each object's first observation.
+        Time (MJD) of each object's first (kept) observation; step times are
+        relative to it.
+    trigger : ndarray of shape (n_objects,), float64
+        Time (MJD) of each object's first detection (see
+        :attr:`LightCurves.trigger_time`), for predictions at given days
+        since trigger.
     channels : tuple of str
         Name of each channel of ``values``.
     metadata_names : tuple of str
@@ -55,6 +60,7 @@ class PaddedLightCurves:
     metadata: np.ndarray
     times: np.ndarray
     t0: np.ndarray
+    trigger: np.ndarray
     channels: tuple
     metadata_names: tuple
     flux_channels: tuple
@@ -86,7 +92,7 @@ class PaddedLightCurves:
                 f"metadata={list(self.metadata_names)}, representation={self.representation!r})")
 
 
-_PER_OBJECT = ("values", "lengths", "metadata", "times", "t0", "object_ids")
+_PER_OBJECT = ("values", "lengths", "metadata", "times", "t0", "trigger", "object_ids")
 
 
 class LightCurvePadder(TransformerMixin, BaseEstimator):
@@ -221,14 +227,15 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         X = _check_lightcurves(X, type(self).__name__)
         if self.representation == "grid":
             values, lengths, times = self._grid(X)
+            t0 = X.time[X.offsets[:-1]]
             nb = len(self.bands_)
             flux_channels, err_channels = tuple(range(nb)), tuple(range(nb, 2 * nb))
         else:
-            values, lengths, times = self._observations(X)
+            values, lengths, times, t0 = self._observations(X)
             flux_channels, err_channels = (1,), (2,)
         return PaddedLightCurves(
             values=values, lengths=lengths, metadata=self._metadata(X), times=times,
-            t0=X.time[X.offsets[:-1]], channels=self.channels_,
+            t0=t0, trigger=X.trigger_time, channels=self.channels_,
             metadata_names=tuple(self.metadata_columns), flux_channels=flux_channels,
             flux_err_channels=err_channels, object_ids=X.object_ids,
             representation=self.representation,
@@ -252,7 +259,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             X.wavelength[keep] / 1e4], axis=1)
         times = np.zeros((len(X), n_steps), dtype=np.float32)
         times[obj, position] = elapsed
-        return values, np.minimum(lengths, n_steps).astype(np.int64), times
+        return values, np.minimum(lengths, n_steps).astype(np.int64), times, first
 
     def _grid(self, X):
         first = X.time[X.offsets[:-1]]

@@ -195,6 +195,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             optimizer=base.optimizer, weight_decay=base.weight_decay,
             class_weight=self.class_weight, validation_fraction=self.validation_fraction,
             n_iter_no_change=self.n_iter_no_change, tol=self.tol,
+            prefix_augmentation=base.prefix_augmentation,
             predict_batch_size=base.predict_batch_size,
             device=self.device or base.device_, random_state=self.random_state,
             verbose=self.verbose, callbacks=self.callbacks)
@@ -288,6 +289,14 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """Most probable class of each object."""
         return self.classifier_.predict(self._transform(X))
+
+    def predict_proba_over_time(self, X):
+        """Probabilities after each step; see :meth:`GRUClassifier.predict_proba_over_time`."""
+        return self.classifier_.predict_proba_over_time(self._transform(X))
+
+    def predict_proba_at(self, X, days_since_trigger):
+        """Probabilities at days since trigger; see :meth:`GRUClassifier.predict_proba_at`."""
+        return self.classifier_.predict_proba_at(self._transform(X), days_since_trigger)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

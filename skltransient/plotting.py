@@ -1,0 +1,133 @@
+"""Figures: light curves with class probabilities over time, learning curves, scores.
+
+matplotlib is an optional dependency (``pip install skltransient[plot]``).
+"""
+
+import numpy as np
+
+from .bands import get_band, known_bands
+
+__all__ = ["plot_learning_curve", "plot_lightcurve_probabilities", "plot_scores_over_time"]
+
+#: Band colours, blue to red by wavelength.
+BAND_COLOURS = {"lsstu": "#56b4e9", "ztfg": "#009e73", "lsstg": "#009e73", "ztfr": "#d55e00",
+                "lsstr": "#d55e00", "ztfi": "#8b0000", "lssti": "#8b0000", "lsstz": "#6a3d9a",
+                "lssty": "#000000"}
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("Plotting needs matplotlib: pip install 'skltransient[plot]'.") from error
+    return plt
+
+
+def plot_lightcurve_probabilities(lightcurves, index, proba, times, classes, *, trigger=None,
+                                  title=None, figsize=(7, 6)):
+    """The RAPID figure: a light curve above its class probabilities over time.
+
+    Parameters
+    ----------
+    lightcurves : LightCurves
+    index : int
+        Position of the object in ``lightcurves``.
+    proba : ndarray of shape (n_objects, n_steps, n_classes)
+        From :func:`skltransient.early.predict_proba_over_time`.
+    times : ndarray of shape (n_objects, n_steps)
+        Step times (MJD), from the same function.
+    classes : array-like of shape (n_classes,)
+    trigger : float or None, default=None
+        Trigger time (MJD) marked on both panels; by default the object's
+        first detection.
+    title : str or None, default=None
+    figsize : tuple, default=(7, 6)
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    one = lightcurves[index]
+    trigger = one.trigger_time[0] if trigger is None else trigger
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=figsize,
+                                      gridspec_kw={"height_ratios": [1, 1]})
+    for code in np.unique(one.band):
+        name = known_bands()[code]
+        rows = one.band == code
+        top.errorbar(one.time[rows] - trigger, one.flux[rows], one.flux_err[rows], fmt="o", ms=4,
+                     color=BAND_COLOURS.get(name), label=f"{name} ({get_band(name).wavelength:.0f} Å)")
+    top.set_ylabel("Flux")
+    top.legend(fontsize="small")
+    steps = ~np.isnan(times[index])
+    for k, label in enumerate(classes):
+        bottom.plot(times[index, steps] - trigger, proba[index, steps, k], drawstyle="steps-post",
+                    label=str(label))
+    for ax in (top, bottom):
+        ax.axvline(0.0, color="grey", ls=":", lw=1)
+    bottom.set_ylim(0, 1)
+    bottom.set_ylabel("Class probability")
+    bottom.set_xlabel("Days since trigger")
+    bottom.legend(fontsize="small", ncol=2)
+    top.set_title(title or f"Object {one.object_ids[0]}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curve(curve, *, ax=None, title="Transfer against training from scratch",
+                        ylabel="Macro F1 on the held-out set"):
+    """Score against the fraction of training labels, one line per strategy, with spreads.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        Output of :func:`skltransient.transfer_learning_curve`.
+    ax : matplotlib Axes or None, default=None
+    title, ylabel : str
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for strategy, part in curve.groupby("strategy"):
+        part = part.sort_values("train_size")
+        ax.errorbar(100 * part["train_size"], part["score_mean"], yerr=part["score_std"].fillna(0),
+                    marker="o", capsize=3, label=strategy)
+    ax.set_xscale("log")
+    ax.set_xlabel("Training labels used (%)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(title="strategy")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_scores_over_time(scores, *, ax=None, title="Scores after trigger"):
+    """Scores as functions of days since trigger.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Output of :func:`skltransient.metrics.scores_over_time`.
+    ax : matplotlib Axes or None, default=None
+    title : str
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for column in ("f1_macro", "accuracy", "roc_auc_macro"):
+        ax.plot(scores.index, scores[column], marker="o", label=column)
+    ax.set_xlabel("Days since trigger")
+    ax.set_ylabel("Score")
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax

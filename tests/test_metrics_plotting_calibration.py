@@ -1,0 +1,106 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+
+from skltransient import FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler, TransferClassifier
+from skltransient.calibration import calibrate
+from skltransient.early import predict_proba_over_time
+from skltransient.metrics import earliness, expected_calibration_error, scores_over_time
+from skltransient.utils._testing import make_toy_lightcurves
+
+SMALL = dict(hidden_size=12, num_layers=1, head_size=12, metadata_size=4, random_state=0)
+
+
+def test_scores_over_time_skips_objects_without_prediction():
+    """Check per-day scores and counts, leaving out NaN rows."""
+    proba = np.full((3, 2, 2), np.nan)
+    proba[0] = [[0.9, 0.1], [0.9, 0.1]]
+    proba[1, 1] = [0.2, 0.8]
+    proba[2] = [[0.6, 0.4], [0.3, 0.7]]
+    scores = scores_over_time(["a", "b", "b"], proba, ["a", "b"], [1, 5])
+    assert scores["n_objects"].tolist() == [2, 3]
+    assert scores.loc[1, "accuracy"] == 0.5 and scores.loc[5, "accuracy"] == 1.0
+    assert scores.loc[5, "roc_auc_macro"] == 1.0
+    assert scores.loc[5, "f1_macro"] == 1.0
+
+
+def test_earliness():
+    """Check the first time the true class passes the threshold, relative to trigger."""
+    proba = np.array([[[0.6, 0.4], [0.2, 0.8], [np.nan, np.nan]], [[0.9, 0.1], [0.8, 0.2], [0.7, 0.3]]])
+    times = np.array([[10.0, 12.0, np.nan], [0.0, 1.0, 2.0]])
+    days = earliness(["b", "b"], proba, times, [10.0, 0.0], ["a", "b"])
+    assert days[0] == 2.0 and np.isnan(days[1])
+
+
+def test_expected_calibration_error():
+    """Check ECE on perfectly calibrated and on overconfident predictions."""
+    y = np.array(["a"] * 8 + ["b"] * 2)
+    calibrated = np.tile([0.8, 0.2], (10, 1))
+    assert expected_calibration_error(y, calibrated, ["a", "b"]) == pytest.approx(0.0)
+    overconfident = np.tile([0.99, 0.01], (10, 1))
+    assert expected_calibration_error(y, overconfident, ["a", "b"]) == pytest.approx(0.19)
+
+
+def test_temperature_scaling_lowers_calibration_error():
+    """Check that temperature scaling on held-out data lowers the ECE of an overconfident network."""
+    import torch
+
+    X, y = make_toy_lightcurves(450, 3, random_state=11)
+    rng = np.random.default_rng(0)
+    flip = rng.random(len(y)) < 0.3  # label noise: no network can be sure
+    y = y.copy()
+    y[flip] = rng.permutation(y[flip])
+    train, hold, test = np.arange(0, 150), np.arange(150, 300), np.arange(300, 450)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=40, lr=1e-2)).fit(X[train], y[train])
+    with torch.no_grad():  # make the network overconfident: logits five times too large
+        model[-1].module_.head[-1].weight.mul_(5.0)
+        model[-1].module_.head[-1].bias.mul_(5.0)
+    before = expected_calibration_error(y[test], model.predict_proba(X[test]), model.classes_)
+    calibrated = calibrate(model, X[hold], y[hold])
+    after = expected_calibration_error(y[test], calibrated.predict_proba(X[test]), calibrated.classes_)
+    assert before > 0.2 and after < 0.6 * before
+    np.testing.assert_array_equal(calibrated.predict(X[test]), model.predict(X[test]))
+
+
+def test_calibrated_classifier_cv_with_cross_validation():
+    """Check GRUClassifier and TransferClassifier inside CalibratedClassifierCV with cv."""
+    X, y = make_toy_lightcurves(60, 3, random_state=1)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=2))
+    calibrated = CalibratedClassifierCV(model, method="sigmoid", cv=StratifiedKFold(2)).fit(X, y)
+    np.testing.assert_allclose(calibrated.predict_proba(X).sum(axis=1), 1.0)
+    base = model.fit(X, y)
+    transfer = TransferClassifier(base, max_epochs=1, random_state=0)
+    calibrated = CalibratedClassifierCV(transfer, method="temperature", cv=StratifiedKFold(2)).fit(X, y)
+    assert calibrated.predict_proba(X).shape == (60, 3)
+    frozen = CalibratedClassifierCV(FrozenEstimator(base), method="isotonic").fit(X, y)
+    assert frozen.predict_proba(X).shape == (60, 3)
+
+
+def test_plots(tmp_path):
+    """Check that each figure draws with titles, labels and legends."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from skltransient.plotting import plot_learning_curve, plot_lightcurve_probabilities, plot_scores_over_time
+
+    X, y = make_toy_lightcurves(30, 3)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=1)).fit(X, y)
+    proba, times = predict_proba_over_time(model, X)
+    fig = plot_lightcurve_probabilities(X, 3, proba, times, model.classes_)
+    top, bottom = fig.axes
+    assert top.get_title() == "Object obj3" and bottom.get_xlabel() == "Days since trigger"
+    assert len(bottom.get_lines()) >= 3 and top.get_legend() is not None
+    fig.savefig(tmp_path / "lc.png")
+    curve = pd.DataFrame({"train_size": [0.1, 1.0, 0.1, 1.0], "strategy": ["scratch"] * 2 + ["transfer"] * 2,
+                          "score_mean": [0.3, 0.8, 0.6, 0.85], "score_std": [0.05, 0.02, 0.04, 0.01]})
+    ax = plot_learning_curve(curve)
+    assert ax.get_xlabel() == "Training labels used (%)" and len(ax.get_legend().texts) == 2
+    scores = pd.DataFrame({"f1_macro": [0.2, 0.6], "accuracy": [0.3, 0.7], "roc_auc_macro": [0.6, 0.9]},
+                          index=pd.Index([0, 10], name="days_since_trigger"))
+    assert plot_scores_over_time(scores).get_ylabel() == "Score"
