@@ -360,6 +360,32 @@ class LightCurves:
         return (f"LightCurves(n_objects={len(self)}, n_observations={self.n_observations}, "
                 f"bands=[{bands}], metadata=[{meta}])")
 
+    def to_parquet(self, path, y=None):
+        """Write the light curves (and optionally their labels) to one Parquet file.
+
+        The observations are the file's table (as :meth:`to_pandas`); the
+        metadata, with the labels as a ``target`` column, travel in the
+        file's schema metadata. Read it back with :meth:`read_parquet`.
+
+        Parameters
+        ----------
+        path : str or Path
+        y : array-like of shape (n_objects,) or None, default=None
+        """
+        _write_parquet(self, path, y)
+
+    @classmethod
+    def read_parquet(cls, path):
+        """Read a file written by :meth:`to_parquet`.
+
+        Returns
+        -------
+        lightcurves : LightCurves
+        y : ndarray of shape (n_objects,) or None
+            The labels, when the file has them.
+        """
+        return _read_parquet(cls, path)
+
     def to_pandas(self):
         """Return the observations as a long DataFrame (one row per observation).
 
@@ -375,6 +401,55 @@ class LightCurves:
         if self.detected is not None:
             frame["detected"] = self.detected
         return frame
+
+
+_PARQUET_KEY = b"skltransient.metadata"
+
+
+def _pyarrow():
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError as error:
+        raise ImportError("Parquet files need pyarrow: pip install 'skltransient[io]'.") from error
+    return pyarrow
+
+
+def _write_parquet(lc, path, y):
+    pa = _pyarrow()
+    table = pa.Table.from_pandas(lc.to_pandas(), preserve_index=False)
+    metadata = lc.metadata.copy()
+    if y is not None:
+        y = np.asarray(y)
+        if y.shape != (len(lc),):
+            raise ValueError(f"y has shape {y.shape}; expected ({len(lc)},), one label per object.")
+        metadata["target"] = y
+    payload = metadata.reset_index().to_json(orient="split", index=False, double_precision=15)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _PARQUET_KEY: payload})
+    pa.parquet.write_table(table, path)
+
+
+def _read_parquet(cls, path):
+    pa = _pyarrow()
+    try:
+        table = pa.parquet.read_table(path)
+    except (OSError, pa.ArrowInvalid) as error:
+        raise ValueError(f"Cannot read {path} as Parquet: {error}") from error
+    payload = (table.schema.metadata or {}).get(_PARQUET_KEY)
+    if payload is None:
+        raise ValueError(f"{path} was not written by LightCurves.to_parquet (its schema has no "
+                         f"{_PARQUET_KEY.decode()} entry); read alert files with the readers in "
+                         f"skltransient.datasets.")
+    import io
+
+    metadata = pd.read_json(io.StringIO(payload.decode()), orient="split")
+    id_column = metadata.columns[0]
+    metadata = metadata.set_index(id_column)
+    y = metadata.pop("target").to_numpy() if "target" in metadata.columns else None
+    observations = table.to_pandas()
+    if observations["object_id"].dtype != metadata.index.dtype:
+        metadata.index = metadata.index.astype(observations["object_id"].dtype)
+    return cls.from_pandas(observations, metadata), y
 
 
 def _find_column(frame, key, required=True):

@@ -168,3 +168,23 @@ def test_object_emptied_by_drop_raises():
     with pytest.raises(ValueError, match="Light curve 'obj10' has no observations"), \
             pytest.warns(UserWarning, match="Dropped 2"):
         LightCurves.from_pandas(table(flux=[1.0, np.nan, 3.0, np.nan, 5.0]), on_invalid="drop")
+
+
+def test_parquet_round_trip(tmp_path, lightcurves):
+    """Check that light curves, metadata and labels survive a Parquet round trip."""
+    pytest.importorskip("pyarrow")
+    lc, y = lightcurves
+    lc.to_parquet(tmp_path / "lc.parquet", y=y)
+    back, y_back = LightCurves.read_parquet(tmp_path / "lc.parquet")
+    assert back.object_ids.tolist() == lc.object_ids.tolist()
+    np.testing.assert_array_equal(back.flux, lc.flux)
+    np.testing.assert_array_equal(back.band, lc.band)
+    np.testing.assert_allclose(back.metadata["redshift"], lc.metadata["redshift"], rtol=1e-12)
+    assert y_back.tolist() == y.tolist()
+    lc.to_parquet(tmp_path / "nolabels.parquet")
+    assert LightCurves.read_parquet(tmp_path / "nolabels.parquet")[1] is None
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "other.parquet")
+    with pytest.raises(ValueError, match="was not written by LightCurves.to_parquet"):
+        LightCurves.read_parquet(tmp_path / "other.parquet")
+    with pytest.raises(ValueError, match="one label per object"):
+        lc.to_parquet(tmp_path / "bad.parquet", y=y[:-1])
