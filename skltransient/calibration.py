@@ -1,5 +1,6 @@
 """Calibrated probabilities, through scikit-learn's own calibration."""
 
+import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 
@@ -27,4 +28,10 @@ def calibrate(model, X, y, *, method="temperature"):
     calibrated : CalibratedClassifierCV
         Fitted; ``predict_proba`` gives calibrated probabilities.
     """
-    return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X, y)
+    # The model is frozen, so no cross-validation is needed: one "fold" whose
+    # calibration set is all of X fits a single calibrator on every example,
+    # and works however few examples a class has.
+    everything = np.arange(len(y))
+    calibrated = CalibratedClassifierCV(FrozenEstimator(model), method=method,
+                                        cv=[(everything, everything)], ensemble=False)
+    return calibrated.fit(X, y)

@@ -104,3 +104,14 @@ def test_plots(tmp_path):
     scores = pd.DataFrame({"f1_macro": [0.2, 0.6], "accuracy": [0.3, 0.7], "roc_auc_macro": [0.6, 0.9]},
                           index=pd.Index([0, 10], name="days_since_trigger"))
     assert plot_scores_over_time(scores).get_ylabel() == "Score"
+
+
+def test_calibrate_with_a_single_example_of_a_class():
+    """Check that calibration on held-out data works when a class has one example."""
+    X, y = make_toy_lightcurves(40, 3, random_state=1)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=1)).fit(X, y)
+    hold = np.concatenate([np.flatnonzero(y == "SN Ia")[:1], np.flatnonzero(y != "SN Ia")[:10]])
+    calibrated = calibrate(model, X[hold], y[hold])
+    assert len(calibrated.calibrated_classifiers_) == 1
+    np.testing.assert_allclose(calibrated.predict_proba(X).sum(axis=1), 1.0)

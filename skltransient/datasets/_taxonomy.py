@@ -46,3 +46,13 @@ BTS_CLASS_MAP = {
     "SN Ia": "SN Ia", "SN Ia-91bg": "SN Ia", "SN Iax": "SN Ia", "SN IIP": "SN II",
     "SN IIL": "SN II", "SN IIn": "SN II", "SN Ib/c": "SN Ib/c", "SLSN-I": "SLSN-I", "TDE": "TDE",
 }
+
+#: Model numbers of the PLAsTiCC SNANA simulations (``SIMGEN_MASTER_*.INPUT`` in
+#: rbiswas4/GEN_PLASTICC_SIMS), for ``read_snana(..., class_map=SNANA_PLASTICC_CLASSES)``;
+#: they differ from ELAsTiCC's GENTYPE (12 is SN II here, SN Iax there).
+SNANA_PLASTICC_CLASSES = {
+    11: "SN Ia", 2: "SN II", 12: "SN II", 14: "SN II", 3: "SN Ib/c", 13: "SN Ib/c",
+    41: "SN Ia-91bg", 43: "SN Iax", 51: "KN", 60: "SLSN-I", 61: "PISN", 62: "ILOT", 63: "CaRT",
+    64: "TDE", 70: "AGN", 80: "RR Lyrae", 81: "M-dwarf flare", 83: "Eclipsing binary", 84: "Mira",
+    90: "Microlens", 91: "Microlens", 92: "Microlens", 93: "Microlens",
+}

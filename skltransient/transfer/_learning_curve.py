@@ -22,7 +22,7 @@ STRATEGIES = {"transfer": {"freeze": None}, "frozen": {"freeze": "encoder"}}
 def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.5, 1.0),
                             strategies=("scratch", "transfer"), scoring="f1_macro", n_repeats=3,
                             test_size=0.3, transfer_params=None, scratch_params=None,
-                            random_state=None, n_jobs=None, verbose=0):
+                            random_state=None, n_jobs=None, verbose=0, return_fits=False):
     """Score training from scratch against transfer at growing fractions of the labels.
 
     In the spirit of :func:`sklearn.model_selection.learning_curve`: the
@@ -65,14 +65,19 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
         the workers so that the cores are not oversubscribed.
     verbose : int, default=0
         Above 0, a progress bar over the fits (needs tqdm).
+    return_fits : bool, default=False
+        Also return the result of every fit.
 
     Returns
     -------
     curve : DataFrame
         One row per fraction and strategy: ``train_size``, ``n_train``,
         ``strategy``, ``score_mean``, ``score_std``, ``epochs_mean``,
-        ``epochs_std``, ``time_mean``, ``time_std``. The per-fit results are
-        in ``curve.attrs["fits"]`` (a DataFrame).
+        ``epochs_std``, ``time_mean``, ``time_std``.
+    fits : DataFrame
+        Only with ``return_fits``: one row per fit (``repeat``,
+        ``train_size``, ``n_train``, ``strategy``, ``score``, ``epochs``,
+        ``time``).
 
     See Also
     --------
@@ -113,8 +118,7 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
                   epochs_std=("epochs", "std"), time_mean=("time", "mean"),
                   time_std=("time", "std"))
              .reset_index())
-    curve.attrs["fits"] = fits
-    return curve
+    return (curve, fits) if return_fits else curve
 
 
 def _fit_and_score(estimator, X, y, train, test, strategy, seed, scorer, transfer_params,

@@ -19,15 +19,15 @@ def base():
 def test_learning_curve_table(base):
     """Check the table's rows, counts and spreads, and the per-fit results."""
     X, y = make_toy_lightcurves(60, 3, random_state=4, bands=("lsstg", "lsstr"))
-    curve = transfer_learning_curve(base, X, y, train_sizes=(0.2, 1.0), strategies=("scratch", "transfer", "frozen"),
-                                    n_repeats=2, transfer_params={"max_epochs": 3},
-                                    scratch_params={"gruclassifier__max_epochs": 3}, random_state=0)
+    curve, fits = transfer_learning_curve(
+        base, X, y, train_sizes=(0.2, 1.0), strategies=("scratch", "transfer", "frozen"), n_repeats=2,
+        transfer_params={"max_epochs": 3}, scratch_params={"gruclassifier__max_epochs": 3},
+        random_state=0, return_fits=True)
     assert len(curve) == 6
     assert set(curve["strategy"]) == {"scratch", "transfer", "frozen"}
     assert curve.loc[curve.train_size == 1.0, "n_train"].tolist() == [42.0] * 3
     assert curve.loc[curve.train_size == 0.2, "n_train"].tolist() == [9.0] * 3
     assert curve["score_std"].notna().all() and curve["epochs_mean"].eq(3).all()
-    fits = curve.attrs["fits"]
     assert len(fits) == 12 and fits["score"].between(0, 1).all()
 
 

@@ -1,0 +1,348 @@
+"""The paper's experiment as functions: the base model, the targets, the report.
+
+Used by ``skltransient reproduce`` and by ``scripts/train_pretrained.py``, so
+that the shipped base model and a rerun of the experiment are made the same
+way.
+"""
+
+import datetime
+import platform
+import time
+
+import numpy as np
+from sklearn.metrics import classification_report, f1_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+
+from . import __version__
+from .datasets import BTS_CLASS_MAP, CLASSES, simulate
+from .neural import GRUClassifier
+from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
+
+__all__ = ["base_pipeline", "model_card", "simulate_base", "train_base_model"]
+
+#: Classes the base model is trained on: the simulator's eleven.
+BASE_CLASSES = CLASSES
+
+
+def base_pipeline(*, max_epochs=25, device="cpu", random_state=0, verbose=0, **classifier):
+    """The paper's model: observation padding, causal flux scaling, metadata, a 2x100 GRU."""
+    return make_pipeline(
+        LightCurvePadder("observations"), FluxNormalizer("running_peak"), MetadataScaler(),
+        GRUClassifier(max_epochs=max_epochs, device=device, random_state=random_state,
+                      verbose=verbose, **classifier))
+
+
+def simulate_base(n_per_class, random_state=0):
+    """Simulated ZTF light curves with equal numbers of each class."""
+    fractions = dict.fromkeys(BASE_CLASSES, 1 / len(BASE_CLASSES))
+    return simulate("ztf", n_per_class * len(BASE_CLASSES), class_fractions=fractions,
+                    random_state=random_state, return_X_y=True)
+
+
+def train_base_model(n_per_class=400, *, max_epochs=25, device="cpu", random_state=0, verbose=0):
+    """Train the base model on simulated ZTF data; return it with held-out metrics.
+
+    Returns
+    -------
+    model : Pipeline
+    report : dict
+        ``n_train``, ``n_test``, ``accuracy``, ``f1_macro``, ``per_class``
+        (classification report text), ``seconds``.
+    """
+    X, y = simulate_base(n_per_class, random_state)
+    train, test = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
+                                   random_state=random_state)
+    model = base_pipeline(max_epochs=max_epochs, device=device, random_state=random_state,
+                          verbose=verbose, validation_fraction=0.1, n_iter_no_change=5)
+    start = time.perf_counter()
+    model.fit(X[train], y[train])
+    seconds = time.perf_counter() - start
+    predicted = model.predict(X[test])
+    return model, {
+        "n_train": len(train), "n_test": len(test), "seconds": seconds,
+        "epochs": model[-1].n_epochs_,
+        "accuracy": float(np.mean(predicted == y[test])),
+        "f1_macro": float(f1_score(y[test], predicted, average="macro")),
+        "per_class": classification_report(y[test], predicted, digits=3),
+    }
+
+
+def model_card(report, *, n_per_class, random_state, command):
+    """Markdown model card of the base model."""
+    return f"""# ztf-sims: base model for transfer learning
+
+- Package: skltransient {__version__}; trained {datetime.date.today().isoformat()} on
+  {platform.machine()} ({platform.system()}), CPU, in {report['seconds']:.0f} s
+  ({report['epochs']} epochs, early stopping on 10% of the training set).
+- Rebuild: `{command}` (same seed, same simulator, same result on the same CPU set-up).
+- Training data: `skltransient.datasets.simulate("ztf", {n_per_class * len(BASE_CLASSES)},
+  class_fractions=<equal>, random_state={random_state})`: {n_per_class} simulated ZTF light curves
+  per class, g and r bands, {report['n_train']} for training and {report['n_test']} held out.
+- Classes ({len(BASE_CLASSES)}): {", ".join(BASE_CLASSES)}. For the ZTF Bright Transient Survey
+  classes use `class_map=skltransient.datasets.BTS_CLASS_MAP` ({len(set(BTS_CLASS_MAP.values()))}
+  classes).
+- Input: `LightCurvePadder("observations")` (time since first observation / 100 d, flux, flux
+  error, band pivot wavelength in micrometres), `FluxNormalizer("running_peak")` (causal, so
+  predictions over time are valid), `MetadataScaler` on redshift and Milky Way E(B-V) with
+  missing-value indicators. Bands are encoded by wavelength: the model reads any survey's bands.
+- Network: GRU 2 x 100 over sequences packed by length, metadata branch 16, head 64, dropout 0.2,
+  class-weighted cross-entropy, Adam lr 1e-3, batch 128.
+
+## Held-out simulated ZTF test set
+
+accuracy {report['accuracy']:.3f}, macro F1 {report['f1_macro']:.3f}
+
+```
+{report['per_class']}
+```
+
+These numbers are on simulations like the training set; on real data expect lower scores, which
+is what fine-tuning with `TransferClassifier` is for.
+"""
+
+
+# ------------------------------------------------------------------ reproduce
+#: Settings of ``reproduce --quick`` (2 CPU cores, minutes) and ``--full`` (a GPU).
+SETTINGS = {
+    "quick": {"n_target": 700, "train_sizes": (0.05, 0.1, 0.25, 0.5, 1.0), "n_repeats": 2,
+              "max_epochs": 20, "n_base_per_class": 150, "base_epochs": 15, "days": (2, 5, 10, 20, 40)},
+    "full": {"n_target": 8000, "train_sizes": (0.02, 0.05, 0.1, 0.25, 0.3, 0.5, 0.75, 1.0),
+             "n_repeats": 5, "max_epochs": 100, "n_base_per_class": 3000, "base_epochs": 100,
+             "days": (0, 2, 5, 10, 20, 40, 80)},
+}
+
+#: Classes with fewer light curves than this are left out of a target (they
+#: cannot be split into training and test sets at small label fractions).
+MIN_PER_CLASS = 6
+
+#: The paper's headline numbers (Muthukrishna & Gupta 2025).
+PAPER = {
+    "ztf-bts": "transfer matches scratch-on-all-labels with 25% of the labels (75% fewer labels)",
+    "lsst": "transfer reaches 95% of the scratch baseline with 30% of the labels",
+    "convergence": "about 25% faster convergence (epochs ratio about 0.75)",
+}
+
+
+def load_target(name, n_objects, base_classes, random_state):
+    """Target data, labels and the class map from the base model's classes to the target's.
+
+    Parameters
+    ----------
+    name : {"lsst", "ztf-bts", "plasticc"} or path
+    """
+    from .datasets import PARENT_CLASSES, load_plasticc
+
+    rng = np.random.RandomState(random_state)
+    if name == "lsst":
+        X, y = simulate("lsst", n_objects, class_fractions=dict.fromkeys(base_classes, 1 / len(base_classes)),
+                        random_state=rng.randint(2**31 - 1), return_X_y=True)
+        return X, y, None
+    if name == "ztf-bts":
+        X, y = simulate("ztf-bts", n_objects, random_state=rng.randint(2**31 - 1), return_X_y=True)
+        return X, np.array([BTS_CLASS_MAP[c] for c in y]), dict(BTS_CLASS_MAP)
+    if name == "plasticc":
+        X, y = load_plasticc(return_X_y=True)
+        class_map = {c: PARENT_CLASSES.get(c, c) for c in base_classes}
+        class_map.update({"SN IIn": "SN II"})
+        keep = np.isin(y, sorted(set(class_map.values())))
+        index = np.flatnonzero(keep)
+        if n_objects < len(index):
+            index = train_test_split(index, train_size=n_objects, stratify=y[index],
+                                     random_state=rng.randint(2**31 - 1))[0]
+        return X[np.sort(index)], y[np.sort(index)], class_map
+    from .cli import read_data
+
+    X, y = read_data(name)
+    if y is None:
+        raise ValueError(f"{name} has no labels; reproduce needs a labelled target set.")
+    return X, y, None
+
+
+def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", seed=0, n_jobs=None):
+    """Run the transfer-versus-scratch experiment on each target and write the report.
+
+    Writes into ``out``: ``results.md`` and ``results.csv`` (score per label
+    fraction and strategy, mean and spread over repeats), the headline
+    numbers beside the paper's, scores at days since trigger, calibration
+    errors, and PNG figures (learning curves, confusion matrices, one light
+    curve with its class probabilities over time).
+    """
+    import warnings
+    from pathlib import Path
+
+    import matplotlib
+    import pandas as pd
+
+    matplotlib.use("Agg")
+    import torch
+
+    from . import pretrained
+
+    settings = SETTINGS[mode]
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if mode == "quick" and "ztf-sims" in pretrained.available() and device == "cpu":
+        _say("base model: the shipped pretrained 'ztf-sims' (simulated ZTF, 11 classes)")
+        base = pretrained.load("ztf-sims")
+        base_report = None
+    else:
+        _say(f"base model: simulating {settings['n_base_per_class']} ZTF light curves per class "
+             f"and training on {device}")
+        base, base_report = train_base_model(settings["n_base_per_class"],
+                                             max_epochs=settings["base_epochs"], device=device,
+                                             random_state=seed, verbose=1)
+    sections, curves = [], []
+    for target in targets:
+        _say(f"target {target}: loading")
+        X, y, class_map = load_target(target, settings["n_target"], base[-1].classes_, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            result = _run_target(base, X, y, class_map, str(target), settings, device, seed,
+                                 n_jobs, out)
+        curves.append(result["curve"].assign(target=str(target)))
+        sections.append(result)
+    pd.concat(curves).to_csv(out / "results.csv", index=False)
+    seconds = time.perf_counter() - started
+    (out / "results.md").write_text(_report(sections, base_report, mode, device, seed, seconds))
+    _say(f"done in {seconds:.0f} s; wrote {out / 'results.md'}, {out / 'results.csv'} and figures")
+    return sections
+
+
+def _say(message):
+    print(f"[skltransient reproduce] {message}", flush=True)
+
+
+def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out):
+    import matplotlib.pyplot as plt
+    from sklearn.base import clone
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    from .calibration import calibrate
+    from .early import predict_proba_over_time
+    from .metrics import expected_calibration_error, scores_over_time
+    from .plotting import plot_learning_curve, plot_lightcurve_probabilities, plot_scores_over_time
+    from .transfer import TransferClassifier, headline_numbers, transfer_learning_curve
+
+    slug = name.replace("/", "_").replace(".", "_")
+    labels, counts = np.unique(y, return_counts=True)
+    rare = labels[counts < MIN_PER_CLASS]
+    if rare.size:
+        _say(f"target {name}: leaving out classes with fewer than {MIN_PER_CLASS} light curves: "
+             f"{', '.join(f'{c} ({n})' for c, n in zip(labels, counts) if c in rare)}")
+        keep = ~np.isin(y, rare)
+        X, y = X[keep], y[keep]
+    epochs = settings["max_epochs"]
+    transfer_params = {"class_map": class_map, "max_epochs": epochs, "device": device,
+                       "validation_fraction": 0.2, "n_iter_no_change": 3}
+    scratch_params = {"gruclassifier__max_epochs": epochs, "gruclassifier__device": device,
+                      "gruclassifier__validation_fraction": 0.2,
+                      "gruclassifier__n_iter_no_change": 3}
+    _say(f"target {name}: {len(X)} light curves, {len(np.unique(y))} classes; learning curve "
+         f"over {len(settings['train_sizes'])} fractions x 3 strategies x {settings['n_repeats']} repeats")
+    curve = transfer_learning_curve(
+        base, X, y, train_sizes=settings["train_sizes"], strategies=("scratch", "transfer", "frozen"),
+        n_repeats=settings["n_repeats"], transfer_params=transfer_params,
+        scratch_params=scratch_params, random_state=seed, n_jobs=n_jobs, verbose=1)
+    numbers = headline_numbers(curve)
+    frozen_numbers = headline_numbers(curve, strategy="frozen")
+    ax = plot_learning_curve(curve, title=f"Transfer from simulated ZTF to {name}")
+    ax.figure.savefig(out / f"{slug}_learning_curve.png", dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+
+    # One scratch and one transfer model on the whole training pool, for the
+    # confusion matrices, early scores, calibration and the example figure.
+    train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed)
+    fit, hold = train_test_split(train, test_size=0.2, stratify=y[train], random_state=seed)
+    scratch = clone(base).set_params(**scratch_params, gruclassifier__random_state=seed).fit(X[fit], y[fit])
+    transfer = TransferClassifier(base, random_state=seed, **transfer_params).fit(X[fit], y[fit])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    for ax, (label, model) in zip(axes, [("scratch", scratch), ("transfer", transfer)]):
+        ConfusionMatrixDisplay.from_estimator(model, X[test], y[test], normalize="true", ax=ax,
+                                              colorbar=False, values_format=".2f", xticks_rotation=45)
+        ax.set_title(f"{name}: {label} (rows normalised)")
+    fig.tight_layout()
+    fig.savefig(out / f"{slug}_confusion.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+    days = settings["days"]
+    early = {label: scores_over_time(y[test], model.predict_proba_at(X[test], days) if label == "transfer"
+                                     else _pipeline_at(model, X[test], days), model.classes_, days)
+             for label, model in [("scratch", scratch), ("transfer", transfer)]}
+    ax = plot_scores_over_time(early["transfer"], title=f"{name}: transfer model after trigger")
+    ax.figure.savefig(out / f"{slug}_early.png", dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+
+    calibrated = calibrate(transfer, X[hold], y[hold])
+    ece = {"before": expected_calibration_error(y[test], transfer.predict_proba(X[test]), transfer.classes_),
+           "after": expected_calibration_error(y[test], calibrated.predict_proba(X[test]), calibrated.classes_)}
+
+    proba, times = predict_proba_over_time(transfer, X[test])
+    correct = np.flatnonzero(transfer.predict(X[test]) == y[test])
+    example = int(correct[np.argmax(X[test].lengths[correct])]) if correct.size else 0
+    fig = plot_lightcurve_probabilities(X[test], example, proba, times, transfer.classes_,
+                                        title=f"{name}: {y[test][example]} ({X[test].object_ids[example]})")
+    fig.savefig(out / f"{slug}_lightcurve.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return {"name": name, "curve": curve, "left_out": rare.tolist(), "numbers": numbers, "frozen": frozen_numbers,
+            "early": early, "ece": ece, "n": len(X), "n_classes": len(np.unique(y)), "slug": slug}
+
+
+def _pipeline_at(model, X, days):
+    from .early import predict_proba_at
+
+    return predict_proba_at(model, X, days)
+
+
+def _fraction(value):
+    return "never" if np.isnan(value) else f"{100 * value:.0f}% of the labels"
+
+
+def _report(sections, base_report, mode, device, seed, seconds):
+    import pandas as pd
+
+    lines = [f"# skltransient reproduce --{mode}", "",
+             f"Measured {datetime.date.today().isoformat()} on {platform.machine()} "
+             f"({platform.system()}), device {device}, seed {seed}, in {seconds:.0f} s, with "
+             f"skltransient {__version__}. Base model: "
+             + ("the shipped `ztf-sims`." if base_report is None else
+                f"trained here, held-out macro F1 {base_report['f1_macro']:.3f}."), ""]
+    for s in sections:
+        n, fz = s["numbers"], s["frozen"]
+        table = s["curve"].pivot(index="train_size", columns="strategy", values=["score_mean", "score_std"])
+        lines += [f"## Target: {s['name']} ({s['n']} light curves, {s['n_classes']} classes)", ""]
+        if s["left_out"]:
+            lines += [f"Left out for having fewer than {MIN_PER_CLASS} light curves: "
+                      f"{', '.join(s['left_out'])}.", ""]
+        lines += [
+                  "Macro F1 on a fixed held-out test set (30%), mean ± std over repeats, by fraction "
+                  "of the training labels:", "",
+                  "| labels | scratch | transfer | frozen encoder |", "|---|---|---|---|"]
+        for size in table.index:
+            cells = [f"{table.loc[size, ('score_mean', k)]:.3f} ± {table.loc[size, ('score_std', k)]:.3f}"
+                     for k in ("scratch", "transfer", "frozen")]
+            lines.append(f"| {100 * size:.0f}% | " + " | ".join(cells) + " |")
+        match, frozen_match = (_fraction(x["match_fraction"]) for x in (n, fz))
+        lines += ["", "| headline | measured here (transfer) | frozen encoder | paper |", "|---|---|---|---|",
+                  f"| transfer matches scratch on all labels at | {match} | {frozen_match} "
+                  f"| 25% (ZTF BTS) |",
+                  f"| share of the baseline at 30% of the labels | {100 * n['share_of_baseline_at']:.0f}% | "
+                  f"{100 * fz['share_of_baseline_at']:.0f}% | 95% (LSST) |",
+                  f"| epochs to converge, transfer / scratch | {n['epochs_ratio']:.2f} | "
+                  f"{fz['epochs_ratio']:.2f} | about 0.75 |", "",
+                  "Scores after trigger (all training labels), scratch → transfer:", "",
+                  "| days since trigger | macro F1 | accuracy | macro ROC AUC |", "|---|---|---|---|"]
+        for day in s["early"]["transfer"].index:
+            a, b = s["early"]["scratch"].loc[day], s["early"]["transfer"].loc[day]
+            lines.append(f"| {day:g} | {a.f1_macro:.3f} → {b.f1_macro:.3f} | {a.accuracy:.3f} → "
+                         f"{b.accuracy:.3f} | {a.roc_auc_macro:.3f} → {b.roc_auc_macro:.3f} |")
+        lines += ["", f"Expected calibration error of the transfer model: {s['ece']['before']:.3f} "
+                  f"before, {s['ece']['after']:.3f} after temperature scaling on held-out data.", "",
+                  f"![learning curve]({s['slug']}_learning_curve.png) "
+                  f"![confusion]({s['slug']}_confusion.png) ![early]({s['slug']}_early.png) "
+                  f"![light curve]({s['slug']}_lightcurve.png)", ""]
+    lines += ["Paper (Muthukrishna & Gupta 2025): " + "; ".join(PAPER.values()) + ".", ""]
+    return "\n".join(lines)

@@ -1,0 +1,206 @@
+"""The ``skltransient`` command line: reproduce, simulate, train, predict, info."""
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+__all__ = ["main", "read_data"]
+
+
+class UserError(Exception):
+    """A problem with the command's arguments or data, reported without a traceback."""
+
+
+def read_data(path, metadata=None, *, survey=None):
+    """Read light curves (and labels when present) from any format the package reads.
+
+    Parquet files written by ``LightCurves.to_parquet`` (``skltransient
+    simulate``), ZTF or Rubin alert Parquet/Avro files, PLAsTiCC CSV pairs
+    (``metadata`` names the metadata CSV), SNANA FITS/ASCII files and ZTF
+    forced-photometry text files.
+
+    Returns
+    -------
+    lightcurves : LightCurves
+    y : ndarray or None
+    """
+    from . import LightCurves
+    from .datasets import (read_lsst_alerts, read_plasticc, read_snana, read_ztf_alerts,
+                           read_ztf_forced_photometry)
+
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path} does not exist.")
+    name = path.name.lower()
+    if name.endswith(".parquet") or path.is_dir():
+        try:
+            return LightCurves.read_parquet(path)
+        except ValueError as error:
+            if "was not written by LightCurves.to_parquet" not in str(error):
+                raise
+        return _first_reader(path, (read_ztf_alerts, read_lsst_alerts))
+    if name.endswith(".avro"):
+        return _first_reader(path, (read_ztf_alerts, read_lsst_alerts))
+    if name.endswith((".csv", ".csv.gz")):
+        return _with_labels(read_plasticc(path, metadata))
+    if name.endswith((".fits", ".fits.gz", ".dat", ".dat.gz")):
+        return _with_labels(read_snana(path, survey=survey))
+    if name.endswith(".txt"):
+        return _with_labels(read_ztf_forced_photometry(path))
+    raise UserError(f"Cannot tell the format of {path}: expected .parquet, .avro, .csv (PLAsTiCC), "
+                    f".fits/.dat (SNANA) or .txt (ZTF forced photometry).")
+
+
+def _with_labels(result):
+    if isinstance(result, tuple):
+        return result
+    return result, None
+
+
+def _first_reader(path, readers):
+    errors = []
+    for reader in readers:
+        try:
+            return _with_labels(reader(path))
+        except (ValueError, KeyError) as error:
+            errors.append(f"{reader.__name__}: {error}")
+    raise UserError(f"{path} is neither a LightCurves Parquet file nor an alert file:\n  "
+                    + "\n  ".join(errors))
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="skltransient", description="Classify astronomical transients from light curves and "
+        "transfer models between surveys (Muthukrishna & Gupta 2025).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("reproduce", help="run the paper's transfer-learning experiment end to end",
+                       description="Transfer against training from scratch at growing fractions of "
+                       "the target's labels; writes Markdown/CSV tables and PNG figures.")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                      help="small run for 2 CPU cores, under 10 minutes (default)")
+    size.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="paper-scale run, for a GPU")
+    p.add_argument("--target", nargs="+", default=["lsst", "ztf-bts"],
+                   help="targets: lsst, ztf-bts, plasticc or a labelled data file (default: lsst ztf-bts)")
+    p.add_argument("--out", default="reproduce-output", help="output folder (default: reproduce-output)")
+    p.add_argument("--device", default="auto", help="torch device: auto, cpu or cuda (default: auto)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--n-jobs", type=int, default=None, help="parallel fits (default: 1)")
+    p.set_defaults(mode="quick")
+
+    p = sub.add_parser("simulate", help="simulate light curves and write them to Parquet")
+    p.add_argument("survey", choices=["ztf", "lsst", "ztf-bts"])
+    p.add_argument("n", type=int, help="number of light curves")
+    p.add_argument("--out", required=True, help="output .parquet file")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("train", help="train a classifier on labelled light curves")
+    p.add_argument("data", help="labelled data file (see 'predict --help' for formats)")
+    p.add_argument("--metadata", help="metadata CSV for PLAsTiCC light curves")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--epochs", type=int, default=25)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("predict", help="class probabilities of light curves from a saved model",
+                       description="Data formats: Parquet from 'skltransient simulate' or "
+                       "LightCurves.to_parquet, ZTF/Rubin alert Parquet or Avro, PLAsTiCC CSV "
+                       "(with --metadata), SNANA FITS/DAT, ZTF forced photometry .txt.")
+    p.add_argument("model", help="model folder, or 'ztf-sims' for the shipped model")
+    p.add_argument("data", help="data file")
+    p.add_argument("--metadata", help="metadata CSV for PLAsTiCC light curves")
+    p.add_argument("--out", required=True, help="output .csv (one row per object, one column per class)")
+
+    p = sub.add_parser("info", help="describe a saved model")
+    p.add_argument("model", help="model folder, or 'ztf-sims' for the shipped model")
+    return parser
+
+
+def _load(model):
+    from . import pretrained
+    from .persistence import load_model
+
+    if not Path(model).exists() and model in pretrained.available():
+        return pretrained.load(model), pretrained.card(model)
+    path = Path(model)
+    if not path.exists():
+        raise UserError(f"No model at {path} (and no shipped model of that name; shipped: "
+                        f"{pretrained.available()}).")
+    card = path / "MODEL_CARD.md"
+    return load_model(path), card.read_text() if card.is_file() else None
+
+
+def _simulate(args):
+    from .datasets import simulate
+
+    if args.n < 1:
+        raise UserError("N must be a positive number of light curves.")
+    X, y = simulate(args.survey, args.n, random_state=args.seed, return_X_y=True)
+    X.to_parquet(args.out, y=y)
+    print(f"wrote {len(X)} {args.survey} light curves ({X.n_observations} observations) to {args.out}")
+
+
+def _train(args):
+    from ._experiment import base_pipeline
+    from .persistence import save_model
+
+    X, y = read_data(args.data, args.metadata)
+    if y is None:
+        raise UserError(f"{args.data} has no labels to train on.")
+    model = base_pipeline(max_epochs=args.epochs, device=args.device, random_state=args.seed,
+                          verbose=1).fit(X, y)
+    save_model(model, args.out, card=f"# Model trained by `skltransient train {args.data}`\n\n"
+               f"{len(X)} light curves; classes: {', '.join(map(str, model.classes_))}.\n")
+    print(f"saved the model to {args.out}")
+
+
+def _predict(args):
+    import pandas as pd
+
+    model, _ = _load(args.model)
+    X, _ = read_data(args.data, args.metadata)
+    proba = pd.DataFrame(model.predict_proba(X), columns=model.classes_,
+                         index=pd.Index(X.object_ids, name="object_id"))
+    proba.to_csv(args.out)
+    print(f"wrote probabilities of {len(proba)} objects for {proba.shape[1]} classes to {args.out}")
+
+
+def _info(args):
+    model, card = _load(args.model)
+    clf = model[-1]
+    print(f"steps: {' -> '.join(type(step).__name__ for _, step in model.steps)}")
+    print(f"classes ({len(clf.classes_)}): {', '.join(map(str, clf.classes_))}")
+    print(f"input channels: {', '.join(clf.channels_)}; metadata columns: {clf.n_metadata_}")
+    print(f"network: GRU {clf.num_layers} x {clf.hidden_size}, "
+          f"{sum(p.numel() for p in clf.module_.parameters())} parameters")
+    if card:
+        print("\n" + card)
+
+
+def _reproduce(args):
+    from ._experiment import reproduce
+
+    reproduce(args.target, mode=args.mode, out=args.out, device=args.device, seed=args.seed,
+              n_jobs=args.n_jobs)
+
+
+def main(argv=None):
+    """Entry point of the ``skltransient`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    commands = {"reproduce": _reproduce, "simulate": _simulate, "train": _train,
+                "predict": _predict, "info": _info}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            commands[args.command](args)
+    except (UserError, ValueError, FileNotFoundError, ImportError, OSError, KeyError) as error:
+        parser.exit(2, f"skltransient {args.command}: error: {error}\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Light-curve data: the survey simulator and readers for real data formats.
+
+Everything here returns :class:`~skltransient.LightCurves` (fluxes in the
+SNANA ``FLUXCAL`` convention, AB zero point 27.5) and knows nothing of models.
+"""
+
+from ._readers_alerts import read_lsst_alerts, read_ztf_alerts, read_ztf_forced_photometry
+from ._readers_plasticc import load_plasticc, read_plasticc
+from ._readers_snana import read_snana
+from ._simulate import simulate
+from ._taxonomy import (BTS_CLASS_MAP, CLASSES, ELASTICC_CLASSES, PARENT_CLASSES, PLASTICC_CLASSES,
+                        SNANA_PLASTICC_CLASSES)
+
+__all__ = [
+    "BTS_CLASS_MAP",
+    "CLASSES",
+    "ELASTICC_CLASSES",
+    "PARENT_CLASSES",
+    "PLASTICC_CLASSES",
+    "SNANA_PLASTICC_CLASSES",
+    "load_plasticc",
+    "read_lsst_alerts",
+    "read_plasticc",
+    "read_snana",
+    "read_ztf_alerts",
+    "read_ztf_forced_photometry",
+    "simulate",
+]
