@@ -115,6 +115,9 @@ def test_gru_classifier_verbose(data, capsys):
     GRUClassifier(**SMALL, max_epochs=2, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "Re-initializing" not in out
+    pytest.importorskip("tqdm")
+    GRUClassifier(**SMALL, max_epochs=1, verbose=2).fit(X, y)
+    assert "it/s" in capsys.readouterr().err  # the progress bar
 
 
 def test_gru_classifier_device_auto(data):
