@@ -39,6 +39,7 @@ __all__ = [
     "madau_dickinson_sfr",
     "mag_to_fluxcal",
     "planck",
+    "planck_integral",
     "redshift_at_distance_modulus",
 ]
 
@@ -211,6 +212,15 @@ def planck(wave, temperature):
     return (wave / 1e4) ** -5 / np.expm1(HC_OVER_K / (wave * temperature))
 
 
+def planck_integral(temperature):
+    """Integral of :func:`planck` over all wavelengths (Angstrom), which grows as T^4.
+
+    ``1e20 (T / (hc/k))^4 pi^4 / 15``, the Stefan-Boltzmann law in the
+    units of :func:`planck`.
+    """
+    return 1e20 * (np.asarray(temperature, dtype=np.float64) / HC_OVER_K) ** 4 * np.pi**4 / 15
+
+
 #: FWHM in Angstrom of the survey passbands, from the public filter curves
 #: (PHYSICS.md section 1: ZTF filter x CCD QE; LSST syseng throughputs v1.9).
 PASSBAND_FWHM = {
@@ -224,7 +234,7 @@ PASSBAND_FWHM = {
 #: about 0.1 mag or less, well inside the population scatter.
 REST_FRAME_BANDS = {"bessellb": (4380.0, 900.0), "bessellv": (5450.0, 850.0)}
 
-_N_NODES = 10
+_N_NODES = 6  # quadrature error below 2 mmag for the simulator's spectra
 
 
 def _tophat_pivot(low, high):
@@ -252,6 +262,8 @@ class Passband:
 
     Attributes
     ----------
+    edges : tuple of float
+        Start and end of the top hat in Angstrom.
     wave : ndarray of shape (n_nodes,)
         Quadrature nodes in Angstrom.
     weights : ndarray of shape (n_nodes,)
@@ -264,10 +276,16 @@ class Passband:
     fwhm: float
 
     @functools.cached_property
-    def _nodes(self):
+    def edges(self):
+        """Wavelengths in Angstrom where the top hat starts and ends."""
         centre = self.pivot
         for _ in range(20):  # move the top hat until its pivot is the tabulated one
             centre += self.pivot - _tophat_pivot(centre - self.fwhm / 2, centre + self.fwhm / 2)
+        return centre - self.fwhm / 2, centre + self.fwhm / 2
+
+    @functools.cached_property
+    def _nodes(self):
+        centre = 0.5 * sum(self.edges)
         unit_nodes, unit_weights = np.polynomial.legendre.leggauss(_N_NODES)
         wave = centre + 0.5 * self.fwhm * unit_nodes
         raw = 0.5 * self.fwhm * unit_weights

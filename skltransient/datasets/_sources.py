@@ -36,13 +36,14 @@ from ._physics import (
     get_passband,
     madau_dickinson_sfr,
     planck,
+    planck_integral,
 )
 
 __all__ = ["SOURCES", "AGNModel", "Photometry", "TransientModel", "damped_random_walk"]
 
 #: Mean lifetime of 56Co in days (half-life 77.2 d), which sets the radioactive tail.
 CO56_LIFETIME = 111.3
-_LOG_T_GRID = np.linspace(np.log(1000.0), np.log(80000.0), 700)
+_LOG_T_GRID = np.linspace(np.log(1000.0), np.log(150000.0), 800)
 
 
 # --------------------------------------------------------------------- sampling
@@ -113,6 +114,16 @@ def _stretch_from_x1(x1):
 _BTS_SHAPE_SHIFT = {"t_rise": (1.15, 0.06), "tau_fast": (0.85, 0.06), "temp_peak": (0.95, 0.02)}
 
 
+def _hotter_photosphere(temperature, bluer):
+    """Temperature whose blackbody B-V is ``bluer`` mag bluer than at ``temperature``."""
+    grid = np.geomspace(3000.0, 40000.0, 300)
+    b, v = get_passband("bessellb"), get_passband("bessellv")
+    colour = 2.5 * np.log10(v.integrate(planck(v.wave, grid[:, None]))
+                            / b.integrate(planck(b.wave, grid[:, None])))
+    target = np.interp(temperature, grid, colour) - bluer
+    return np.interp(-target, -colour, grid)  # B-V decreases with temperature
+
+
 def _sample_snia(n, rng, variant):
     """SN Ia: SALT2-like stretch and colour with the Tripp relation.
 
@@ -122,9 +133,11 @@ def _sample_snia(n, rng, variant):
     "bts" variant: the independent parameterisation of Nicolas et al. (2021)
     used by skysurvey (x1 bimodal, 0.45 N(0.33, 0.64) + 0.55 N(-1.50, 0.58);
     c = N(-0.075, 0.05) plus an exponential tail of scale 0.14).
-    Peak M_B = -19.3 + N(0, 0.10) - 0.14 x1 (Tripp relation, alpha = 0.14,
-    sigma_int = 0.10; skysurvey / ELAsTiCC); the colour c acts as dust with
-    E(B-V) = c and R_V = beta - 1 = 2.1 (beta = 3.1), so A_B = beta c.
+    Peak M_B = -19.3 + N(0, 0.10) - 0.14 x1 + 3.1 c (Tripp relation, alpha =
+    0.14, beta = 3.1, sigma_int = 0.10; skysurvey / ELAsTiCC). A red colour
+    (c > 0) is host dust with E(B-V) = c and R_V = beta - 1 = 2.1, so that
+    A_B = beta c; a blue one (c < 0) is a hotter photosphere whose B-V is
+    bluer by |c|, brighter by beta |c|.
     Rise from explosion 18.9 d times the stretch (Miller et al. 2020, r
     band); decline e-folding 10.3 d times the stretch, which gives
     Delta m15(B) = 1.1 at stretch 1 (typical value, assumed), and a tail 8%
@@ -141,10 +154,12 @@ def _sample_snia(n, rng, variant):
         x1 = _split_normal(rng, 0.973, 1.472, 0.222, -3.0, 2.0, n)
         c = _split_normal(rng, -0.054, 0.043, 0.101, -0.3, 0.5, n)
     stretch = _stretch_from_x1(x1)
+    blue = np.minimum(c, 0.0)
     return _parameters(
-        n, absmag=_truncated_normal(rng, -19.3, 0.10, -19.6, -19.0, n) - 0.14 * x1,
-        host_ebv=c, host_rv=2.1, t_rise=18.9 * stretch, tau_fast=10.3 * stretch,
-        tail_fraction=0.08, tau_tail=77.0, temp_peak=rng.normal(11000.0, 500.0, n),
+        n, absmag=_truncated_normal(rng, -19.3, 0.10, -19.6, -19.0, n) - 0.14 * x1 + 3.1 * blue,
+        host_ebv=np.maximum(c, 0.0), host_rv=2.1, t_rise=18.9 * stretch, tau_fast=10.3 * stretch,
+        tail_fraction=0.08, tau_tail=77.0,
+        temp_peak=_hotter_photosphere(rng.normal(11000.0, 500.0, n), -blue),
         temp_floor=4000.0, tau_temp=14.0,
     )
 
@@ -427,9 +442,8 @@ class TransientModel:
     reference_band : str
         Rest-frame band of ``absmag``.
     brightest_absmag : float
-        A bound below every sampled ``absmag`` plus host extinction in the
-        reference band; the simulator uses it to skip objects that no survey
-        could detect.
+        A bound below every sampled ``absmag``; the simulator uses it to skip
+        objects that no survey could detect.
     trigger_horizon : float
         Rest-frame days after explosion within which a trigger is looked for.
     rise_index : float, default=2.0
@@ -441,6 +455,15 @@ class TransientModel:
     early_temperature_ratio : float, default=2.0
     bts_reference_band : str or None, default=None
         Reference band of the "bts" variant's magnitudes, if different.
+    bolometric : bool, default=False
+        Whether the light-curve law is that of the bolometric luminosity (a
+        heating rate) rather than of the reference-band flux (where the
+        literature quotes rise and decline times). Bolometric light curves
+        fall faster in a band as the photosphere cools out of it; the
+        reference-band flux is ``10**(-0.4 M)`` at ``t_rise``.
+    temperature_range : tuple of float, default=(1500.0, 50000.0)
+        Range, in K, of the peak and floor temperatures; the simulator uses
+        it to bound K-corrections.
     """
 
     name: str
@@ -455,6 +478,8 @@ class TransientModel:
     uv_index: float = 1.0
     early_temperature_ratio: float = 2.0
     bts_reference_band: str = None
+    bolometric: bool = False
+    temperature_range: tuple = (1500.0, 50000.0)
     is_agn: bool = field(default=False, init=False)
 
     def redshift_density(self, z):
@@ -467,14 +492,32 @@ class TransientModel:
         if variant == "bts":
             for key, (factor, dex) in _BTS_SHAPE_SHIFT.items():
                 params[key] = params[key] * factor * 10 ** rng.normal(0.0, dex, n)
+        for key in ("temp_peak", "temp_floor"):
+            params[key] = np.clip(params[key], *self.temperature_range)
         params["reference_band"] = self.band_of(variant)
-        band = get_passband(params["reference_band"])
-        params["brightness"] = params["absmag"] + params["host_ebv"] * fitzpatrick99(band.pivot, params["host_rv"])
+        # Host dust only dims, so the peak magnitude in every band and at
+        # every time is at least absmag + mu + the brightest K-correction
+        # (for a bolometric law, of the Planck spectrum per unit T^4).
+        params["detection_absmag"] = params["absmag"]
+        if self.bolometric:
+            temp = params["temp_peak"]
+            fraction = self.reference_flux(temp, params["reference_band"]) / planck_integral(temp)
+            params["detection_absmag"] = params["absmag"] + 2.5 * np.log10(fraction)
         return params
+
+    def detection_bound(self, variant="reference"):
+        """A bound below every sampled ``detection_absmag``."""
+        if not self.bolometric:
+            return self.brightest_absmag
+        temps = np.geomspace(*self.temperature_range, 200)
+        fraction = self.reference_flux(temps, self.band_of(variant)) / planck_integral(temps)
+        return self.brightest_absmag + 2.5 * np.log10(fraction.min()) - 0.01
 
     def band_of(self, variant):
         """The reference band of a variant's magnitudes."""
-        return self.bts_reference_band if variant == "bts" and self.bts_reference_band else self.reference_band
+        if variant == "bts" and self.bts_reference_band:
+            return self.bts_reference_band
+        return self.reference_band
 
     def static_sed(self, wave):
         """Time-independent part of the spectrum: ultraviolet suppression times wave^-5."""
@@ -503,12 +546,22 @@ class TransientModel:
             main = (1.0 + ys / p["tau_fast"]) ** -p["decline_index"]
         else:
             main = np.exp(-ys / p["tau_fast"])
-        with np.errstate(invalid="ignore"):
-            drop = expit((p["plateau_end"] - y) / p["plateau_width"])
-            drop0 = expit(p["plateau_end"] / p["plateau_width"])
+        if np.isfinite(p["plateau_end"]).any():
+            main = main * expit((p["plateau_end"] - y) / p["plateau_width"])
+            main0 = expit(p["plateau_end"] / p["plateau_width"])
+        else:
+            main0 = 1.0
         f = p["tail_fraction"]
-        decline = ((1.0 - f) * main * drop + f * np.exp(-ys / p["tau_tail"])) / ((1.0 - f) * drop0 + f)
+        if f.any():
+            decline = ((1.0 - f) * main + f * np.exp(-ys / p["tau_tail"])) / ((1.0 - f) * main0 + f)
+        else:
+            decline = main / main0
         return np.where(y <= 0.0, rise, decline)
+
+    def temperature_bounds(self):
+        """Lowest and highest temperature the photosphere can have, in K."""
+        low, high = self.temperature_range
+        return low, high * max(self.early_temperature_ratio, 1.0)
 
     def temperature(self, x, p):
         """Photospheric temperature in K at rest-frame time ``x``."""
@@ -528,13 +581,31 @@ class TransientModel:
         rows = {key: p[key][obj] for key in _LAW_KEYS}
         temp = self.temperature(x, rows)
         spectrum = phot.static[obj, band] / np.expm1(phot.inverse[obj, band] / temp[:, None])
-        norm = self.reference_flux(temp, p["reference_band"])
+        if self.bolometric:
+            norm = (self.reference_flux(rows["temp_peak"], p["reference_band"])
+                    * planck_integral(temp) / planck_integral(rows["temp_peak"]))
+        else:
+            norm = self.reference_flux(temp, p["reference_band"])
         flux[live] = phot.scale[obj] * self.shape(x, rows) * spectrum.sum(axis=1) / norm
         return flux, flux
 
     def peak_time(self, params, z):
         """Observer-frame time of the reference-band peak."""
         return params["t0"] + params["t_rise"] * (1.0 + z)
+
+    def peak_flux(self, phot, at_peak=False):
+        """Noise-free flux per object and band near the reference-band peak.
+
+        The largest of the fluxes at 0.8, 1 and 1.25 times the rise time
+        (only at the peak when ``at_peak``), shape (n_objects, n_bands).
+        """
+        phases = np.array([1.0]) if at_peak else np.array([0.8, 1.0, 1.25])
+        n, n_bands = phot.z.shape[0], phot.pivots.shape[0]
+        times = phot.params["t0"][:, None] + phot.params["t_rise"][:, None] * phases * (1.0 + phot.z)[:, None]
+        obj = np.repeat(np.arange(n), phases.size * n_bands)
+        band = np.tile(np.arange(n_bands), n * phases.size)
+        flux, _ = self.true_flux(phot, obj, band, np.repeat(times.ravel(), n_bands))
+        return flux.reshape(n, phases.size, n_bands).max(axis=1)
 
 
 _LAW_KEYS = ("t_rise", "tau_fast", "decline_index", "plateau_end", "plateau_width",
@@ -579,7 +650,16 @@ class AGNModel:
     brightest_absmag: float = -33.0
     trigger_horizon: float = 365.0
     spectral_index: float = -0.44
+    bolometric: bool = field(default=False, init=False)
     is_agn: bool = field(default=True, init=False)
+
+    def temperature_bounds(self):
+        """The power-law spectrum has no temperature: any single value will do."""
+        return 1e4, 1e4
+
+    def detection_bound(self, variant="reference"):
+        """A bound below every sampled ``detection_absmag``."""
+        return self.brightest_absmag
 
     def redshift_density(self, z):
         """Relative number of AGN per unit redshift: ``n(z) dV/dz``."""
@@ -601,7 +681,7 @@ class AGNModel:
         # The largest difference flux comes from a 4-sigma excursion in the
         # bluest band (rest 1000 Angstrom): a bound for the detectability cut.
         sigma = self.structure_function(params["log_sf"], 1000.0) / np.sqrt(2)
-        params["brightness"] = absmag - 2.5 * np.log10(np.expm1(0.4 * np.log(10) * 4 * sigma))
+        params["detection_absmag"] = absmag - 2.5 * np.log10(np.expm1(0.4 * np.log(10) * 4 * sigma))
         return params
 
     def structure_function(self, log_sf, rest_wave):
@@ -622,7 +702,7 @@ class AGNModel:
     def true_flux(self, phot, obj, band, time, rng):
         """Difference flux against the mean (the reference image) and total source flux."""
         p = phot.params
-        mean = phot.scale[obj] * phot.static[obj, band].sum(axis=1) / self.reference_flux(None, self.reference_band)
+        mean = self.mean_flux(phot)[obj, band]
         rest_wave = phot.pivots[band] / (1.0 + phot.z[obj])
         sigma = self.structure_function(p["log_sf"][obj], rest_wave) / np.sqrt(2)
         tau = 10 ** p["log_tau"] * (1.0 + phot.z)
@@ -634,6 +714,19 @@ class AGNModel:
 
     def peak_time(self, params, z):
         return np.full(np.shape(z), np.nan)
+
+    def mean_flux(self, phot):
+        """Mean flux per object and band, shape (n_objects, n_bands)."""
+        return phot.scale[:, None] * phot.static.sum(axis=-1) / self.reference_flux(None, self.reference_band)
+
+    def peak_flux(self, phot, at_peak=False):
+        """The mean flux (``at_peak``) or the difference flux of a 4-sigma brightening."""
+        mean = self.mean_flux(phot)
+        if at_peak:
+            return mean
+        rest_wave = phot.pivots[None, :] / (1.0 + phot.z)[:, None]
+        sigma = self.structure_function(phot.params["log_sf"][:, None], rest_wave) / np.sqrt(2)
+        return mean * np.expm1(0.4 * np.log(10.0) * 4.0 * sigma)
 
 
 def damped_random_walk(time, obj, tau, rng):
@@ -708,11 +801,22 @@ class Photometry:
                 + params["host_ebv"][:, None, None] * fitzpatrick99(rest, params["host_rv"][:, None, None]))
         self.static = weights * 10 ** (-0.4 * dust) * model.static_sed(rest)
         self.inverse = HC_OVER_K / rest
-        self.scale = 10 ** (-0.4 * (params["absmag"] + distance_modulus(self.z) - FLUXCAL_ZEROPOINT)) / (1 + self.z)
+        apparent = params["absmag"] + distance_modulus(self.z)
+        self.scale = 10 ** (-0.4 * (apparent - FLUXCAL_ZEROPOINT)) / (1 + self.z)
 
     def flux(self, obj, band, time, rng=None):
         """Noise-free difference flux and source flux (FLUXCAL) of observations."""
         return self.model.true_flux(self, obj, band, time, rng)
+
+    def subset(self, keep):
+        """The photometry of a subset of the objects (boolean mask or indices)."""
+        new = object.__new__(type(self))
+        new.model, new.pivots = self.model, self.pivots
+        new.params = {key: value[keep] if isinstance(value, np.ndarray) else value
+                      for key, value in self.params.items()}
+        new.z, new.static, new.inverse, new.scale = (
+            self.z[keep], self.static[keep], self.inverse[keep], self.scale[keep])
+        return new
 
 
 # ----------------------------------------------------------------- the classes
@@ -720,36 +824,39 @@ class Photometry:
 SOURCES = {
     "SN Ia": TransientModel(
         "SN Ia", _sample_snia, _rate_snia, "bessellb", brightest_absmag=-21.0, trigger_horizon=80.0,
-        uv_cutoff=4000.0, uv_index=2.0, early_temperature_ratio=1.3),
+        uv_cutoff=4000.0, uv_index=2.0, early_temperature_ratio=1.3, temperature_range=(4000.0, 40000.0)),
     "SN Ia-91bg": TransientModel(
         "SN Ia-91bg", _sample_snia_91bg, _scaled(_rate_snia, 3.0e-6 / 2.5e-5), "bessellb",
         brightest_absmag=-18.3, trigger_horizon=60.0, uv_cutoff=4000.0, uv_index=2.0,
-        early_temperature_ratio=1.3),
+        early_temperature_ratio=1.3, temperature_range=(4000.0, 12000.0)),
     "SN Iax": TransientModel(
         "SN Iax", _sample_sniax, _star_forming(6.0e-6), "bessellv", brightest_absmag=-18.9,
-        trigger_horizon=70.0, uv_cutoff=4000.0, uv_index=2.0, early_temperature_ratio=1.3),
+        trigger_horizon=70.0, uv_cutoff=4000.0, uv_index=2.0, early_temperature_ratio=1.3,
+        temperature_range=(4500.0, 15000.0)),
     "SN IIP": TransientModel(
         "SN IIP", _sample_sniip, _star_forming(_CC_RATE * _H_RICH * 0.933 * 0.9), "bessellb",
         brightest_absmag=-19.3, trigger_horizon=150.0, rise_index=1.0, uv_cutoff=3000.0,
-        bts_reference_band="ztfr"),
+        bts_reference_band="ztfr", temperature_range=(6000.0, 20000.0)),
     "SN IIL": TransientModel(
         "SN IIL", _sample_sniil, _star_forming(_CC_RATE * _H_RICH * 0.933 * 0.1), "bessellb",
         brightest_absmag=-20.2, trigger_horizon=120.0, rise_index=1.0, uv_cutoff=3000.0,
-        bts_reference_band="ztfr"),
+        bts_reference_band="ztfr", temperature_range=(6000.0, 20000.0)),
     "SN IIn": TransientModel(
         "SN IIn", _sample_sniin, _star_forming(_CC_RATE * _H_RICH * 0.067), "bessellb",
-        brightest_absmag=-22.0, trigger_horizon=250.0, uv_cutoff=3000.0, bts_reference_band="ztfr"),
+        brightest_absmag=-22.0, trigger_horizon=250.0, uv_cutoff=3000.0, bts_reference_band="ztfr",
+        temperature_range=(7000.0, 20000.0)),
     "SN Ib/c": TransientModel(
         "SN Ib/c", _sample_snibc, _star_forming(_CC_RATE * _STRIPPED * 0.64), "bessellb",
-        brightest_absmag=-20.7, trigger_horizon=80.0, uv_cutoff=3000.0, bts_reference_band="ztfr"),
+        brightest_absmag=-20.7, trigger_horizon=80.0, uv_cutoff=3000.0, bts_reference_band="ztfr",
+        temperature_range=(4500.0, 15000.0)),
     "SLSN-I": TransientModel(
         "SLSN-I", _sample_slsn, _star_forming(3.5e-8), "ztfg", brightest_absmag=-22.8,
-        trigger_horizon=250.0, uv_cutoff=3000.0),
+        trigger_horizon=250.0, uv_cutoff=3000.0, temperature_range=(6000.0, 25000.0)),
     "TDE": TransientModel(
         "TDE", _sample_tde, _constant(1.0e-6), "ztfg", brightest_absmag=-22.5, trigger_horizon=250.0,
-        rise_index=4.0, decline="power", early_temperature_ratio=1.0),
+        rise_index=4.0, decline="power", early_temperature_ratio=1.0, temperature_range=(15000.0, 45000.0)),
     "KN": TransientModel(
         "KN", _sample_kn, _constant(3.2e-7), "ztfr", brightest_absmag=-17.5, trigger_horizon=15.0,
-        rise_index=1.0, decline="power"),
+        rise_index=1.0, decline="power", bolometric=True, temperature_range=(2500.0, 9000.0)),
     "AGN": AGNModel(),
 }
