@@ -62,10 +62,20 @@ class TransientGRU(nn.Module):
 
     def forward(self, values, lengths, metadata):
         """Logits of shape (n_objects, n_classes) from each full light curve."""
-        packed = pack_padded_sequence(values, lengths.cpu().clamp(min=1), batch_first=True,
-                                      enforce_sorted=False)
+        return self.head(torch.cat([self.encode(values, lengths), self.metadata(metadata)], dim=1))
+
+    def encode(self, values, lengths):
+        """The last GRU layer's state at each light curve's last valid step."""
+        lengths = lengths.clamp(min=1)
+        if self.training and not values.is_cuda:
+            # Training on the CPU: backpropagating through a packed sequence costs
+            # about twice as much as through the padded batch (benchmarks/README.md).
+            # The GRU is causal, so its output at step length - 1 ignores the padding.
+            output, _ = self.encoder(values)
+            return output[torch.arange(values.shape[0], device=values.device), lengths - 1]
+        packed = pack_padded_sequence(values, lengths.cpu(), batch_first=True, enforce_sorted=False)
         _, hidden = self.encoder(packed)
-        return self.head(torch.cat([hidden[-1], self.metadata(metadata)], dim=1))
+        return hidden[-1]
 
     def forward_sequence(self, values, metadata):
         """Logits of shape (n_objects, n_steps, n_classes) after every step.
