@@ -75,7 +75,7 @@ def model_card(report, *, n_per_class, random_state, command):
 - Package: skltransient {__version__}; trained {datetime.date.today().isoformat()} on
   {platform.machine()} ({platform.system()}), CPU, in {report['seconds']:.0f} s
   ({report['epochs']} epochs, early stopping on 10% of the training set).
-- Rebuild: `{command}` (same seed, same simulator, same result on the same CPU set-up).
+- Rebuild: `{command}` (one torch thread, same seed and simulator: the same model).
 - Training data: `skltransient.datasets.simulate("ztf", {n_per_class * len(BASE_CLASSES)},
   class_fractions=<equal>, random_state={random_state})`: {n_per_class} simulated ZTF light curves
   per class, g and r bands, {report['n_train']} for training and {report['n_test']} held out.
@@ -116,7 +116,7 @@ SETTINGS = {
 #: cannot be split into training and test sets at small label fractions).
 MIN_PER_CLASS = 6
 
-#: The paper's headline numbers (Muthukrishna & Gupta 2025).
+#: The paper's headline numbers (Gupta & Muthukrishna 2025).
 PAPER = {
     "ztf-bts": "transfer matches scratch-on-all-labels with 25% of the labels (75% fewer labels)",
     "lsst": "transfer reaches 95% of the scratch baseline with 30% of the labels",
@@ -344,5 +344,5 @@ def _report(sections, base_report, mode, device, seed, seconds):
                   f"![learning curve]({s['slug']}_learning_curve.png) "
                   f"![confusion]({s['slug']}_confusion.png) ![early]({s['slug']}_early.png) "
                   f"![light curve]({s['slug']}_lightcurve.png)", ""]
-    lines += ["Paper (Muthukrishna & Gupta 2025): " + "; ".join(PAPER.values()) + ".", ""]
+    lines += ["Paper (Gupta & Muthukrishna 2025): " + "; ".join(PAPER.values()) + ".", ""]
     return "\n".join(lines)

@@ -72,7 +72,7 @@ def _first_reader(path, readers):
 def _parser():
     parser = argparse.ArgumentParser(
         prog="skltransient", description="Classify astronomical transients from light curves and "
-        "transfer models between surveys (Muthukrishna & Gupta 2025).")
+        "transfer models between surveys (Gupta & Muthukrishna 2025).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("reproduce", help="run the paper's transfer-learning experiment end to end",

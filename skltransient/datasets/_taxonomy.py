@@ -40,7 +40,7 @@ ELASTICC_CLASSES = {
 }
 
 #: The package's classes onto the five ZTF Bright Transient Survey classes
-#: used by Muthukrishna & Gupta (2025). Classes that BTS does not target
+#: used by Gupta & Muthukrishna (2025). Classes that BTS does not target
 #: (KN, AGN) are absent.
 BTS_CLASS_MAP = {
     "SN Ia": "SN Ia", "SN Ia-91bg": "SN Ia", "SN Iax": "SN Ia", "SN IIP": "SN II",

@@ -30,7 +30,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     A two-layer GRU over the padded light curve, packed by true lengths, and
     a parallel dense branch on per-object metadata, joined by a small dense
     head (:class:`~skltransient.neural.TransientGRU`), trained with
-    class-weighted cross-entropy on logits, as in Muthukrishna & Gupta (2025).
+    class-weighted cross-entropy on logits, as in Gupta & Muthukrishna (2025).
     Training runs through a skorch :class:`~skorch.NeuralNetClassifier` built
     in ``fit`` and kept as ``net_``; batches are sliced from tensors rather
     than assembled sample by sample.

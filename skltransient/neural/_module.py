@@ -8,7 +8,7 @@ __all__ = ["TransientGRU"]
 
 
 class TransientGRU(nn.Module):
-    """Recurrent light-curve classifier after Muthukrishna & Gupta (2025).
+    """Recurrent light-curve classifier after Gupta & Muthukrishna (2025).
 
     A stacked GRU reads the padded light curve, packed by true lengths so that
     padding costs nothing and never leaks into the state; a dense branch reads

@@ -37,7 +37,7 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
         undefined).
     n_features_in_ : int
         Number of metadata columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns seen in ``fit``, for a DataFrame or a
         ``PaddedLightCurves``.
 

@@ -29,7 +29,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     data (e.g. simulated ZTF light curves), ``fit`` copies its network,
     adapts the input layer and the output rows to the target data, freezes
     the requested parameters and trains on the target labels, as in
-    Muthukrishna & Gupta (2025). The given estimator is never modified.
+    Gupta & Muthukrishna (2025). The given estimator is never modified.
 
     The pretrained model travels through :func:`~sklearn.base.clone` (like
     :class:`~sklearn.frozen.FrozenEstimator`): every candidate of a

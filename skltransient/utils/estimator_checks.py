@@ -183,7 +183,7 @@ def check_fit_reproducible(name, estimator_orig):
 
 
 def check_classifier_classes_and_probabilities(name, estimator_orig):
-    """classes_ are sorted labels; probabilities sum to 1 and predict is their argmax."""
+    """``classes_`` are sorted labels; probabilities sum to 1 and ``predict`` is their argmax."""
     estimator = clone(estimator_orig)
     if not isinstance(estimator, ClassifierMixin):
         return
