@@ -105,8 +105,8 @@ is what fine-tuning with `TransferClassifier` is for.
 # ------------------------------------------------------------------ reproduce
 #: Settings of ``reproduce --quick`` (2 CPU cores, minutes) and ``--full`` (a GPU).
 SETTINGS = {
-    "quick": {"n_target": 700, "train_sizes": (0.05, 0.1, 0.25, 0.5, 1.0), "n_repeats": 2,
-              "max_epochs": 20, "n_base_per_class": 150, "base_epochs": 15, "days": (2, 5, 10, 20, 40)},
+    "quick": {"n_target": 1000, "train_sizes": (0.05, 0.1, 0.25, 0.5, 1.0), "n_repeats": 2,
+              "max_epochs": 25, "n_base_per_class": 150, "base_epochs": 15, "days": (2, 5, 10, 20, 40)},
     "full": {"n_target": 8000, "train_sizes": (0.02, 0.05, 0.1, 0.25, 0.3, 0.5, 0.75, 1.0),
              "n_repeats": 5, "max_epochs": 100, "n_base_per_class": 3000, "base_epochs": 100,
              "days": (0, 2, 5, 10, 20, 40, 80)},
@@ -185,6 +185,13 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    if device == "cpu":
+        # Parallel fits with one torch thread each use the cores far better than
+        # one fit with several threads, which slow down badly on a busy machine.
+        import os
+
+        n_jobs = os.cpu_count() if n_jobs is None else n_jobs
+        torch.set_num_threads(1)
     if mode == "quick" and "ztf-sims" in pretrained.available() and device == "cpu":
         _say("base model: the shipped pretrained 'ztf-sims' (simulated ZTF, 11 classes)")
         base = pretrained.load("ztf-sims")
@@ -240,7 +247,7 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
                        "validation_fraction": 0.2, "n_iter_no_change": 3}
     scratch_params = {"gruclassifier__max_epochs": epochs, "gruclassifier__device": device,
                       "gruclassifier__validation_fraction": 0.2,
-                      "gruclassifier__n_iter_no_change": 3}
+                      "gruclassifier__n_iter_no_change": 3, "gruclassifier__verbose": 0}
     _say(f"target {name}: {len(X)} light curves, {len(np.unique(y))} classes; learning curve "
          f"over {len(settings['train_sizes'])} fractions x 3 strategies x {settings['n_repeats']} repeats")
     curve = transfer_learning_curve(

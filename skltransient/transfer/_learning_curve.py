@@ -2,6 +2,7 @@
 
 import os
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,7 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     fits : DataFrame
         Only with ``return_fits``: one row per fit (``repeat``,
         ``train_size``, ``n_train``, ``strategy``, ``score``, ``epochs``,
-        ``time``).
+        ``time``, ``warnings``: the warnings the fit raised, joined).
 
     See Also
     --------
@@ -134,10 +135,15 @@ def _fit_and_score(estimator, X, y, train, test, strategy, seed, scorer, transfe
         params = {**STRATEGIES[strategy], **(transfer_params or {})}
         model = TransferClassifier(estimator, random_state=seed, **params)
     start = time.perf_counter()
-    model.fit(X[train], y[train])
+    # Warnings (e.g. a validation split falling back at tiny fractions) are
+    # kept with the fit's results rather than printed once per fit.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X[train], y[train])
     elapsed = time.perf_counter() - start
     final = model[-1] if hasattr(model, "steps") else model
-    return {"score": scorer(model, X[test], y[test]), "epochs": final.n_epochs_, "time": elapsed}
+    return {"score": scorer(model, X[test], y[test]), "epochs": final.n_epochs_, "time": elapsed,
+            "warnings": "; ".join(sorted({str(w.message) for w in caught}))}
 
 
 def _seed_params(model, seed):
