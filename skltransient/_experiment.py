@@ -185,6 +185,7 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    threads = torch.get_num_threads()
     if device == "cpu":
         # Parallel fits with one torch thread each use the cores far better than
         # one fit with several threads, which slow down badly on a busy machine.
@@ -202,21 +203,28 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
         base, base_report = train_base_model(settings["n_base_per_class"],
                                              max_epochs=settings["base_epochs"], device=device,
                                              random_state=seed, verbose=1)
-    sections, curves = [], []
-    for target in targets:
-        _say(f"target {target}: loading")
-        X, y, class_map = load_target(target, settings["n_target"], base[-1].classes_, seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            result = _run_target(base, X, y, class_map, str(target), settings, device, seed,
-                                 n_jobs, out)
-        curves.append(result["curve"].assign(target=str(target)))
-        sections.append(result)
+    sections = []
+    try:
+        for target in targets:
+            sections.append(_one_target(base, target, settings, device, seed, n_jobs, out))
+    finally:
+        torch.set_num_threads(threads)
+    curves = [s["curve"].assign(target=s["name"]) for s in sections]
     pd.concat(curves).to_csv(out / "results.csv", index=False)
     seconds = time.perf_counter() - started
     (out / "results.md").write_text(_report(sections, base_report, mode, device, seed, seconds))
     _say(f"done in {seconds:.0f} s; wrote {out / 'results.md'}, {out / 'results.csv'} and figures")
     return sections
+
+
+def _one_target(base, target, settings, device, seed, n_jobs, out):
+    import warnings
+
+    _say(f"target {target}: loading")
+    X, y, class_map = load_target(target, settings["n_target"], base[-1].classes_, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _run_target(base, X, y, class_map, str(target), settings, device, seed, n_jobs, out)
 
 
 def _say(message):

@@ -3,6 +3,12 @@
 from pathlib import Path
 
 import pytest
+import torch
+
+# One torch thread for the whole suite: on a shared 2-core machine several
+# threads per process contend and slow training down many times over, and
+# one thread gives the same floating-point results on any machine.
+torch.set_num_threads(1)
 
 from skltransient.utils._testing import make_toy_lightcurves
 

@@ -88,7 +88,8 @@ def test_load_in_fresh_process(data, fitted, tmp_path):
     X, _ = data
     joblib.dump((fitted, X), tmp_path / "model.joblib")
     script = (
-        "import joblib, numpy as np, sys\n"
+        "import joblib, numpy as np, sys, torch\n"
+        "torch.set_num_threads(1)\n"
         f"model, X = joblib.load({str(tmp_path / 'model.joblib')!r})\n"
         f"np.save({str(tmp_path / 'proba.npy')!r}, model.predict_proba(X))\n"
     )

@@ -124,10 +124,20 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
 
 def _fit_and_score(estimator, X, y, train, test, strategy, seed, scorer, transfer_params,
                    scratch_params, threads):
-    if threads is not None:
-        import torch
+    import torch
 
+    previous = torch.get_num_threads()
+    if threads is not None:
         torch.set_num_threads(threads)
+    try:
+        return _fit_once(estimator, X, y, train, test, strategy, seed, scorer, transfer_params,
+                         scratch_params)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _fit_once(estimator, X, y, train, test, strategy, seed, scorer, transfer_params,
+              scratch_params):
     if strategy == "scratch":
         model = clone(estimator)
         model.set_params(**_seed_params(model, seed), **(scratch_params or {}))
