@@ -46,24 +46,24 @@ def test_expected_calibration_error():
 
 
 def test_temperature_scaling_lowers_calibration_error():
-    """Check that temperature scaling on held-out data lowers the ECE of an overconfident network."""
+    """Check that temperature scaling on held-out simulated data lowers the ECE of an overconfident network."""
     import torch
 
-    X, y = make_toy_lightcurves(450, 3, random_state=11)
-    rng = np.random.default_rng(0)
-    flip = rng.random(len(y)) < 0.3  # label noise: no network can be sure
-    y = y.copy()
-    y[flip] = rng.permutation(y[flip])
-    train, hold, test = np.arange(0, 150), np.arange(150, 300), np.arange(300, 450)
-    model = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
-                          GRUClassifier(**SMALL, max_epochs=40, lr=1e-2)).fit(X[train], y[train])
+    from skltransient.datasets import simulate
+
+    X, y = simulate("ztf", 600, classes=["SN Ia", "SN IIP", "SN Ib/c", "SLSN-I"],
+                    class_fractions=[0.25] * 4, random_state=3, return_X_y=True)
+    train, hold, test = np.arange(0, 200), np.arange(200, 400), np.arange(400, 600)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
+                          GRUClassifier(**{**SMALL, "hidden_size": 16, "head_size": 16}, max_epochs=30,
+                                        lr=1e-2)).fit(X[train], y[train])
     with torch.no_grad():  # make the network overconfident: logits five times too large
         model[-1].module_.head[-1].weight.mul_(5.0)
         model[-1].module_.head[-1].bias.mul_(5.0)
     before = expected_calibration_error(y[test], model.predict_proba(X[test]), model.classes_)
     calibrated = calibrate(model, X[hold], y[hold])
     after = expected_calibration_error(y[test], calibrated.predict_proba(X[test]), calibrated.classes_)
-    assert before > 0.2 and after < 0.6 * before
+    assert before > 0.2 and after < 0.5 * before
     np.testing.assert_array_equal(calibrated.predict(X[test]), model.predict(X[test]))
 
 
