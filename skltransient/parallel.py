@@ -174,8 +174,9 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
     id_column = names["object_id"]
     classes = [str(label) for label in model.classes_]
     if id_column in classes:
-        raise ValueError(f"A class is named like the object-id column {id_column!r}; rename the "
-                         f"column with columns={{'object_id': ...}} after renaming it in the files.")
+        raise ValueError(f"A class of the model is named {id_column!r}, like the object-id "
+                         f"column, so the output would have two columns of that name; rename "
+                         f"the column in the files and pass columns={{'object_id': <new name>}}.")
     compute = _computer(dask, client)
     if grouping == "sort":
         frame = frame.set_index(id_column)

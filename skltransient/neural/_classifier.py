@@ -76,7 +76,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         curves (early classification). Off by default. Pair it with a causal
         normalisation (``FluxNormalizer("running_peak")``), or prefixes see
         a scale set by their future.
-    predict_batch_size : int, default=4096
+    predict_batch_size : int, default=1024
         Batch size for prediction.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Torch device; ``"auto"`` picks CUDA when available.
@@ -149,7 +149,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, hidden_size=100, num_layers=2, dropout=0.2, metadata_size=16,
                  head_size=64, max_epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
                  weight_decay=0.0, class_weight="balanced", validation_fraction=None,
-                 n_iter_no_change=5, tol=1e-4, prefix_augmentation=0.0, predict_batch_size=4096,
+                 n_iter_no_change=5, tol=1e-4, prefix_augmentation=0.0, predict_batch_size=1024,
                  device="cpu",
                  random_state=None, verbose=0, callbacks=None):
         self.hidden_size = hidden_size
