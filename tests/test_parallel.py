@@ -202,6 +202,8 @@ def test_grid_search_under_dask_backend_finds_the_same_best_params(data, client)
                                local.cv_results_["mean_test_score"], atol=1e-3)
 
 
+# The padder's own per-partition warning is raised in Dask's worker threads.
+@pytest.mark.filterwarnings("ignore:Metadata column:UserWarning")
 def test_predict_parquet_warns_about_missing_metadata_columns(data, model, tmp_path):
     """Check the warning when the table lacks the model's metadata columns."""
     pytest.importorskip("dask.dataframe")
