@@ -71,3 +71,13 @@ def test_module_entry_point():
     """Check that python -m skltransient runs the same program."""
     result = subprocess.run([sys.executable, "-m", "skltransient", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "reproduce" in result.stdout
+
+
+def test_predict_with_the_shipped_model(tmp_path):
+    """Check that predict on the shipped ztf-sims model and a simulated file writes probabilities."""
+    data = tmp_path / "ztf.parquet"
+    main(["simulate", "ztf", "20", "--out", str(data)])
+    main(["predict", "ztf-sims", str(data), "--out", str(tmp_path / "p.csv")])
+    proba = pd.read_csv(tmp_path / "p.csv", index_col="object_id")
+    assert proba.shape == (20, 11) and "SN Ia" in proba.columns
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
