@@ -150,11 +150,12 @@ def experiments(model, lc, report, padded_bytes, whole_seconds, whole_proba, chu
         with torch.autocast("cpu", dtype=torch.bfloat16):
             return model.predict_proba(lc)
 
-    runs = [(1024, "predict_batch_size=1024", whole),
-            (1024, f"chunks of {chunk:,}, predict_batch_size=1024", chunks),
+    runs = [(4096, "predict_batch_size=4096", whole),
+            (512, "predict_batch_size=512", whole),
+            (default, f"chunks of {chunk:,}", chunks),
             (512, f"chunks of {chunk:,}, predict_batch_size=512", chunks)]
     if c.bf16_supported("cpu"):
-        runs.append((1024, "bf16 autocast around predict_proba, batch 1024", bf16))
+        runs.append((default, f"bf16 autocast around predict_proba, batch {default}", bf16))
     for batch, name, fn in runs:
         clf.set_params(predict_batch_size=batch)
         with c.peak_rss() as memory:
