@@ -67,12 +67,6 @@ class TransientGRU(nn.Module):
     def encode(self, values, lengths):
         """The last GRU layer's state at each light curve's last valid step."""
         lengths = lengths.clamp(min=1)
-        if self.training and not values.is_cuda:
-            # Training on the CPU: backpropagating through a packed sequence costs
-            # about twice as much as through the padded batch (benchmarks/README.md).
-            # The GRU is causal, so its output at step length - 1 ignores the padding.
-            output, _ = self.encoder(values)
-            return output[torch.arange(values.shape[0], device=values.device), lengths - 1]
         packed = pack_padded_sequence(values, lengths.cpu(), batch_first=True, enforce_sorted=False)
         _, hidden = self.encoder(packed)
         return hidden[-1]

@@ -4,7 +4,7 @@ from skltransient.neural import TransientGRU
 
 
 def test_training_and_inference_paths_agree():
-    """Check that the padded (CPU training) and packed paths give the same logits."""
+    """Check that training and evaluation modes give the same logits without dropout, whatever the padding holds."""
     torch.manual_seed(0)
     module = TransientGRU(4, 2, 5, hidden_size=16, num_layers=2, dropout=0.0)
     values = torch.randn(6, 9, 4)
