@@ -237,7 +237,7 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     from sklearn.metrics import ConfusionMatrixDisplay
 
     from .calibration import calibrate
-    from .early import predict_proba_over_time
+    from .early import predict_proba_at, predict_proba_over_time
     from .metrics import expected_calibration_error, scores_over_time
     from .plotting import plot_learning_curve, plot_lightcurve_probabilities, plot_scores_over_time
     from .transfer import TransferClassifier, headline_numbers, transfer_learning_curve
@@ -284,8 +284,7 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     plt.close(fig)
 
     days = settings["days"]
-    early = {label: scores_over_time(y[test], model.predict_proba_at(X[test], days) if label == "transfer"
-                                     else _pipeline_at(model, X[test], days), model.classes_, days)
+    early = {label: scores_over_time(y[test], predict_proba_at(model, X[test], days), model.classes_, days)
              for label, model in [("scratch", scratch), ("transfer", transfer)]}
     ax = plot_scores_over_time(early["transfer"], title=f"{name}: transfer model after trigger")
     ax.figure.savefig(out / f"{slug}_early.png", dpi=120, bbox_inches="tight")
@@ -304,12 +303,6 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     plt.close(fig)
     return {"name": name, "curve": curve, "left_out": rare.tolist(), "numbers": numbers, "frozen": frozen_numbers,
             "early": early, "ece": ece, "n": len(X), "n_classes": len(np.unique(y)), "slug": slug}
-
-
-def _pipeline_at(model, X, days):
-    from .early import predict_proba_at
-
-    return predict_proba_at(model, X, days)
 
 
 def _fraction(value):

@@ -225,7 +225,7 @@ class StreamingClassifier:
             self._grow(new, metadata)
             first = pd.Series(time).groupby(object_id).min()
             self._first[start:] = first.loc[new].to_numpy()
-        rows = np.array([self._rows[o] for o in object_id])
+        rows = np.fromiter(map(self._rows.__getitem__, object_id), np.int64, len(object_id))
         too_early = time < self._last[rows]
         if np.any(too_early):
             raise ValueError(f"Object {object_id[np.argmax(too_early)]!r} got an observation earlier "

@@ -23,6 +23,13 @@ def _pyplot():
     return plt
 
 
+def _axes(ax):
+    """The given axes, or new ones of the package's default size."""
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(6, 4))
+    return ax
+
+
 def plot_lightcurve_probabilities(lightcurves, index, proba, times, classes, *, trigger=None,
                                   title=None, figsize=(7, 6)):
     """The RAPID figure: a light curve above its class probabilities over time.
@@ -89,9 +96,7 @@ def plot_learning_curve(curve, *, ax=None, title="Transfer against training from
     -------
     ax : matplotlib Axes
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+    ax = _axes(ax)
     for strategy, part in curve.groupby("strategy"):
         part = part.sort_values("train_size")
         ax.errorbar(100 * part["train_size"], part["score_mean"], yerr=part["score_std"].fillna(0),
@@ -119,9 +124,7 @@ def plot_scores_over_time(scores, *, ax=None, title="Scores after trigger"):
     -------
     ax : matplotlib Axes
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+    ax = _axes(ax)
     for column in ("f1_macro", "accuracy", "roc_auc_macro"):
         ax.plot(scores.index, scores[column], marker="o", label=column)
     ax.set_xlabel("Days since trigger")
