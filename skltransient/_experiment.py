@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from . import __version__
-from .datasets import BTS_CLASS_MAP, CLASSES, simulate
+from .datasets import BTS_CLASS_MAP, CLASSES, read_data, simulate
 from .neural import GRUClassifier
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
 
@@ -151,8 +151,6 @@ def load_target(name, n_objects, base_classes, random_state):
             index = train_test_split(index, train_size=n_objects, stratify=y[index],
                                      random_state=rng.randint(2**31 - 1))[0]
         return X[np.sort(index)], y[np.sort(index)], class_map
-    from .cli import read_data
-
     X, y = read_data(name)
     if y is None:
         raise ValueError(f"{name} has no labels; reproduce needs a labelled target set.")

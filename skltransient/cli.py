@@ -5,68 +5,11 @@ import sys
 import warnings
 from pathlib import Path
 
-__all__ = ["main", "read_data"]
+__all__ = ["main"]
 
 
 class UserError(Exception):
     """A problem with the command's arguments or data, reported without a traceback."""
-
-
-def read_data(path, metadata=None, *, survey=None):
-    """Read light curves (and labels when present) from any format the package reads.
-
-    Parquet files written by ``LightCurves.to_parquet`` (``skltransient
-    simulate``), ZTF or Rubin alert Parquet/Avro files, PLAsTiCC CSV pairs
-    (``metadata`` names the metadata CSV), SNANA FITS/ASCII files and ZTF
-    forced-photometry text files.
-
-    Returns
-    -------
-    lightcurves : LightCurves
-    y : ndarray or None
-    """
-    from . import LightCurves
-    from .datasets import (read_lsst_alerts, read_plasticc, read_snana, read_ztf_alerts,
-                           read_ztf_forced_photometry)
-
-    path = Path(path)
-    if not path.exists():
-        raise UserError(f"{path} does not exist.")
-    name = path.name.lower()
-    if name.endswith(".parquet") or path.is_dir():
-        try:
-            return LightCurves.read_parquet(path)
-        except ValueError as error:
-            if "was not written by LightCurves.to_parquet" not in str(error):
-                raise
-        return _first_reader(path, (read_ztf_alerts, read_lsst_alerts))
-    if name.endswith(".avro"):
-        return _first_reader(path, (read_ztf_alerts, read_lsst_alerts))
-    if name.endswith((".csv", ".csv.gz")):
-        return _with_labels(read_plasticc(path, metadata))
-    if name.endswith((".fits", ".fits.gz", ".dat", ".dat.gz")):
-        return _with_labels(read_snana(path, survey=survey))
-    if name.endswith(".txt"):
-        return _with_labels(read_ztf_forced_photometry(path))
-    raise UserError(f"Cannot tell the format of {path}: expected .parquet, .avro, .csv (PLAsTiCC), "
-                    f".fits/.dat (SNANA) or .txt (ZTF forced photometry).")
-
-
-def _with_labels(result):
-    if isinstance(result, tuple):
-        return result
-    return result, None
-
-
-def _first_reader(path, readers):
-    errors = []
-    for reader in readers:
-        try:
-            return _with_labels(reader(path))
-        except (ValueError, KeyError) as error:
-            errors.append(f"{reader.__name__}: {error}")
-    raise UserError(f"{path} is neither a LightCurves Parquet file nor an alert file:\n  "
-                    + "\n  ".join(errors))
 
 
 def _parser():
@@ -147,6 +90,8 @@ def _train(args):
     from ._experiment import base_pipeline
     from .persistence import save_model
 
+    from .datasets import read_data
+
     X, y = read_data(args.data, args.metadata)
     if y is None:
         raise UserError(f"{args.data} has no labels to train on.")
@@ -161,6 +106,8 @@ def _predict(args):
     import pandas as pd
 
     model, _ = _load(args.model)
+    from .datasets import read_data
+
     X, _ = read_data(args.data, args.metadata)
     proba = pd.DataFrame(model.predict_proba(X), columns=model.classes_,
                          index=pd.Index(X.object_ids, name="object_id"))

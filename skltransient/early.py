@@ -13,36 +13,18 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.pipeline import Pipeline
 
 from .bands import resolve_bands, wavelengths
-from .neural import GRUClassifier
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
-from .transfer import TransferClassifier
+from .transfer._transfer import split_model
 
 __all__ = ["StreamingClassifier", "predict_proba_at", "predict_proba_over_time"]
 
 CAUSAL_METHODS = ("running_peak", "none")
 
 
-def _split(estimator):
-    """Transformers (list of estimators) and the final classifier of a fitted model."""
-    steps = []
-    if isinstance(estimator, Pipeline):
-        steps = [step for _, step in estimator.steps[:-1]]
-        estimator = estimator.steps[-1][1]
-    if isinstance(estimator, TransferClassifier):
-        if estimator.transformers_ is not None:
-            steps += [step for _, step in estimator.transformers_.steps]
-        estimator = estimator.classifier_
-    if not isinstance(estimator, GRUClassifier):
-        raise TypeError(f"Expected a fitted GRUClassifier, TransferClassifier or a Pipeline ending "
-                        f"in one; got {type(estimator).__name__}.")
-    return steps, estimator
-
-
 def _warn_if_not_causal(steps):
-    for step in steps:
+    for _, step in steps:
         if isinstance(step, FluxNormalizer) and step.method not in CAUSAL_METHODS:
             warnings.warn(
                 f"FluxNormalizer(method={step.method!r}) looks at the whole light curve, so early "
@@ -56,7 +38,7 @@ def _warn_if_not_causal(steps):
 
 
 def _transform(steps, X):
-    for step in steps:
+    for _, step in steps:
         X = step.transform(X)
     return X
 
@@ -78,7 +60,7 @@ def predict_proba_over_time(estimator, X):
     times : ndarray of shape (n_objects, n_steps)
         Time (MJD) of each step.
     """
-    steps, clf = _split(estimator)
+    steps, clf = split_model(estimator)
     _warn_if_not_causal(steps)
     Xt = _transform(steps, X)
     proba = clf.predict_proba_over_time(Xt)
@@ -100,7 +82,7 @@ def predict_proba_at(estimator, X, days_since_trigger):
     proba : ndarray of shape (n_objects, n_days, n_classes)
         NaN where an object has no observation yet.
     """
-    steps, clf = _split(estimator)
+    steps, clf = split_model(estimator)
     _warn_if_not_causal(steps)
     return clf.predict_proba_at(_transform(steps, X), days_since_trigger)
 
@@ -144,9 +126,9 @@ class StreamingClassifier:
     """
 
     def __init__(self, model):
-        steps, self._classifier = _split(model)
+        steps, self._classifier = split_model(model)
         self._padder, self._normalizer, self._scaler = None, None, None
-        for step in steps:
+        for _, step in steps:
             if isinstance(step, LightCurvePadder) and step.representation == "observations":
                 self._padder = step
             elif isinstance(step, FluxNormalizer) and step.method in CAUSAL_METHODS:

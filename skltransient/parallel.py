@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ._lightcurves import LightCurves, _find_column
+from .transfer._transfer import split_model
 
 __all__ = ["predict_parquet"]
 
@@ -268,18 +269,24 @@ def _metadata_columns(model, available, metadata, path):
             raise TypeError(f"metadata must be a pandas DataFrame indexed by object id or None; "
                             f"got {type(metadata).__name__}.")
         return []
-    wanted = []
-    params = model.get_params(deep=True) if hasattr(model, "get_params") else {}
-    for key, value in params.items():
-        if key.split("__")[-1] == "metadata_columns" and isinstance(value, (list, tuple)):
-            wanted.extend(value)
-    wanted = list(dict.fromkeys(wanted))
+    wanted = list(dict.fromkeys(name for step in _steps_of(model)
+                                for name in getattr(step, "metadata_columns", ())))
     missing = [name for name in wanted if name not in available]
     if missing:
         warnings.warn(f"Metadata columns {missing} that the model uses are not in the Parquet "
                       f"dataset {str(path)!r}; the model sees them as missing (NaN). Pass "
                       f"metadata= to supply them.", UserWarning, stacklevel=3)
     return [name for name in wanted if name in available]
+
+
+def _steps_of(model):
+    """The model's steps, through the one helper that unwraps a TransferClassifier."""
+    try:
+        steps, classifier = split_model(model)
+    except TypeError:  # not a GRU model: any fitted scikit-learn pipeline or estimator
+        steps = list(model.steps) if hasattr(model, "steps") else [("model", model)]
+        return [step for _, step in steps]
+    return [step for _, step in steps] + [classifier]
 
 
 def _pieces(dataset, grouping):

@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 from . import __version__
 from .neural import GRUClassifier, TransientGRU
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
-from .transfer import TransferClassifier
+from .transfer._transfer import split_model
 
 __all__ = ["FORMAT_VERSION", "load_model", "save_model"]
 
@@ -56,7 +56,8 @@ def save_model(model, path, *, card=None):
     -------
     path : Path
     """
-    steps = _steps(model)
+    steps, classifier = split_model(model)
+    steps = steps + [("gruclassifier", classifier)]
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     description = {"format_version": FORMAT_VERSION, "skltransient_version": __version__,
@@ -101,21 +102,6 @@ def load_model(path, *, device="cpu"):
     state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
     _attach_module(classifier, state, device)
     return Pipeline(steps)
-
-
-def _steps(model):
-    if isinstance(model, TransferClassifier):
-        transformers = model.transformers_.steps if model.transformers_ is not None else []
-        return list(transformers) + [("gruclassifier", model.classifier_)]
-    if isinstance(model, GRUClassifier):
-        return [("gruclassifier", model)]
-    if isinstance(model, Pipeline):
-        last = model.steps[-1][1]
-        if isinstance(last, TransferClassifier):
-            return list(model.steps[:-1]) + _steps(last)
-        return list(model.steps)
-    raise TypeError(f"Cannot save a {type(model).__name__}: expected a fitted Pipeline, "
-                    f"GRUClassifier or TransferClassifier.")
 
 
 def _describe(name, step):

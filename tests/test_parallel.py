@@ -214,3 +214,28 @@ def test_predict_parquet_warns_about_missing_metadata_columns(data, model, tmp_p
                                          r"model uses are not in the Parquet dataset"):
         out = predict_parquet(model, source, tmp_path / "proba.csv")
     assert pd.read_csv(out)["object_id"].tolist() == sorted(X.object_ids.tolist())
+
+
+def test_predict_parquet_reads_a_transfer_classifiers_metadata(data, model, tmp_path):
+    """Check that a TransferClassifier's metadata columns are read, so its predictions match."""
+    pytest.importorskip("dask.dataframe")
+    from skltransient import TransferClassifier
+
+    X, y = data
+    tuned = TransferClassifier(model, max_epochs=2, random_state=0).fit(X, y)
+    expected = tuned.predict_proba(X)
+    # Without redshift and E(B-V) the network sees them as missing: a different answer.
+    assert not np.allclose(expected, tuned.predict_proba(_without_metadata(X)), atol=1e-4)
+    table = X.to_pandas().join(X.metadata, on="object_id")
+    source = write_parts(table, tmp_path / "night", object_boundaries(table, 2))
+    out = predict_parquet(tuned, source, tmp_path / "proba.csv", grouping="files")
+    result = pd.read_csv(out)
+    assert result["object_id"].tolist() == X.object_ids.tolist()
+    np.testing.assert_allclose(result[tuned.classes_].to_numpy(), expected, atol=1e-6)
+
+
+def _without_metadata(X):
+    from skltransient import LightCurves
+
+    return LightCurves(X.object_ids, X.offsets, X.time, X.band, X.flux, X.flux_err, X.detected,
+                       X.metadata.iloc[:, :0])

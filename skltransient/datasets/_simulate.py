@@ -6,8 +6,8 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from .._compat import Interval, StrOptions, validate_params
 from .._lightcurves import LightCurves
 from ..bands import get_band, known_bands, resolve_bands
 from ._physics import (

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..preprocessing._padding import PaddedLightCurves
+from .._padded import PaddedLightCurves
 
 __all__ = ["BatchIterator", "PaddedDataset", "as_padded"]
 

@@ -2,6 +2,7 @@
 
 from ._metadata import MetadataScaler
 from ._normalization import FluxNormalizer
-from ._padding import LightCurvePadder, PaddedLightCurves
+from .._padded import PaddedLightCurves
+from ._padding import LightCurvePadder
 
 __all__ = ["FluxNormalizer", "LightCurvePadder", "MetadataScaler", "PaddedLightCurves"]

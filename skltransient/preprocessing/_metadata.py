@@ -1,10 +1,11 @@
 """Standardise per-object metadata, imputing and flagging missing values."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._padding import PaddedLightCurves
+from .._compat import _fit_context
+from .._padded import PaddedLightCurves
 
 __all__ = ["MetadataScaler"]
 

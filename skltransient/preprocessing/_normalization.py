@@ -1,10 +1,10 @@
 """Per-object flux scaling."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._padding import PaddedLightCurves
+from .._compat import StrOptions, _fit_context
+from .._padded import PaddedLightCurves
 
 __all__ = ["FluxNormalizer"]
 

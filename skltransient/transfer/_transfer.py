@@ -7,17 +7,17 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.pipeline import Pipeline
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
+from .._compat import Interval, StrOptions, _fit_context
 from ..bands import get_band
 from ..neural import GRUClassifier
 from ..neural._classifier import _seeded
 
-__all__ = ["TransferClassifier"]
+__all__ = ["TransferClassifier", "split_model"]
 
 GROUPS = ("encoder", "metadata", "head")
 
@@ -185,8 +185,8 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        transformers, base = _split_estimator(self.estimator)
-        self.transformers_ = self._fit_transformers(transformers, X, y)
+        steps, base = split_model(self.estimator)
+        self.transformers_ = self._fit_transformers(Pipeline(steps) if steps else None, X, y)
         Xt = X if self.transformers_ is None else self.transformers_.transform(X)
         clf = GRUClassifier(
             hidden_size=base.hidden_size, num_layers=base.num_layers, dropout=base.dropout,
@@ -305,18 +305,42 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _split_estimator(estimator):
-    """The fitted transformers (or None) and the fitted GRUClassifier of a base estimator."""
-    transformers = None
-    if isinstance(estimator, Pipeline):
-        transformers = Pipeline(estimator.steps[:-1]) if len(estimator.steps) > 1 else None
-        estimator = estimator.steps[-1][1]
-    if not isinstance(estimator, GRUClassifier):
-        raise TypeError(f"TransferClassifier needs a fitted GRUClassifier or a Pipeline ending in "
-                        f"one; got {type(estimator).__name__}.")
-    check_is_fitted(estimator, "net_", msg="The base estimator of TransferClassifier is not fitted; "
-                    "fit it on the source data first.")
-    return transformers, estimator
+def split_model(model):
+    """Split a fitted model into its transformers and its final ``GRUClassifier``.
+
+    The one place that knows how models nest: a ``GRUClassifier``; a
+    ``Pipeline`` ending in one; a ``TransferClassifier`` (its fitted
+    ``transformers_`` and ``classifier_``); or a ``Pipeline`` ending in a
+    ``TransferClassifier``. Used by fine-tuning, early classification,
+    streaming, persistence and Dask prediction alike.
+
+    Parameters
+    ----------
+    model : GRUClassifier, TransferClassifier or Pipeline
+        A fitted model.
+
+    Returns
+    -------
+    steps : list of (str, estimator)
+        The fitted transformers applied before the classifier, in order.
+    classifier : GRUClassifier
+        The fitted classifier.
+    """
+    steps = []
+    if isinstance(model, Pipeline):
+        steps = list(model.steps[:-1])
+        model = model.steps[-1][1]
+    if isinstance(model, TransferClassifier):
+        check_is_fitted(model, "classifier_", msg=(
+            "The TransferClassifier is not fitted; fit it on the target data first."))
+        if model.transformers_ is not None:
+            steps += list(model.transformers_.steps)
+        model = model.classifier_
+    if not isinstance(model, GRUClassifier):
+        raise TypeError(f"Expected a fitted GRUClassifier, TransferClassifier or a Pipeline ending "
+                        f"in one; got {type(model).__name__}.")
+    check_is_fitted(model, "net_", msg=f"The {type(model).__name__} is not fitted; fit it first.")
+    return steps, model
 
 
 def _resolve_freeze(freeze, module):

@@ -20,7 +20,7 @@ from sklearn.utils import estimator_checks as sk_checks
 
 from .._lightcurves import LightCurves
 from ..preprocessing import LightCurvePadder, MetadataScaler
-from ..preprocessing._padding import PaddedLightCurves
+from .._padded import PaddedLightCurves
 from ._testing import make_toy_lightcurves
 
 __all__ = [
