@@ -243,21 +243,35 @@ class LightCurves:
 
     @classmethod
     def concatenate(cls, collections):
-        """Join several collections into one; object ids must stay unique."""
+        """Join several collections into one.
+
+        Object ids must stay unique, the metadata columns must be the same,
+        and either every collection has detection flags or none has (a mix
+        would lose the flags and move the trigger times).
+        """
         collections = list(collections)
         if not collections:
             raise ValueError("Need at least one LightCurves to concatenate.")
         ids = np.concatenate([lc.object_ids for lc in collections])
-        if pd.Index(ids).has_duplicates:
-            raise ValueError("Object ids are not unique across the collections being concatenated.")
+        index = pd.Index(ids)
+        if index.has_duplicates:
+            dups = index[index.duplicated()].unique()[:5].tolist()
+            raise ValueError(f"Object ids are not unique across the collections being "
+                             f"concatenated: {dups} appear more than once.")
+        _check_same(collections, lambda lc: list(lc.metadata.columns), "metadata columns")
+        flagged = [lc.detected is not None for lc in collections]
+        if any(flagged) and not all(flagged):
+            raise ValueError(
+                f"Collection {flagged.index(True)} has detection flags and collection "
+                f"{flagged.index(False)} has none; concatenating would drop every flag and move "
+                f"the trigger times. Give all collections detection flags (or none).")
         starts = np.cumsum([0] + [lc.n_observations for lc in collections])
         offsets = np.concatenate([[0]] + [lc.offsets[1:] + s for lc, s in zip(collections, starts)])
-        has_detected = all(lc.detected is not None for lc in collections)
         return cls(
             ids, offsets,
             *(np.concatenate([getattr(lc, name) for lc in collections])
               for name in ("time", "band", "flux", "flux_err")),
-            np.concatenate([lc.detected for lc in collections]) if has_detected else None,
+            np.concatenate([lc.detected for lc in collections]) if all(flagged) else None,
             pd.concat([lc.metadata for lc in collections]),
         )
 
@@ -334,10 +348,18 @@ class LightCurves:
         keep = np.ones(self.n_observations, dtype=bool)
         obj = self.object_index
         if max_time is not None:
-            keep &= self.time <= np.broadcast_to(np.asarray(max_time, dtype=float), (len(self),))[obj]
+            limit = self._per_object(max_time, "max_time", float)
+            if not np.all(np.isfinite(limit)):
+                raise ValueError("max_time must be finite (a time in MJD per object, or one for all).")
+            keep &= self.time <= limit[obj]
         if n_observations is not None:
-            limit = np.broadcast_to(np.asarray(n_observations), (len(self),))[obj]
-            keep &= (np.arange(self.n_observations) - self.offsets[:-1][obj]) < limit
+            limit = self._per_object(n_observations, "n_observations", None)
+            if limit.dtype.kind not in "iu":
+                raise ValueError(f"n_observations must be an integer or integers; got {limit.dtype} "
+                                 f"values.")
+            if np.any(limit < 1):
+                raise ValueError("n_observations must be at least 1 for every object.")
+            keep &= (np.arange(self.n_observations) - self.offsets[:-1][obj]) < limit[obj]
         counts = np.bincount(obj[keep], minlength=len(self))
         if np.any(counts == 0):
             raise ValueError(f"Light curve {_plain(self.object_ids[np.argmax(counts == 0)])!r} has no "
@@ -347,6 +369,14 @@ class LightCurves:
             self.object_ids, np.concatenate([[0], np.cumsum(counts)]), self.time[keep],
             self.band[keep], self.flux[keep], self.flux_err[keep],
             None if self.detected is None else self.detected[keep], self.metadata)
+
+    def _per_object(self, value, name, dtype):
+        """A scalar or one value per object, as an array of shape (n_objects,)."""
+        value = np.asarray(value, dtype=dtype)
+        if value.ndim and value.shape != (len(self),):
+            raise ValueError(f"{name} has shape {value.shape}; expected a number or "
+                             f"({len(self)},), one value per object.")
+        return np.broadcast_to(value, (len(self),))
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
@@ -497,6 +527,15 @@ def _object_codes(object_id, metadata):
     metadata = metadata.copy()
     metadata.index = metadata.index.rename("object_id")
     return np.asarray(metadata.index), codes, metadata
+
+
+def _check_same(collections, get, what):
+    """Refuse collections that differ in some property, naming the first that differs."""
+    first = get(collections[0])
+    for i, lc in enumerate(collections[1:], start=1):
+        if get(lc) != first:
+            raise ValueError(f"Collections 0 and {i} have different {what} ({first} and "
+                             f"{get(lc)}); make them the same before concatenating.")
 
 
 def _plain(value):

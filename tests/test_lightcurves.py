@@ -113,8 +113,43 @@ def test_concatenate():
     both = LightCurves.concatenate([lc[[0]], lc[[1]]])
     np.testing.assert_array_equal(both.flux, lc.flux)
     assert both.offsets.tolist() == lc.offsets.tolist()
-    with pytest.raises(ValueError, match="not unique"):
+    with pytest.raises(ValueError, match="not unique.*obj2"):
         LightCurves.concatenate([lc, lc])
+
+
+def test_concatenate_keeps_detection_flags_or_refuses():
+    """Check that detection flags survive concatenation, and that a mix with and without is refused."""
+    flagged = LightCurves.from_arrays(["a", "a"], [0.0, 1.0], ["ztfg", "ztfg"], [1.0, 5.0],
+                                      [0.1, 0.1], detected=[False, True])
+    other = LightCurves.from_arrays(["b"], [0.0], ["ztfg"], [1.0], [0.1], detected=[True])
+    both = LightCurves.concatenate([flagged, other])
+    assert both.detected.tolist() == [False, True, True]
+    assert both.trigger_time.tolist() == [1.0, 0.0]
+    unflagged = LightCurves.from_arrays(["b"], [0.0], ["ztfg"], [1.0], [0.1])
+    with pytest.raises(ValueError, match=r"collection 1 has none"):
+        LightCurves.concatenate([flagged, unflagged])
+
+
+def test_concatenate_refuses_different_metadata_columns():
+    """Check that collections whose metadata columns differ are refused, naming the columns."""
+    a = LightCurves.from_arrays(["a"], [0.0], ["ztfg"], [1.0], [0.1],
+                                metadata=pd.DataFrame({"redshift": [0.1]}, index=["a"]))
+    b = LightCurves.from_arrays(["b"], [0.0], ["ztfg"], [1.0], [0.1])
+    with pytest.raises(ValueError, match=r"metadata columns.*redshift"):
+        LightCurves.concatenate([a, b])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"max_time": [1.0, 2.0, 3.0]}, r"max_time has shape \(3,\); expected a number or \(2,\)"),
+    ({"max_time": np.nan}, "max_time must be finite"),
+    ({"n_observations": -1}, "n_observations must be at least 1"),
+    ({"n_observations": 1.5}, "n_observations must be an integer"),
+])
+def test_truncate_refuses_bad_limits(kwargs, match):
+    """Check that truncate names a bad limit instead of failing deep inside NumPy."""
+    lc = LightCurves.from_pandas(table())
+    with pytest.raises(ValueError, match=match):
+        lc.truncate(**kwargs)
 
 
 @pytest.mark.parametrize("changes, match", [
