@@ -35,9 +35,14 @@ def scores_over_time(y_true, proba_at, classes, days_since_trigger):
     >>> scores_over_time(["a", "b"], proba, ["a", "b"], [0, 10])["accuracy"].tolist()
     [1.0, 1.0]
     """
-    y_true, classes = np.asarray(y_true), np.asarray(classes)
+    y_true, classes = _check_labels(y_true, proba_at, classes, "proba_at", allow_nan=True)
+    days_since_trigger = np.atleast_1d(days_since_trigger)
+    if proba_at.ndim != 3 or proba_at.shape[1] != days_since_trigger.size:
+        raise ValueError(f"days_since_trigger has {days_since_trigger.size} days but proba_at has "
+                         f"{proba_at.shape[1] if proba_at.ndim == 3 else 'no day axis'}; pass the "
+                         f"days given to predict_proba_at.")
     rows = []
-    for j, day in enumerate(np.atleast_1d(days_since_trigger)):
+    for j, day in enumerate(days_since_trigger):
         proba = proba_at[:, j]
         ok = ~np.isnan(proba).any(axis=1)
         y, p = y_true[ok], proba[ok]
@@ -82,8 +87,10 @@ def earliness(y_true, proba_over_time, times, trigger, classes, *, threshold=0.5
     days : ndarray of shape (n_objects,)
         NaN for objects whose true class never reaches the threshold.
     """
-    classes = list(np.asarray(classes).tolist())
-    column = np.array([classes.index(c) for c in np.asarray(y_true).tolist()])
+    y_true, classes = _check_labels(y_true, proba_over_time, classes, "proba_over_time",
+                                    allow_nan=True)
+    column = np.searchsorted(classes, y_true, sorter=np.argsort(classes))
+    column = np.argsort(classes)[column]
     p_true = proba_over_time[np.arange(len(column)), :, column]
     reached = np.nan_to_num(p_true, nan=-1.0) >= threshold
     first = reached.argmax(axis=1)
@@ -116,11 +123,33 @@ def expected_calibration_error(y_true, proba, classes, *, n_bins=10):
     0.5
     """
     proba = np.asarray(proba, dtype=float)
+    if proba.ndim != 2:
+        raise ValueError(f"proba must be 2-D, shape (n_objects, n_classes); got shape {proba.shape}.")
+    y_true, classes = _check_labels(y_true, proba, classes, "proba", allow_nan=False)
     confidence = proba.max(axis=1)
-    correct = np.asarray(classes)[proba.argmax(axis=1)] == np.asarray(y_true)
+    correct = classes[proba.argmax(axis=1)] == y_true
     bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
     total = 0.0
     for b in np.unique(bins):
         members = bins == b
         total += members.sum() * abs(correct[members].mean() - confidence[members].mean())
     return float(total / len(confidence))
+
+
+def _check_labels(y_true, proba, classes, name, *, allow_nan):
+    """Labels and classes as arrays, checked against each other and the probabilities."""
+    y_true, classes, proba = np.asarray(y_true), np.asarray(classes), np.asarray(proba)
+    if proba.shape[0] != y_true.shape[0]:
+        raise ValueError(f"Got {y_true.shape[0]} labels for {proba.shape[0]} rows of probabilities "
+                         f"in {name}; give one label per object.")
+    if proba.shape[-1] != classes.shape[0]:
+        raise ValueError(f"{name} has {proba.shape[-1]} columns of probabilities for "
+                         f"{classes.shape[0]} classes; pass the model's classes_.")
+    unknown = np.setdiff1d(y_true, classes)
+    if unknown.size:
+        raise ValueError(f"y_true has labels {unknown[:5].tolist()} that are not among the classes "
+                         f"{classes.tolist()}.")
+    if not allow_nan and not np.all(np.isfinite(proba)):
+        row = int(np.flatnonzero(~np.isfinite(proba).all(axis=tuple(range(1, proba.ndim))))[0])
+        raise ValueError(f"{name} has NaN or infinite probabilities (first at row {row}).")
+    return y_true, classes
