@@ -19,8 +19,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as sk_checks
 
 from .._lightcurves import LightCurves
-from ..preprocessing import LightCurvePadder, MetadataScaler
 from .._padded import PaddedLightCurves
+from ..features import LightCurveFeatures
+from ..preprocessing import LightCurvePadder, MetadataScaler
 from ._testing import make_toy_lightcurves
 
 __all__ = [
@@ -71,7 +72,7 @@ SKIPPED_SKLEARN_CHECKS = {
 def _data(estimator, n_objects=30, random_state=0):
     """Input suited to the estimator: light curves, or padded light curves."""
     lc, y = make_toy_lightcurves(n_objects, random_state=random_state)
-    if isinstance(estimator, LightCurvePadder):
+    if isinstance(estimator, (LightCurvePadder, LightCurveFeatures)):
         return lc, y
     padded = LightCurvePadder(max_length=30).fit_transform(lc)
     if isinstance(estimator, MetadataScaler):
@@ -194,7 +195,8 @@ def check_classifier_classes_and_probabilities(name, estimator_orig):
     assert proba.shape == (len(y), len(np.unique(y)))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     np.testing.assert_array_equal(estimator.predict(X), estimator.classes_[proba.argmax(axis=1)])
-    assert 0.0 <= estimator.score(X, y) <= 1.0
+    accuracy = np.mean(estimator.predict(X) == np.asarray(y))
+    assert estimator.score(X, y) == accuracy, f"{name}: score is not the accuracy of predict"
 
 
 LIGHTCURVE_CHECKS = (

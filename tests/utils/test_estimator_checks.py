@@ -1,8 +1,11 @@
+import importlib.util
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from skltransient import FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler
+from skltransient.features import LightCurveFeatures
 from skltransient.utils.estimator_checks import (
     check_fit_does_not_modify_input,
     check_objects_independent,
@@ -17,6 +20,8 @@ ESTIMATORS = [
     MetadataScaler(),
     GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2, random_state=0),
 ]
+if importlib.util.find_spec("light_curve") is not None:  # the optional 'features' extra
+    ESTIMATORS.append(LightCurveFeatures())
 
 
 @parametrize_with_lightcurve_checks(ESTIMATORS)

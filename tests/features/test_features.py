@@ -1,0 +1,134 @@
+"""LightCurveFeatures: names, values, degenerate light curves, and use in scikit-learn."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from skltransient import LightCurves
+from skltransient.utils._testing import make_toy_lightcurves
+
+light_curve = pytest.importorskip("light_curve")
+from skltransient.features import LightCurveFeatures  # noqa: E402
+
+
+def one_object(**changes):
+    data = dict(object_id=["a"] * 6, time=[0.0, 1.0, 2.0, 3.0, 5.0, 8.0],
+                band=["ztfg", "ztfr", "ztfg", "ztfr", "ztfg", "ztfr"],
+                flux=[1.0, 2.0, 8.0, 4.0, 3.0, 1.0], flux_err=[0.5] * 6)
+    data.update(changes)
+    detected = data.pop("detected", None)
+    metadata = pd.DataFrame({"redshift": [0.1], "mwebv": [0.02]}, index=["a"])
+    return LightCurves.from_arrays(*data.values(), detected=detected, metadata=metadata)
+
+
+def column(features, X, name):
+    return features.transform(X)[:, list(features.get_feature_names_out()).index(name)]
+
+
+def test_features_names_and_shape():
+    """Check that there is one name per column: per-band features, colours, timing, metadata."""
+    X, _ = make_toy_lightcurves(12, bands=("ztfr", "ztfg", "ztfi"))
+    features = LightCurveFeatures().fit(X)
+    names = features.get_feature_names_out().tolist()
+    out = features.transform(X)
+    assert out.shape == (12, len(names)) and len(set(names)) == len(names)
+    assert features.bands_ == ["ztfg", "ztfr", "ztfi"]  # by wavelength, not first appearance
+    assert names[0] == "ztfg_amplitude"
+    assert "colour_ztfg_ztfr" in names and "colour_ztfr_ztfi" in names
+    assert names[-2:] == ["redshift", "mwebv"]
+
+
+def test_features_values_match_the_light_curve_package():
+    """Check the per-band values against light-curve's extractor called on that band alone."""
+    X = one_object()
+    features = LightCurveFeatures().fit(X)
+    out = features.transform(X)[0]
+    n = len(light_curve.Extractor(light_curve.Amplitude()).names)
+    g = X.band_names == "ztfg"
+    extractor = light_curve.Extractor(light_curve.Amplitude(), light_curve.Mean(),
+                                      light_curve.Duration())
+    expected = extractor(X.time[g], X.flux[g], X.flux_err[g])
+    names = features.get_feature_names_out().tolist()
+    got = [out[names.index(f"ztfg_{name}")] for name in ("amplitude", "mean", "duration")]
+    np.testing.assert_allclose(got, expected)
+    assert n == 1
+
+
+def test_features_peak_colour_and_timing():
+    """Check colours from the bands' peak fluxes and the peak's timing relative to the trigger."""
+    X = one_object(detected=[False, False, True, True, True, False])
+    features = LightCurveFeatures().fit(X)
+    assert column(features, X, "colour_ztfg_ztfr")[0] == pytest.approx(-2.5 * np.log10(8 / 4))
+    assert column(features, X, "log_peak_flux")[0] == pytest.approx(np.log10(8))
+    assert column(features, X, "peak_time_since_trigger")[0] == 0.0  # trigger = first detection
+    assert column(features, X, "rise_time")[0] == 2.0
+    assert column(features, X, "decline_time")[0] == 6.0
+    assert column(features, X, "detected_span")[0] == 3.0
+    assert column(features, X, "redshift")[0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("X", [
+    LightCurves.from_arrays(["a"], [0.0], ["ztfg"], [5.0], [1.0]),  # one point
+    LightCurves.from_arrays(["a"] * 3, [0.0, 1.0, 1.0], ["ztfg"] * 3, [1.0, 2.0, 3.0], [1.0] * 3),
+    LightCurves.from_arrays(["a"] * 4, [0.0, 1.0, 2.0, 3.0], ["ztfg"] * 4, [-1.0, -2.0, -3.0, -1.0],
+                            [1.0] * 4),  # all negative
+    LightCurves.from_arrays(["a"] * 4, [0.0, 1.0, 2.0, 3.0], ["ztfg", "ztfg", "ztfr", "ztfr"],
+                            [3.0, 4.0, 0.0, 0.0], [1.0] * 4),  # a zero peak: infinite colour
+], ids=["one point", "repeated time", "all negative", "zero peak"])
+def test_features_degenerate_light_curves_are_finite_or_nan(X):
+    """Check that degenerate light curves give finite or NaN output (never inf) that boosting takes."""
+    toy, _ = make_toy_lightcurves(6, n_classes=2)
+    toy = LightCurves(toy.object_ids, toy.offsets, toy.time, toy.band, toy.flux, toy.flux_err,
+                      metadata=toy.metadata.iloc[:, :0])
+    both = LightCurves.concatenate([X, toy])
+    features = LightCurveFeatures(bands=["ztfg", "ztfr"], metadata_columns=()).fit(both)
+    out = features.transform(both)
+    assert not np.isinf(out).any()
+    names = features.get_feature_names_out().tolist()
+    if not (X.band_names == "ztfr").any():
+        assert np.isnan(out[0, names.index("ztfr_amplitude")])
+    else:
+        assert np.isnan(out[0, names.index("colour_ztfg_ztfr")])
+    y = ["x"] + ["y", "z"] * 3
+    HistGradientBoostingClassifier(max_iter=2).fit(out, y).predict(out)
+
+
+def test_features_of_an_object_do_not_depend_on_the_others():
+    """Check that an object's row is the same alone and in a collection (no leakage across rows)."""
+    X, _ = make_toy_lightcurves(20)
+    features = LightCurveFeatures().fit(X)
+    np.testing.assert_array_equal(features.transform(X)[[7]], features.transform(X[[7]]))
+
+
+def test_features_warn_on_ignored_bands_and_missing_metadata():
+    """Check the warnings that name an ignored band and a missing metadata column."""
+    X, _ = make_toy_lightcurves(8, bands=("ztfg", "ztfr", "ztfi"))
+    features = LightCurveFeatures(bands=["ztfg", "ztfr"], metadata_columns=("redshift", "hostz"))
+    with pytest.warns(UserWarning, match=r"bands \['ztfi'\].*ignored"):
+        out = features.fit(X).transform(X)
+    with pytest.warns(UserWarning, match="'hostz' is not in the light curves' metadata"):
+        out = features.transform(X)
+    assert np.isnan(out[:, -1]).all() and out.shape[1] == len(features.get_feature_names_out())
+
+
+def test_features_refuse_bad_input():
+    """Check the errors for input that is not a LightCurves, and for an unknown band name."""
+    with pytest.raises(TypeError, match="expects a skltransient.LightCurves, got ndarray"):
+        LightCurveFeatures().fit(np.zeros((3, 2)))
+    X, _ = make_toy_lightcurves(4)
+    with pytest.raises(ValueError, match="Unknown band 'ztfq'"):
+        LightCurveFeatures(bands=["ztfq"]).fit(X)
+
+
+def test_features_with_boosting_in_grid_search_and_cross_validation():
+    """Check the baseline pipeline composes with GridSearchCV and cross_val_score and learns."""
+    X, y = make_toy_lightcurves(90)
+    model = make_pipeline(LightCurveFeatures(), HistGradientBoostingClassifier(random_state=0))
+    scores = cross_val_score(model, X, y, cv=3)
+    assert scores.mean() > 0.6  # three classes, chance is 1/3
+    search = GridSearchCV(model, {"histgradientboostingclassifier__max_iter": [5, 20]}, cv=2)
+    search.fit(X, y)
+    assert search.best_estimator_.predict_proba(X[:3]).shape == (3, 3)
