@@ -1,0 +1,147 @@
+"""The GRU pipeline against the feature-boosting baseline, on the same light curves.
+
+Both models are trained on the same training light curves and scored on the
+same fresh test set, on whole light curves and at days after trigger: the
+baseline is trained and scored on light curves cut at that phase, the GRU
+gives every phase from one pass over time (``predict_proba_at``). Scores:
+macro F1, macro ROC AUC and per-class F1, as one table per data set.
+
+    python benchmarks/bench_accuracy.py --quick          # a few minutes on 2 cores
+    python benchmarks/bench_accuracy.py                  # the issue's sizes (long on 2 cores)
+    python benchmarks/bench_accuracy.py --sets ztf lsst plasticc --out accuracy.json
+
+Data sets: ``ztf`` (simulated, equal numbers of the eleven classes; the
+shipped ``ztf-sims`` model is scored on the same test set), ``lsst``
+(simulated), ``plasticc`` (the PLAsTiCC training set, stratified 70/30 split,
+seed 0; needs ``pip install --no-deps snmachine``).
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import f1_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+
+import _common as c
+from skltransient import pretrained
+from skltransient._experiment import base_pipeline
+from skltransient.datasets import CLASSES, load_plasticc, simulate
+from skltransient.early import predict_proba_at
+from skltransient.features import LightCurveFeatures
+
+PHASES = (0, 2, 5, 10, 20, 40)
+
+
+def main():
+    p = c.parser(__doc__.splitlines()[0])
+    p.set_defaults(threads=1)
+    p.add_argument("--sets", nargs="+", default=["ztf", "lsst", "plasticc"],
+                   choices=["ztf", "lsst", "plasticc"], dest="datasets")
+    p.add_argument("--epochs", type=int, default=None, help="GRU epochs (default 30; quick 10)")
+    p.add_argument("--per-class", type=int, default=None,
+                   help="simulated training light curves per class (default 500; quick 100)")
+    args = p.parse_args()
+    report = c.Report("GRU pipeline vs feature baseline", c.setup(args), quick=args.quick,
+                      seed=args.seed)
+    for name in args.datasets:
+        try:
+            run(name, args, report)
+        except Exception as exc:  # one data set failing must not hide the others
+            report.error(name, exc)
+    report.save(args.out)
+
+
+def load(name, quick, seed, per_class=None):
+    """Training and fresh test light curves of one data set."""
+    per_class = per_class or (100 if quick else 500)
+    if name in ("ztf", "lsst"):
+        fractions = dict.fromkeys(CLASSES, 1 / len(CLASSES))
+        X, y = simulate(name, per_class * len(CLASSES), class_fractions=fractions,
+                        random_state=seed, return_X_y=True)
+        train, _ = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
+                                    random_state=seed)
+        X_test, y_test = simulate(name, (per_class // 2) * len(CLASSES), class_fractions=fractions,
+                                  random_state=seed + 1000, return_X_y=True)
+        return X[train], y[train], X_test, y_test
+    X, y = load_plasticc(return_X_y=True)
+    index = np.arange(len(y))
+    if quick:
+        index, _ = train_test_split(index, train_size=2000, stratify=y, random_state=seed)
+    train, test = train_test_split(index, test_size=0.3, stratify=y[index], random_state=seed)
+    return X[train], y[train], X[test], y[test]
+
+
+def scores(y_true, proba, classes):
+    predicted = classes[np.argmax(proba, axis=1)]
+    f1 = f1_score(y_true, predicted, labels=classes, average=None, zero_division=0)
+    present = np.isin(classes, y_true)
+    try:
+        auc = roc_auc_score(y_true, proba[:, present] / proba[:, present].sum(1, keepdims=True),
+                            multi_class="ovr", labels=classes[present])
+    except ValueError:
+        auc = np.nan
+    return {"f1_macro": float(f1[present].mean()), "roc_auc_macro": float(auc),
+            "per_class": dict(zip(classes.tolist(), np.round(f1, 3).tolist()))}
+
+
+def cut(X, day):
+    return X if day is None else X.truncate(max_time=X.trigger_time + day)
+
+
+def run(name, args, report):
+    start = time.perf_counter()
+    X_train, y_train, X_test, y_test = load(name, args.quick, args.seed, args.per_class)
+    report.note(f"{name}: train {c.describe(X_train)}; test {len(X_test):,} light curves")
+    epochs = args.epochs or (10 if args.quick else 30)
+    phases = [None, *PHASES]
+    results = {}
+
+    gru = base_pipeline(max_epochs=epochs, random_state=args.seed, validation_fraction=0.1,
+                        n_iter_no_change=5).fit(X_train, y_train)
+    results["GRU (scratch)"] = gru_scores(gru, X_test, y_test)
+    if name == "ztf":
+        results["GRU (shipped ztf-sims)"] = gru_scores(pretrained.load("ztf-sims"), X_test, y_test)
+
+    baseline = {}
+    for day in phases:
+        model = make_pipeline(LightCurveFeatures(),
+                              HistGradientBoostingClassifier(class_weight="balanced",
+                                                             random_state=args.seed))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            model.fit(cut(X_train, day), y_train)
+            baseline[day] = scores(y_test, model.predict_proba(cut(X_test, day)),
+                                   model.classes_)
+    results["features + boosting"] = baseline
+
+    print(f"\n   {name}: macro F1 (macro ROC AUC) by days after trigger; 'all' = whole light curves")
+    header = "".join(f"{('all' if d is None else f'{d} d'):>15}" for d in phases)
+    print(f"   {'model':<26}{header}")
+    for model_name, by_phase in results.items():
+        cells = "".join(f"{by_phase[d]['f1_macro']:>8.3f} ({by_phase[d]['roc_auc_macro']:.2f})"
+                        for d in phases)
+        print(f"   {model_name:<26}{cells}")
+        for day in phases:
+            label = "all" if day is None else f"{day}d"
+            report.add(f"{name} {model_name} F1 {label}", by_phase[day]["f1_macro"])
+    print(f"\n   {name}: per-class F1 on whole light curves")
+    for model_name, by_phase in results.items():
+        print(f"   {model_name:<26}{by_phase[None]['per_class']}")
+    report.note(f"{name}: {time.perf_counter() - start:.0f} s")
+
+
+def gru_scores(model, X_test, y_test):
+    """Scores of a fitted GRU pipeline on whole light curves and, from one pass, at each phase."""
+    classes = model.classes_
+    out = {None: scores(y_test, model.predict_proba(X_test), classes)}
+    at = predict_proba_at(model, X_test, list(PHASES))
+    for j, day in enumerate(PHASES):
+        out[day] = scores(y_test, np.nan_to_num(at[:, j], nan=1 / len(classes)), classes)
+    return out
+
+
+if __name__ == "__main__":
+    main()
