@@ -64,8 +64,7 @@ def predict_proba_over_time(estimator, X):
     _warn_if_not_causal(steps)
     Xt = _transform(steps, X)
     proba = clf.predict_proba_over_time(Xt)
-    times = Xt.t0[:, None] + Xt.times[:, :proba.shape[1]].astype(np.float64)
-    return proba, np.where(np.isnan(proba[:, :, 0]), np.nan, times)
+    return proba, np.where(np.isnan(proba[:, :, 0]), np.nan, Xt.times[:, :proba.shape[1]])
 
 
 def predict_proba_at(estimator, X, days_since_trigger):

@@ -73,7 +73,8 @@ def test_predict_proba_at_equals_truncation_over_years_of_baseline(long_baseline
     """Check that predictions at days since trigger equal predictions on light curves cut at that time, for every object."""
     X, model = long_baseline
     first, trigger = X.time[X.offsets[:-1]], X.trigger_time
-    observed = X.time[X.offsets[0] + 40]  # an observation after object 0's trigger
+    rows = X.time[X.offsets[0]:X.offsets[1]]
+    observed = rows[np.searchsorted(rows, trigger[0], side="right") + 1]  # after object 0's trigger
     exact_day = observed - trigger[0]
     assert exact_day > 0 and trigger[0] + exact_day == observed
     days = [-200.0, 0.0, exact_day, 12.5]
