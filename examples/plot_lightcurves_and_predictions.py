@@ -112,14 +112,13 @@ grid = padder.transform(X_test[[examples[0]]])
 print(grid)
 
 one = X_test[examples[0]]
-offset = one.trigger_time[0] - grid.t0[0]  # grid times count from the first observation
 fig, ax = plt.subplots(figsize=(7, 3.8))
 plot_lightcurve(ax, X_test, examples[0])
 steps = np.arange(grid.lengths[0])
 for channel, band in enumerate(padder.bands_):
     colour, letter = BAND_STYLE[band]
-    ax.plot(grid.times[0, steps] - offset, grid.values[0, steps, channel], "--", color=colour,
-            lw=1.2, label=f"{letter}, grid")
+    ax.plot(grid.times[0, steps] - one.trigger_time[0], grid.values[0, steps, channel], "--",
+            color=colour, lw=1.2, label=f"{letter}, grid")
 ax.set_ylabel("Flux (FLUXCAL)")
 ax.set_title(f"Observations and the 3-day grid ({y_test[examples[0]]})")
 ax.legend(ncol=2)

@@ -33,11 +33,15 @@ class PaddedLightCurves:
     metadata : ndarray of shape (n_objects, n_metadata), float32
         Per-object metadata (NaN where unknown until a
         :class:`~skltransient.preprocessing.MetadataScaler` imputes it).
-    times : ndarray of shape (n_objects, n_steps), float32
-        Days since the object's first observation at each step.
+    times : ndarray of shape (n_objects, n_steps), float64
+        Time (MJD) of each step, NaN beyond each object's length: with
+        ``"observations"`` the observation's own time, unrounded, so that
+        counting the steps up to a cutoff (``times <= cutoff``) agrees
+        exactly with :meth:`LightCurves.truncate`; with ``"grid"`` the grid
+        point.
     t0 : ndarray of shape (n_objects,), float64
-        Time (MJD) of each object's first (kept) observation; step times are
-        relative to it.
+        Time (MJD) of each object's first kept step (equal to
+        ``times[:, 0]``); the ``"time"`` channel counts days from it.
     trigger : ndarray of shape (n_objects,), float64
         Time (MJD) of each object's first detection (see
         :attr:`LightCurves.trigger_time`), for predictions at given days

@@ -8,13 +8,14 @@ and :class:`StreamingClassifier` updates one object's probabilities per new
 observation at constant cost, for alert brokers.
 """
 
+import dataclasses
 import warnings
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .bands import resolve_bands, wavelengths
+from ._lightcurves import LightCurves, _index_metadata, _plain
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
 from .transfer._transfer import split_model
 
@@ -64,8 +65,7 @@ def predict_proba_over_time(estimator, X):
     _warn_if_not_causal(steps)
     Xt = _transform(steps, X)
     proba = clf.predict_proba_over_time(Xt)
-    times = Xt.t0[:, None] + Xt.times[:, :proba.shape[1]].astype(np.float64)
-    return proba, np.where(np.isnan(proba[:, :, 0]), np.nan, times)
+    return proba, np.where(np.isnan(proba[:, :, 0]), np.nan, Xt.times[:, :proba.shape[1]])
 
 
 def predict_proba_at(estimator, X, days_since_trigger):
@@ -91,15 +91,21 @@ class StreamingClassifier:
     """Update objects' class probabilities as single observations arrive.
 
     Keeps, per object, the GRU's hidden state, the time of its first
-    observation and its running peak flux, so that each new observation
-    costs one GRU step, whatever the light curve's length. The result equals
-    recomputing the whole light curve with the fitted model.
+    observation, its number of observations and its running peak flux, so
+    that each new observation costs one GRU step, whatever the light
+    curve's length. The steps are made by the model's own
+    ``LightCurvePadder`` and ``FluxNormalizer`` code, so the result equals
+    the fitted model's ``predict_proba`` on the light curve so far
+    (including its ``max_length``: with ``truncate="end"`` an object stops
+    changing after ``max_length`` observations).
 
     Parameters
     ----------
     model : Pipeline or TransferClassifier
         A fitted model whose preprocessing is streamable: a
-        ``LightCurvePadder`` with the ``"observations"`` representation, an
+        ``LightCurvePadder`` with the ``"observations"`` representation
+        (and, with a ``max_length``, ``truncate="end"``: keeping the last
+        observations would need the whole light curve at every update), an
         optional ``FluxNormalizer`` with a causal method (``"running_peak"``
         or ``"none"``) and an optional ``MetadataScaler``, then a
         ``GRUClassifier`` (or a ``TransferClassifier`` over such a pipeline).
@@ -109,6 +115,13 @@ class StreamingClassifier:
     classes_ : ndarray of shape (n_classes,)
     n_objects_ : int
         Objects seen so far.
+
+    Notes
+    -----
+    An update is atomic: when it is refused (an observation earlier than one
+    an object already has, columns of different lengths, non-finite values,
+    an unknown band, a metadata frame with a duplicate object id), no object
+    is registered and no state changes.
 
     Examples
     --------
@@ -132,7 +145,7 @@ class StreamingClassifier:
             if isinstance(step, LightCurvePadder) and step.representation == "observations":
                 self._padder = step
             elif isinstance(step, FluxNormalizer) and step.method in CAUSAL_METHODS:
-                self._normalizer = step
+                self._normalizer = step if step.method != "none" else None
             elif isinstance(step, MetadataScaler):
                 self._scaler = step
             else:
@@ -142,17 +155,23 @@ class StreamingClassifier:
         if self._padder is None:
             raise ValueError("Streaming needs a LightCurvePadder with the 'observations' "
                              "representation in the model.")
+        if self._padder.max_length is not None and self._padder.truncate == "start":
+            raise ValueError(
+                f"{self._padder!r} keeps each light curve's last {self._padder.max_length} "
+                f"observations (truncate='start'), so every new observation would change all of "
+                f"its steps and cannot be streamed at constant cost; fit the model with "
+                f"truncate='end' or max_length=None to stream it.")
         self._module = self._classifier.net_.module_.eval()
         self._device = self._classifier.net_.device
         self.classes_ = self._classifier.classes_
         self._rows = {}
-        layers, hidden = self._module.encoder.num_layers, self._module.encoder.hidden_size
-        self._hidden = np.zeros((0, layers, hidden), np.float32)
-        self._first = np.zeros(0)
-        self._last = np.zeros(0)
-        self._peak = np.zeros(0, np.float32)
-        self._metadata = np.zeros((0, self._classifier.n_metadata_), np.float32)
-        self._proba = np.zeros((0, len(self.classes_)))
+        encoder = self._module.encoder
+        self._state = _State(
+            hidden=np.zeros((0, encoder.num_layers, encoder.hidden_size), np.float32),
+            first=np.zeros(0), last=np.zeros(0), count=np.zeros(0, np.int64),
+            peak=np.zeros(0, np.float32),
+            metadata=np.zeros((0, self._classifier.n_metadata_), np.float32),
+            proba=np.zeros((0, len(self.classes_))))
 
     @property
     def n_objects_(self):
@@ -165,90 +184,131 @@ class StreamingClassifier:
         ----------
         object_id, time, band, flux, flux_err : array-like of shape (n,)
             New observations, any objects, several per object allowed; each
-            object's observations must come in time order, after those it
-            already has.
+            object's observations must come after those it already has.
+            They are checked as :meth:`LightCurves.from_arrays` checks them.
         metadata : DataFrame or None, default=None
             Metadata rows of objects seen for the first time (indexed by
-            object id, columns as the padder's ``metadata_columns``); objects
-            without a row get NaN, which the MetadataScaler flags as missing.
+            object id, one row each, columns as the padder's
+            ``metadata_columns``); objects without a row get NaN, which the
+            MetadataScaler flags as missing.
         survey : str or None, default=None
             Survey for single-letter band names.
 
         Returns
         -------
         proba : DataFrame of shape (n_updated_objects, n_classes)
-            Latest probabilities of the objects updated, indexed by object id.
+            Latest probabilities of the objects updated, indexed by object
+            id, in order of first appearance in ``object_id``.
         """
-        object_id = np.asarray(object_id)
-        time = np.asarray(time, dtype=np.float64)
-        order = np.argsort(time, kind="stable")
-        object_id, time = object_id[order], time[order]
-        flux = np.asarray(flux, dtype=np.float64)[order]
-        flux_err = np.asarray(flux_err, dtype=np.float64)[order]
-        wavelength = wavelengths(resolve_bands(np.asarray(band)[order], survey=survey))
-        if not (np.isfinite(time).all() and np.isfinite(flux).all() and np.isfinite(flux_err).all()):
-            raise ValueError("Streamed observations need finite time, flux and flux_err.")
-        rows = self._register(object_id, time, metadata)
-        rank = pd.Series(rows).groupby(rows).cumcount().to_numpy()
-        for r in range(rank.max() + 1 if rank.size else 0):
-            pick = rank == r
-            self._step(rows[pick], time[pick], flux[pick], flux_err[pick], wavelength[pick])
-        updated = pd.unique(rows)
-        ids = np.array(list(self._rows))[updated]
-        return pd.DataFrame(self._proba[updated], index=pd.Index(ids, name="object_id"),
+        new = LightCurves.from_arrays(object_id, time, band, flux, flux_err, survey=survey)
+        rows = np.array([self._rows.get(o, -1) for o in new.object_ids.tolist()], np.int64)
+        is_new = rows < 0
+        state = self._new_state(new, is_new, metadata)
+        state.put(~is_new, self._state.take(rows[~is_new]))
+        too_early = new.time[new.offsets[:-1]] < state.last
+        if np.any(too_early):
+            raise ValueError(
+                f"Object {_plain(new.object_ids[np.argmax(too_early)])!r} got an observation earlier "
+                f"than one it already has; stream each object's observations in time order.")
+        wavelength = new.wavelength
+        for rank in range(new.lengths.max()):  # one GRU step per object and round
+            index = np.flatnonzero(new.lengths > rank)
+            self._step(state, index, new.offsets[index] + rank, new, wavelength)
+        # Nothing below can fail: the update is committed whole or not at all.
+        rows[is_new] = self.n_objects_ + np.arange(np.count_nonzero(is_new))
+        self._state = self._state.reserve(self.n_objects_ + np.count_nonzero(is_new))
+        self._state.put(rows, state)
+        self._rows.update(zip(new.object_ids[is_new].tolist(), rows[is_new].tolist()))
+        return pd.DataFrame(state.proba, index=pd.Index(new.object_ids, name="object_id"),
                             columns=self.classes_)
 
-    def _register(self, object_id, time, metadata):
-        new = [o for o in pd.unique(object_id) if o not in self._rows]
-        start = len(self._rows)
-        for i, o in enumerate(new):
-            self._rows[o] = start + i
-        if new:
-            self._grow(new, metadata)
-            first = pd.Series(time).groupby(object_id).min()
-            self._first[start:] = first.loc[new].to_numpy()
-        rows = np.fromiter(map(self._rows.__getitem__, object_id), np.int64, len(object_id))
-        too_early = time < self._last[rows]
-        if np.any(too_early):
-            raise ValueError(f"Object {object_id[np.argmax(too_early)]!r} got an observation earlier "
-                             f"than one it already has; stream each object's observations in time "
-                             f"order.")
-        return rows
+    def _new_state(self, new, is_new, metadata):
+        """State of the update's objects before it, with the metadata of the new ones."""
+        n, n_new = len(new), np.count_nonzero(is_new)
+        state = _State(
+            hidden=np.zeros((n,) + self._state.hidden.shape[1:], np.float32),
+            first=new.time[new.offsets[:-1]], last=np.full(n, -np.inf),
+            count=np.zeros(n, np.int64), peak=np.zeros(n, np.float32),
+            metadata=np.zeros((n, self._state.metadata.shape[1]), np.float32),
+            proba=np.full((n, len(self.classes_)), np.nan))
+        if n_new:
+            state.metadata[is_new] = self._metadata(new.object_ids[is_new], metadata)
+        return state
 
-    def _grow(self, new, metadata):
-        n = len(new)
-        self._hidden = np.concatenate([self._hidden, np.zeros((n,) + self._hidden.shape[1:], np.float32)])
-        self._first = np.concatenate([self._first, np.zeros(n)])
-        self._last = np.concatenate([self._last, np.full(n, -np.inf)])
-        self._peak = np.concatenate([self._peak, np.zeros(n, np.float32)])
-        self._proba = np.concatenate([self._proba, np.full((n, len(self.classes_)), np.nan)])
+    def _metadata(self, object_ids, metadata):
+        """Scaled metadata of new objects, through the padder's and the scaler's code."""
         columns = list(self._padder.metadata_columns)
-        raw = np.full((n, len(columns)), np.nan, np.float32)
-        if metadata is not None:
-            known = metadata.reindex(new)
-            for j, name in enumerate(columns):
-                if name in known.columns:
-                    raw[:, j] = known[name].to_numpy(dtype=np.float32, na_value=np.nan)
-        # The scaler's own arithmetic, without its column-name check (it was fitted on names).
-        scaled = self._scaler._scale(raw.astype(np.float64)).astype(np.float32) if self._scaler else raw
-        self._metadata = np.concatenate([self._metadata, scaled])
+        if metadata is None:
+            frame = pd.DataFrame(np.nan, index=object_ids, columns=columns)
+        else:
+            frame = _index_metadata(metadata, None)
+            duplicated = frame.index[frame.index.duplicated()]
+            if len(duplicated):
+                raise ValueError(f"Object {_plain(duplicated[0])!r} has more than one row in the "
+                                 f"metadata; give each object one row.")
+            frame = frame.reindex(object_ids)
+        raw = self._padder._metadata(frame)
+        if self._scaler is not None and raw.shape[1]:
+            return self._scaler.transform(pd.DataFrame(raw, columns=columns)).astype(np.float32)
+        unknown = ~np.isfinite(raw)
+        if np.any(unknown):
+            row, column = np.argwhere(unknown)[0]
+            raise ValueError(
+                f"Object {_plain(object_ids[row])!r} has no value of metadata column "
+                f"{columns[column]!r}, and the model has no MetadataScaler to impute it; pass its "
+                f"metadata row.")
+        return raw
 
-    def _step(self, rows, time, flux, flux_err, wavelength):
-        flux32, err32 = flux.astype(np.float32), flux_err.astype(np.float32)
-        self._peak[rows] = np.maximum(self._peak[rows], np.abs(flux32))
-        scale = np.ones(len(rows), np.float32)
-        if self._normalizer is not None and self._normalizer.method == "running_peak":
-            peak = self._peak[rows]
-            scale = np.where(np.isfinite(peak) & (peak > 0), peak, np.float32(1.0))
-        elapsed = (time - self._first[rows]).astype(np.float32) / np.float32(self._padder.time_scale)
-        x = np.stack([elapsed, flux32 / scale, err32 / scale, (wavelength / 1e4).astype(np.float32)],
-                     axis=1)
+    def _step(self, state, index, obs, new, wavelength):
+        """One observation of each object in ``index`` (at most one each): one GRU step."""
+        state.last[index] = new.time[obs]
+        if self._padder.max_length is not None:  # truncate="end": later observations are cut
+            kept = state.count[index] < self._padder.max_length
+            index, obs = index[kept], obs[kept]
+        if index.size == 0:
+            return
+        state.count[index] += 1
+        values = self._padder._observation_steps(new.time[obs] - state.first[index], new.flux[obs],
+                                                 new.flux_err[obs], wavelength[obs])[:, None, :]
+        if self._normalizer is not None:
+            values, state.peak[index] = self._normalizer._scale_values(
+                values, np.ones(index.size, np.int64), *self._padder._flux_channels(),
+                peak=state.peak[index])
         with torch.inference_mode():
-            values = torch.from_numpy(x[:, None, :]).to(self._device)
-            h0 = torch.from_numpy(np.ascontiguousarray(self._hidden[rows].transpose(1, 0, 2)))
-            output, hidden = self._module.encoder(values, h0.to(self._device))
-            meta = self._module.metadata(torch.from_numpy(self._metadata[rows]).to(self._device))
+            h0 = torch.from_numpy(np.ascontiguousarray(state.hidden[index].transpose(1, 0, 2)))
+            output, hidden = self._module.encoder(torch.from_numpy(values).to(self._device),
+                                                  h0.to(self._device))
+            meta = self._module.metadata(torch.from_numpy(state.metadata[index]).to(self._device))
             logits = self._module.head(torch.cat([output[:, 0], meta], dim=1))
-            self._proba[rows] = torch.softmax(logits.double(), dim=1).cpu().numpy()
-        self._hidden[rows] = hidden.cpu().numpy().transpose(1, 0, 2)
-        self._last[rows] = time
+            state.proba[index] = torch.softmax(logits.double(), dim=1).cpu().numpy()
+        state.hidden[index] = hidden.cpu().numpy().transpose(1, 0, 2)
+
+
+@dataclasses.dataclass
+class _State:
+    """Streaming state, one row per object; stored arrays keep spare rows to grow in place."""
+
+    hidden: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    count: np.ndarray
+    peak: np.ndarray
+    metadata: np.ndarray
+    proba: np.ndarray
+
+    def take(self, index):
+        return _State(**{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)})
+
+    def put(self, index, other):
+        for f in dataclasses.fields(self):
+            getattr(self, f.name)[index] = getattr(other, f.name)
+
+    def reserve(self, n):
+        """A state with room for ``n`` rows, doubling its capacity when it must grow."""
+        capacity = len(self.first)
+        if n <= capacity:
+            return self
+        extra = max(n, 2 * capacity) - capacity
+        return _State(**{f.name: np.concatenate([getattr(self, f.name), np.zeros(
+            (extra,) + getattr(self, f.name).shape[1:], getattr(self, f.name).dtype)])
+            for f in dataclasses.fields(self)})

@@ -5,6 +5,7 @@ from sklearn.pipeline import make_pipeline
 
 from skltransient import FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler, TransferClassifier
 from skltransient.early import StreamingClassifier, predict_proba_at, predict_proba_over_time
+from skltransient.datasets import simulate
 from skltransient.utils._testing import make_toy_lightcurves
 
 SMALL = dict(hidden_size=12, num_layers=2, head_size=12, metadata_size=4, random_state=0)
@@ -60,6 +61,32 @@ def test_predict_proba_at_days(data, causal):
     np.testing.assert_allclose(at[keep, 2], expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.fixture(scope="module")
+def long_baseline():
+    X, y = simulate("ztf", 150, trigger_window=(-400, 100), random_state=0, return_X_y=True)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=1))
+    return X, model.fit(X, y)
+
+
+def test_predict_proba_at_equals_truncation_over_years_of_baseline(long_baseline):
+    """Check that predictions at days since trigger equal predictions on light curves cut at that time, for every object."""
+    X, model = long_baseline
+    first, trigger = X.time[X.offsets[:-1]], X.trigger_time
+    rows = X.time[X.offsets[0]:X.offsets[1]]
+    observed = rows[np.searchsorted(rows, trigger[0], side="right") + 1]  # after object 0's trigger
+    exact_day = observed - trigger[0]
+    assert exact_day > 0 and trigger[0] + exact_day == observed
+    days = [-200.0, 0.0, exact_day, 12.5]
+    at = predict_proba_at(model, X, days)
+    for j, day in enumerate(days):
+        cutoff = trigger + day
+        keep = first <= cutoff
+        expected = model.predict_proba(X[keep].truncate(max_time=cutoff[keep]))
+        np.testing.assert_allclose(at[keep, j], expected, rtol=0, atol=1e-6)
+        assert np.isnan(at[~keep, j]).all()
+
+
 def test_transfer_classifier_over_time(data, causal):
     """Check that TransferClassifier predicts over time through its transformers."""
     X, y = data
@@ -68,38 +95,91 @@ def test_transfer_classifier_over_time(data, causal):
     np.testing.assert_allclose(proba[np.arange(40), X.lengths - 1], tuned.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 
-def test_streaming_equals_recomputation(data, causal):
-    """Check that streaming observations one by one equals a full recomputation at every step."""
+@pytest.fixture(scope="module")
+def causal_short(data):
+    model = make_pipeline(LightCurvePadder(max_length=5), FluxNormalizer("running_peak"),
+                          MetadataScaler(), GRUClassifier(**SMALL, max_epochs=3))
+    return model.fit(*data)
+
+
+@pytest.mark.parametrize("model_name", ["causal", "causal_short"])
+def test_streaming_equals_predict_proba_at_every_step(data, model_name, request):
+    """Check that streaming, observation by observation, equals the pipeline's predict_proba on the light curve so far."""
     X, _ = data
-    stream = StreamingClassifier(causal)
-    obs = X.to_pandas()
-    obs = obs.sort_values(["time"], kind="stable")  # interleaved objects, as alerts arrive
-    over_time, _ = predict_proba_over_time(causal, X)
-    seen = {}
-    position = {o: i for i, o in enumerate(X.object_ids)}
+    model = request.getfixturevalue(model_name)
+    stream = StreamingClassifier(model)
+    obs = X.to_pandas().sort_values(["time"], kind="stable")  # interleaved objects, as alerts arrive
+    expected = np.stack([model.predict_proba(X.truncate(n_observations=k + 1))
+                         for k in range(X.lengths.max())], axis=1)
+    seen = pd.Series(0, index=X.object_ids)
+    position = pd.Series(np.arange(len(X)), index=X.object_ids)
     for start in range(0, len(obs), 37):
         chunk = obs.iloc[start:start + 37]
         out = stream.update(chunk.object_id, chunk.time, chunk.band, chunk.flux, chunk.flux_err,
                             metadata=X.metadata)
-        for object_id in out.index:
-            seen[object_id] = seen.get(object_id, 0) + int((chunk.object_id == object_id).sum())
-            step = seen[object_id] - 1
-            np.testing.assert_allclose(out.loc[object_id].to_numpy(),
-                                       over_time[position[object_id], step], rtol=1e-5, atol=1e-6)
+        seen = seen.add(chunk.object_id.value_counts(), fill_value=0).astype(int)
+        assert sorted(out.index) == sorted(chunk.object_id.unique())
+        steps = seen[out.index].to_numpy() - 1
+        np.testing.assert_allclose(out.to_numpy(), expected[position[out.index], steps],
+                                   rtol=1e-5, atol=1e-6)
     assert stream.n_objects_ == 40
 
 
-def test_streaming_refuses_out_of_order_and_non_causal(data, causal):
-    """Check errors for an observation earlier than a seen one and for a non-causal model."""
+def _good_update(stream, object_ids, time):
+    n = len(object_ids)
+    return stream.update(object_ids, time, ["ztfg"] * n, [10.0] * n, [1.0] * n)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(object_id=["a", "new"], time=[5.0, 20.0]), "'a' got an observation earlier"),
+    (dict(object_id=["a", "new"], time=[30.0]), r"time has shape \(1,\); expected \(2,\) like object_id"),
+    (dict(object_id=["new", "a"], time=[20.0, 30.0], flux=[1.0, np.nan]), "'a' has non-finite flux"),
+    (dict(object_id=["new"], time=[20.0], band=["ztfx"]), "ztfx"),
+    (dict(object_id=["new", "a"], time=[20.0, 30.0],
+          metadata=pd.DataFrame({"redshift": [0.1, 0.2]}, index=["new", "new"])), "'new'.*more than one"),
+])
+def test_streaming_bad_update_changes_nothing(causal, bad, match):
+    """Check that a refused update registers no object and leaves every object's state as it was."""
+    stream, reference = StreamingClassifier(causal), StreamingClassifier(causal)
+    for s in (stream, reference):
+        _good_update(s, ["a", "b"], [10.0, 11.0])
+    n = len(bad["object_id"])
+    kwargs = dict(band=["ztfg"] * n, flux=[10.0] * n, flux_err=[1.0] * n, metadata=None)
+    kwargs.update({k: v for k, v in bad.items() if k not in ("object_id", "time")})
+    with pytest.raises(ValueError, match=match):
+        stream.update(bad["object_id"], bad["time"], kwargs.pop("band"), kwargs.pop("flux"),
+                      kwargs.pop("flux_err"), **kwargs)
+    assert stream.n_objects_ == 2
+    after, expected = _good_update(stream, ["a", "b", "new"], [40.0, 41.0, 42.0]), \
+        _good_update(reference, ["a", "b", "new"], [40.0, 41.0, 42.0])
+    pd.testing.assert_frame_equal(after, expected)
+
+
+def test_streaming_stops_after_max_length_and_refuses_truncate_start(data, causal_short):
+    """Check that with truncate='end' an object stops changing after max_length observations, and that truncate='start' is refused."""
     X, y = data
-    stream = StreamingClassifier(causal)
-    stream.update(["a"], [10.0], ["ztfg"], [1.0], [0.1])
-    with pytest.raises(ValueError, match="earlier than one it already has"):
-        stream.update(["a"], [5.0], ["ztfg"], [1.0], [0.1])
-    peak = make_pipeline(LightCurvePadder(), FluxNormalizer("peak"), GRUClassifier(**SMALL, max_epochs=1))
-    peak.set_params(lightcurvepadder__metadata_columns=()).fit(X, y)
-    with pytest.raises(ValueError, match="cannot be streamed"):
-        StreamingClassifier(peak)
+    stream = StreamingClassifier(causal_short)
+    fifth = _good_update(stream, ["a"] * 5, np.arange(5.0))
+    sixth = stream.update(["a"], [9.0], ["ztfr"], [99.0], [3.0])
+    pd.testing.assert_frame_equal(sixth, fifth)
+    start = make_pipeline(LightCurvePadder(max_length=5, truncate="start"),
+                          FluxNormalizer("running_peak"), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=1)).fit(X, y)
+    with pytest.raises(ValueError, match="truncate='start'"):
+        StreamingClassifier(start)
+
+
+def test_streaming_refuses_unknown_metadata_without_scaler(data):
+    """Check that, without a MetadataScaler to impute it, a new object's missing metadata is refused, not streamed as NaN."""
+    X, y = data
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"),
+                          GRUClassifier(**SMALL, max_epochs=1)).fit(X, y)
+    stream = StreamingClassifier(model)
+    with pytest.raises(ValueError, match="'c' has no value of metadata column 'redshift'"):
+        stream.update(["c"], [1.0], ["ztfg"], [1.0], [0.1])
+    assert stream.n_objects_ == 0
+    out = stream.update(["obj0"], [58001.0], ["ztfg"], [1.0], [0.1], metadata=X.metadata)
+    assert np.isfinite(out.to_numpy()).all()
 
 
 def test_prefix_augmentation_changes_training_and_is_reproducible(data):

@@ -383,7 +383,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         X : PaddedLightCurves
         days_since_trigger : array-like of float
             Days after each object's first detection (negative values are
-            before it).
+            before it). A step counts when its time is at or before
+            ``trigger + day``, compared in float64 MJD, exactly as
+            :meth:`LightCurves.truncate` with ``max_time`` cuts.
 
         Returns
         -------
@@ -411,16 +413,19 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _at_days(over_time, X, days_since_trigger):
-    """Pick, per object and day, the prediction of the last step up to that day."""
-    days = np.atleast_1d(np.asarray(days_since_trigger, dtype=float))
+    """Pick, per object and day, the prediction of the last step at or before that day.
+
+    Steps are counted on the unrounded float64 step times (``X.times``), with
+    the comparison of :meth:`LightCurves.truncate`, so that the result is
+    the prediction on the light curve cut at ``trigger + day``.
+    """
+    days = np.atleast_1d(np.asarray(days_since_trigger, dtype=np.float64))
     steps = over_time.shape[1]
-    step_time = X.t0[:, None] + X.times[:, :steps].astype(np.float64)
     valid = np.arange(steps)[None, :] < X.lengths[:, None]
     out = np.full((len(X), days.size, over_time.shape[2]), np.nan)
     rows = np.arange(len(X))
     for j, day in enumerate(days):
-        cutoff = (X.trigger + day)[:, None]
-        count = np.sum(valid & (step_time <= cutoff + 1e-6), axis=1)
+        count = np.sum(valid & (X.times[:, :steps] <= (X.trigger + day)[:, None]), axis=1)
         has = count > 0
         out[has, j] = over_time[rows[has], count[has] - 1]
     return out

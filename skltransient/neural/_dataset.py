@@ -19,8 +19,8 @@ def as_padded(X, name="The model"):
             raise ValueError(f"{name} got an input array with NaN or infinite values.")
         return PaddedLightCurves(
             values=np.ascontiguousarray(X, dtype=np.float32), lengths=np.full(n, steps, np.int64),
-            metadata=np.zeros((n, 0), np.float32), times=np.zeros((n, steps), np.float32),
-            t0=np.zeros(n), trigger=np.zeros(n), channels=tuple(f"x{i}" for i in range(X.shape[2])), metadata_names=(),
+            metadata=np.zeros((n, 0), np.float32), times=np.zeros((n, steps)), t0=np.zeros(n),
+            trigger=np.zeros(n), channels=tuple(f"x{i}" for i in range(X.shape[2])), metadata_names=(),
             flux_channels=(), flux_err_channels=(), object_ids=np.arange(n), representation="array")
     raise TypeError(
         f"{name} expects a PaddedLightCurves (put a LightCurvePadder before it in a pipeline) or "

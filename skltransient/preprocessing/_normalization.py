@@ -87,9 +87,33 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         _check_padded(X, type(self).__name__)
         if self.method == "none":
             return X
-        flux_ch, err_ch = list(X.flux_channels), list(X.flux_err_channels)
-        values = X.values.copy()
-        valid = (np.arange(values.shape[1])[None, :] < X.lengths[:, None])[:, :, None]
+        values, _ = self._scale_values(X.values, X.lengths, X.flux_channels, X.flux_err_channels)
+        return X.replace(values=values)
+
+    def _scale_values(self, values, lengths, flux_channels, flux_err_channels, peak=None):
+        """Scale padded values; the one implementation, shared with streaming.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_objects, n_steps, n_channels), float32
+        lengths : ndarray of shape (n_objects,)
+        flux_channels, flux_err_channels : tuple of int
+        peak : ndarray of shape (n_objects,), float32, default=None
+            ``"running_peak"`` only: the largest absolute flux of the steps
+            before these, so that :class:`~skltransient.early.StreamingClassifier`
+            continues a light curve a few steps at a time; None for a light
+            curve that starts with these steps.
+
+        Returns
+        -------
+        values : ndarray of shape (n_objects, n_steps, n_channels), float32
+            A scaled copy.
+        peak : ndarray of shape (n_objects,), float32 or None
+            ``"running_peak"`` only: the running peak after the last step.
+        """
+        flux_ch, err_ch = list(flux_channels), list(flux_err_channels)
+        values = values.copy()
+        valid = (np.arange(values.shape[1])[None, :] < lengths[:, None])[:, :, None]
         flux = np.where(valid, values[:, :, flux_ch], 0.0)
         err = np.where(valid, values[:, :, err_ch], 0.0)
         if self.method == "arcsinh":
@@ -97,16 +121,16 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
             width = 2 * _safe(noise)[:, None, None]
             values[:, :, flux_ch] = np.arcsinh(flux / width)
             values[:, :, err_ch] = err / np.sqrt(width**2 + flux**2)
-        else:
-            scale = self._scale(flux, valid)
-            values[:, :, flux_ch] = flux / scale
-            values[:, :, err_ch] = err / scale
-        return X.replace(values=values)
+            return values, None
+        running = _running_peak(np.abs(flux), peak) if self.method == "running_peak" else None
+        scale = self._scale(np.abs(flux), valid, running)
+        values[:, :, flux_ch] = flux / scale
+        values[:, :, err_ch] = err / scale
+        return values, None if running is None else running[:, -1]
 
-    def _scale(self, flux, valid):
-        size = np.abs(flux)
+    def _scale(self, size, valid, running):
         if self.method == "running_peak":
-            return _safe(np.maximum.accumulate(size.max(axis=2), axis=1))[:, :, None]
+            return _safe(running)[:, :, None]
         if self.method == "median":
             return _safe(_masked_median(size, valid))[:, None, None]
         return _safe(size.max(axis=(1, 2)))[:, None, None]
@@ -116,6 +140,15 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.requires_fit = False
         return tags
+
+
+def _running_peak(size, peak=None):
+    """Largest absolute flux of any channel up to each step, shape (n_objects, n_steps).
+
+    ``peak`` is each object's running peak before the first step (streaming).
+    """
+    running = np.maximum.accumulate(size.max(axis=2), axis=1)
+    return running if peak is None else np.maximum(running, peak[:, None])
 
 
 def _masked_median(values, valid):

@@ -41,7 +41,8 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
     truncate : {"end", "start"}, default="end"
         Which end of a too-long light curve is cut: ``"end"`` keeps the first
         ``max_length`` steps (the early part, which early classification
-        needs), ``"start"`` keeps the last ones.
+        needs), ``"start"`` keeps the last ones (for ``"grid"``, the last
+        points of the grid anchored at the first observation).
     time_scale : float, default=100.0
         Days per unit of the time channel (``"observations"`` only).
     grid_step : float, default=3.0
@@ -146,52 +147,72 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = _check_lightcurves(X, type(self).__name__)
         if self.representation == "grid":
-            values, lengths, times = self._grid(X)
-            t0 = X.time[X.offsets[:-1]]
-            nb = len(self.bands_)
-            flux_channels, err_channels = tuple(range(nb)), tuple(range(nb, 2 * nb))
+            values, lengths, times, t0 = self._grid(X)
         else:
             values, lengths, times, t0 = self._observations(X)
-            flux_channels, err_channels = (1,), (2,)
+        flux_channels, err_channels = self._flux_channels()
         return PaddedLightCurves(
-            values=values, lengths=lengths, metadata=self._metadata(X), times=times,
+            values=values, lengths=lengths, metadata=self._metadata(X.metadata), times=times,
             t0=t0, trigger=X.trigger_time, channels=self.channels_,
             metadata_names=tuple(self.metadata_columns), flux_channels=flux_channels,
             flux_err_channels=err_channels, object_ids=X.object_ids,
             representation=self.representation,
         )
 
+    def _flux_channels(self):
+        """Channels of the flux and of its uncertainty, paired in order."""
+        if self.representation == "grid":
+            nb = len(self.bands_)
+            return tuple(range(nb)), tuple(range(nb, 2 * nb))
+        return (1,), (2,)
+
+    def _observation_steps(self, elapsed, flux, flux_err, wavelength):
+        """Values of the ``"observations"`` steps, shape (n, 4), float32.
+
+        The one definition of these channels, shared by :meth:`transform` and
+        :class:`~skltransient.early.StreamingClassifier`.
+
+        Parameters
+        ----------
+        elapsed : ndarray of shape (n,), float64
+            Days since the object's first kept observation.
+        flux, flux_err, wavelength : ndarray of shape (n,)
+            Flux, its uncertainty and the band's pivot wavelength (Angstrom).
+        """
+        time = elapsed.astype(np.float32) / np.float32(self.time_scale)
+        return np.stack([time, flux, flux_err, wavelength / 1e4], axis=1).astype(np.float32)
+
     def _observations(self, X):
         lengths = X.lengths
         n_steps = int(lengths.max()) if self.max_length is None else self.max_length
+        kept = np.minimum(lengths, n_steps)
         position = np.arange(X.n_observations) - np.repeat(X.offsets[:-1], lengths)
         if self.truncate == "start":
-            position -= np.repeat(np.maximum(lengths - n_steps, 0), lengths)
+            position -= np.repeat(lengths - kept, lengths)
         keep = (position >= 0) & (position < n_steps)
         obj, position = X.object_index[keep], position[keep]
-        first = X.time[X.offsets[:-1]]
-        if self.truncate == "start":
-            first = X.time[X.offsets[1:] - np.minimum(lengths, n_steps)]
-        elapsed = (X.time[keep] - first[obj]).astype(np.float32)
+        t0 = X.time[X.offsets[1:] - kept if self.truncate == "start" else X.offsets[:-1]]
         values = np.zeros((len(X), n_steps, 4), dtype=np.float32)
-        values[obj, position] = np.stack([
-            elapsed / np.float32(self.time_scale), X.flux[keep], X.flux_err[keep],
-            X.wavelength[keep] / 1e4], axis=1)
-        times = np.zeros((len(X), n_steps), dtype=np.float32)
-        times[obj, position] = elapsed
-        return values, np.minimum(lengths, n_steps).astype(np.int64), times, first
+        values[obj, position] = self._observation_steps(
+            X.time[keep] - t0[obj], X.flux[keep], X.flux_err[keep], X.wavelength[keep])
+        times = np.full((len(X), n_steps), np.nan)
+        times[obj, position] = X.time[keep]
+        return values, kept.astype(np.int64), times, t0
 
     def _grid(self, X):
         first = X.time[X.offsets[:-1]]
         span = X.time[X.offsets[1:] - 1] - first
-        lengths = np.floor(span / self.grid_step).astype(np.int64) + 1
-        n_steps = int(lengths.max()) if self.max_length is None else self.max_length
-        lengths = np.minimum(lengths, n_steps)
-        grid = np.arange(n_steps) * self.grid_step
+        full = np.floor(span / self.grid_step).astype(np.int64) + 1
+        n_steps = int(full.max()) if self.max_length is None else self.max_length
+        lengths = np.minimum(full, n_steps)
+        # The grid stays anchored at the first observation: truncate="start"
+        # drops its first points rather than moving it.
+        skipped = full - lengths if self.truncate == "start" else np.zeros_like(full)
+        grid = (skipped[:, None] + np.arange(n_steps)[None, :]) * self.grid_step
         obj = X.object_index
         elapsed = X.time - first[obj]
         width = span.max() + 2 * self.grid_step * (n_steps + 1)
-        query = (np.arange(len(X))[:, None] * width + grid[None, :]).ravel()
+        query = (np.arange(len(X))[:, None] * width + grid).ravel()
         nb = len(self.bands_)
         values = np.zeros((len(X), n_steps, 2 * nb), dtype=np.float32)
         unknown = np.setdiff1d(np.unique(X.band), [known_bands().index(b) for b in self.bands_])
@@ -206,21 +227,25 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             values[:, :, nb + channel] = err.reshape(len(X), n_steps)
         valid = np.arange(n_steps)[None, :] < lengths[:, None]
         values *= valid[:, :, None]
-        times = np.where(valid, grid[None, :], 0).astype(np.float32)
-        return values, lengths, times
+        times = np.where(valid, first[:, None] + grid, np.nan)
+        return values, lengths, times, times[:, 0]
 
-    def _metadata(self, X):
+    def _metadata(self, frame):
+        """Metadata columns of a frame (one row per object), shape (n, n_metadata), float32.
+
+        Shared by :meth:`transform` and :class:`~skltransient.early.StreamingClassifier`.
+        """
         columns = []
         for name in self.metadata_columns:
-            if name in X.metadata.columns:
-                columns.append(X.metadata[name].to_numpy(dtype=np.float32, na_value=np.nan))
+            if name in frame.columns:
+                columns.append(frame[name].to_numpy(dtype=np.float32, na_value=np.nan))
             else:
                 warnings.warn(
                     f"Metadata column {name!r} is not in the light curves' metadata "
-                    f"({list(X.metadata.columns)}); it is filled with NaN. A MetadataScaler imputes "
+                    f"({list(frame.columns)}); it is filled with NaN. A MetadataScaler imputes "
                     f"it and flags it as missing.", UserWarning)
-                columns.append(np.full(len(X), np.nan, dtype=np.float32))
-        return np.stack(columns, axis=1) if columns else np.zeros((len(X), 0), np.float32)
+                columns.append(np.full(len(frame), np.nan, dtype=np.float32))
+        return np.stack(columns, axis=1) if columns else np.zeros((len(frame), 0), np.float32)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -81,3 +81,16 @@ def test_flux_normalizer_errors():
     with pytest.raises(TypeError, match="expects a PaddedLightCurves"):
         FluxNormalizer().fit(np.zeros((2, 3, 4)))
     assert clone(FluxNormalizer("median")).method == "median"
+
+
+def test_flux_normalizer_running_peak_continues_from_a_given_peak():
+    """Check that scaling a light curve step by step, carrying the running peak, equals transform of the whole."""
+    padded = padded_from([[1.0, -3.0, 2.0, 5.0], [2.0, 1.0]])
+    normalizer = FluxNormalizer("running_peak").fit(padded)
+    whole = normalizer.transform(padded).values
+    peak = np.zeros(2, np.float32)
+    for step in range(2):
+        values, peak = normalizer._scale_values(padded.values[:, step:step + 1], np.ones(2, np.int64),
+                                                padded.flux_channels, padded.flux_err_channels, peak=peak)
+        np.testing.assert_array_equal(values[:, 0], whole[:, step])
+    assert peak.tolist() == [3.0, 2.0]

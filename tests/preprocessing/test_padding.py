@@ -29,8 +29,18 @@ def test_padder_observations_values(small):
     np.testing.assert_allclose(padded.values[0, :, 3], [0.47835, 0.64171, 0.47835], rtol=1e-5)
     np.testing.assert_allclose(padded.values[1, :2, 0], [0.0, 0.4])
     assert np.all(padded.values[1, 2] == 0)
-    np.testing.assert_allclose(padded.times[1, :2], [0.0, 4.0])
+    assert padded.times.dtype == np.float64
+    assert padded.times[1, :2].tolist() == [10.0, 14.0] and np.isnan(padded.times[1, 2])
     assert padded.t0.tolist() == [0.0, 10.0]
+
+
+def test_padder_times_are_exact_observation_times():
+    """Check that step times are the float64 observation times, not rebuilt from float32 elapsed days."""
+    time = np.array([59000.123456789, 59000.123456789 + 1e-5, 60500.987654321])
+    lc = LightCurves.from_arrays(["a"] * 3, time, ["ztfg"] * 3, [1.0, 2.0, 3.0], [0.1] * 3)
+    padded = LightCurvePadder(metadata_columns=()).fit_transform(lc)
+    assert padded.times[0].tolist() == time.tolist()
+    assert padded.t0.tolist() == [time[0]]
 
 
 def test_padder_metadata_columns(small):
@@ -68,6 +78,20 @@ def test_padder_grid_interpolates(small):
     # object a: r at t=0 (5.0) and t=4 (7.0)
     np.testing.assert_allclose(padded.values[1, :3, 1], [5.0, 5.75, 6.5])
     assert np.all(padded.values[1, 3:] == 0)
+
+
+def test_padder_grid_truncate_start_keeps_the_last_steps(small):
+    """Check that the grid with truncate='start' keeps the last max_length steps of the full grid."""
+    full = LightCurvePadder("grid", grid_step=1.5).fit_transform(small)
+    cut = LightCurvePadder("grid", grid_step=1.5, max_length=2, truncate="start").fit_transform(small)
+    assert cut.lengths.tolist() == [2, 2]
+    np.testing.assert_array_equal(cut.values[0], full.values[0, 3:5])
+    np.testing.assert_array_equal(cut.values[1], full.values[1, 1:3])
+    assert cut.times.tolist() == [[4.5, 6.0], [11.5, 13.0]]
+    assert cut.t0.tolist() == [4.5, 11.5]
+    end = LightCurvePadder("grid", grid_step=1.5, max_length=2).fit_transform(small)
+    np.testing.assert_array_equal(end.values, full.values[:, :2])
+    assert end.t0.tolist() == [0.0, 10.0]
 
 
 def test_padder_grid_fixed_bands_warns_about_others(small):
