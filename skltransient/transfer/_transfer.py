@@ -3,7 +3,6 @@
 import copy
 import fnmatch
 import numbers
-import warnings
 
 import numpy as np
 import torch
@@ -283,14 +282,16 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         """The unfitted classifier: the base's parameters, ours, then ``classifier_params``."""
         extra = dict(self.classifier_params or {})
         shared = sorted(set(self.get_params()) & set(base.get_params()))
-        for names, what in ((ARCHITECTURE, "the architecture of the pretrained network"),
-                            (shared, "TransferClassifier's own parameters")):
-            refused = sorted(set(extra) & set(names))
-            if refused:
-                raise ValueError(
-                    f"classifier_params cannot set {', '.join(map(repr, refused))}: these are "
-                    f"{what}. Set TransferClassifier's own parameters directly "
-                    f"(TransferClassifier(base, lr=...)); the architecture is the base's.")
+        architecture = sorted(set(extra) & set(ARCHITECTURE))
+        if architecture:
+            raise ValueError(
+                f"classifier_params cannot set {architecture}: the architecture "
+                f"({', '.join(ARCHITECTURE)}) is that of the pretrained network.")
+        own = sorted(set(extra) & set(shared))
+        if own:
+            raise ValueError(
+                f"classifier_params cannot set {own}: they are TransferClassifier's own "
+                f"parameters; set them directly, e.g. TransferClassifier(base, {own[0]}=...).")
         training = {name: getattr(self, name) for name in shared}
         training["device"] = self.device or base.device_
         clf = clone(base).set_params(**training, **extra)
@@ -300,7 +301,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     def _check_trainable(self, module):
         """Refuse training epochs in which every parameter is frozen (torch cannot step)."""
         everything = len(self.frozen_parameters_) == len(list(module.parameters()))
-        if everything and self.max_epochs > 0 and (self.unfreeze_at or 2) > 1:
+        frozen_epochs = (self.max_epochs if self.unfreeze_at is None
+                         else min(self.max_epochs, self.unfreeze_at - 1))
+        if everything and frozen_epochs > 0:
             when = ("there is nothing to train" if self.unfreeze_at is None else
                     f"the epochs before unfreeze_at={self.unfreeze_at} have nothing to train")
             raise ValueError(
