@@ -126,7 +126,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     best_epoch_ : int
         Epochs to converge: the epoch whose weights are kept (that of the
         best validation loss with ``validation_fraction``, else
-        ``n_epochs_``); see :attr:`GRUClassifier.best_epoch_`.
+        ``n_epochs_``), as ``GRUClassifier.best_epoch_``.
 
     Examples
     --------

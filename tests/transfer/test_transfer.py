@@ -377,6 +377,19 @@ def test_transfer_classifier_follows_base_parameters(source, target):
     assert base[-1].dropout == 0.3 and base[-1].module_.encoder.dropout == 0.3
 
 
+class CustomGRUClassifier(GRUClassifier):
+    """A user's subclass of GRUClassifier."""
+
+
+def test_transfer_classifier_keeps_base_class(source, target):
+    """Check that classifier_ is a clone of the base classifier, of its class, not a new GRUClassifier."""
+    X, y = source
+    prep = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler()).fit(X)
+    base = CustomGRUClassifier(**SMALL, max_epochs=1).fit(prep.transform(X), y)
+    tuned = TransferClassifier(base, max_epochs=1).fit(prep.transform(target[0]), target[1])
+    assert type(tuned.classifier_) is CustomGRUClassifier
+
+
 def test_transfer_classifier_params_errors(base, target):
     """Check that classifier_params refuses architecture, own and unknown parameters by name."""
     X, y = target
