@@ -88,8 +88,8 @@ fig.tight_layout()
 #   so that only the metadata branch and the head learn.
 #
 # Every fit stops early when the loss on a fifth of its training labels
-# stops improving, so that the number of epochs measures how fast each
-# strategy converges. Each fraction is repeated with three different
+# stops improving, and its epochs are counted to the best of those losses,
+# so that they measure how fast each strategy converges. Each fraction is repeated with three different
 # subsets.
 from skltransient import headline_numbers, transfer_learning_curve
 
@@ -137,8 +137,8 @@ for strategy in ("transfer", "frozen"):
     print(f"{strategy:>8}: " + ", ".join(f"{key} = {value:.3f}" for key, value in numbers.items()))
 
 # %%
-# The epochs each strategy trained for before early stopping, at each
-# fraction of labels.
+# The epochs each strategy needed to reach its best validation loss, at
+# each fraction of labels.
 fig, ax = plt.subplots(figsize=(6, 3.8))
 strategies = sorted(curve["strategy"].unique())  # the order, and colours, of the curve above
 width = 0.25
@@ -149,7 +149,7 @@ for k, strategy in enumerate(strategies):
            label=strategy)
 ax.set_xticks(np.arange(3), [f"{100 * size:.0f}%" for size in (0.1, 0.3, 1.0)])
 ax.set_xlabel("LSST training labels used")
-ax.set_ylabel("Epochs until early stopping")
+ax.set_ylabel("Epochs to the best validation loss")
 ax.set_title("Training length of each strategy")
 ax.legend(title="strategy")
 fig.tight_layout()

@@ -103,7 +103,13 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     n_metadata_ : int
         Metadata columns seen in ``fit``.
     n_epochs_ : int
-        Epochs trained.
+        Epochs trained, including the ``n_iter_no_change`` epochs of
+        patience that early stopping waits before it stops.
+    best_epoch_ : int
+        Epochs to converge: the (1-based) epoch whose weights the model
+        keeps, the last one that lowered the validation loss by more than
+        ``tol`` (early stopping restores it); ``n_epochs_`` without
+        validation.
     device_ : str
         Device used.
 
@@ -289,6 +295,10 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         net.fit(PaddedDataset(X[train], y_encoded[train]), y=None)
         self.net_ = net
         self.n_epochs_ = len(net.history)
+        # Early stopping keeps (load_best) the weights of its best epoch; without
+        # validation the last epoch's weights are kept.
+        stopper = dict(net.callbacks_).get("early_stopping") if valid is not None else None
+        self.best_epoch_ = self.n_epochs_ if stopper is None else int(stopper.best_epoch_)
         return net
 
     @property

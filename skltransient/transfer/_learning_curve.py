@@ -78,7 +78,20 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     fits : DataFrame
         Only with ``return_fits``: one row per fit (``repeat``,
         ``train_size``, ``n_train``, ``strategy``, ``score``, ``epochs``,
-        ``time``, ``warnings``: the warnings the fit raised, joined).
+        ``epochs_trained``, ``time``, ``warnings``: the warnings the fit
+        raised, joined).
+
+    Notes
+    -----
+    ``epochs`` are the epochs to converge: the model's ``best_epoch_``, the
+    epoch of the best validation loss, whose weights early stopping keeps.
+    The ``n_iter_no_change`` epochs of patience that follow it are in
+    ``epochs_trained`` and not in ``epochs``, which would otherwise pull
+    every strategy's count, and their ratio, towards the patience. Without
+    a validation split (``validation_fraction=None``, the default) every
+    fit trains ``max_epochs`` and the epochs say nothing about convergence;
+    give both strategies the same ``validation_fraction`` and
+    ``n_iter_no_change``.
 
     See Also
     --------
@@ -152,7 +165,8 @@ def _fit_once(estimator, X, y, train, test, strategy, seed, scorer, transfer_par
         model.fit(X[train], y[train])
     elapsed = time.perf_counter() - start
     final = model[-1] if hasattr(model, "steps") else model
-    return {"score": scorer(model, X[test], y[test]), "epochs": final.n_epochs_, "time": elapsed,
+    return {"score": scorer(model, X[test], y[test]), "epochs": final.best_epoch_,
+            "epochs_trained": final.n_epochs_, "time": elapsed,
             "warnings": "; ".join(sorted({str(w.message) for w in caught}))}
 
 
@@ -209,8 +223,10 @@ def headline_numbers(curve, *, strategy="transfer", baseline="scratch", at=0.3):
         ``match_fraction`` (the smallest fraction at which the strategy's
         mean score reaches the baseline, or NaN if it never does),
         ``share_of_baseline_at`` (the strategy's score at ``at`` over the
-        baseline) and ``epochs_ratio`` (the strategy's mean epochs over the
-        baseline strategy's, over all fractions: below 1 converges faster).
+        baseline) and ``epochs_ratio`` (the strategy's mean epochs to
+        converge, to its best validation epoch, over the baseline
+        strategy's, over all fractions: below 1 converges faster; see the
+        Notes of :func:`transfer_learning_curve`).
     """
     ours = curve[curve["strategy"] == strategy].sort_values("train_size")
     base = curve[curve["strategy"] == baseline].sort_values("train_size")

@@ -3,14 +3,13 @@
 import copy
 import fnmatch
 import numbers
-import warnings
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, Freezer, Unfreezer
 
 from .._compat import Interval, StrOptions, _fit_context
 from ..bands import get_band
@@ -20,6 +19,9 @@ from ..neural._classifier import _seeded
 __all__ = ["TransferClassifier", "split_model"]
 
 GROUPS = ("encoder", "metadata", "head")
+
+#: GRUClassifier parameters that shape the pretrained network: fixed by the base.
+ARCHITECTURE = ("hidden_size", "num_layers", "metadata_size", "head_size")
 
 
 class TransferClassifier(ClassifierMixin, BaseEstimator):
@@ -35,8 +37,20 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     :class:`~sklearn.frozen.FrozenEstimator`): every candidate of a
     :class:`~sklearn.model_selection.GridSearchCV` and every fold of
     :func:`~sklearn.model_selection.cross_val_score` starts fine-tuning from
-    the same pretrained weights. ``get_params`` therefore does not descend
-    into ``estimator``, so a search cannot modify it.
+    the same pretrained weights. Because it is shared, not copied,
+    ``get_params`` does not descend into ``estimator`` and ``set_params``
+    refuses ``estimator__...`` parameters, so a search cannot modify it;
+    ``fit`` works on copies of its network and transformers.
+
+    The fine-tuned classifier follows the base: ``classifier_`` is
+    ``clone(base_classifier).set_params(**training, **classifier_params)``,
+    where ``training`` are this estimator's own parameters that
+    ``GRUClassifier`` shares (``lr``, ``max_epochs``, ``batch_size``,
+    ``class_weight``, ``validation_fraction``, ``n_iter_no_change``,
+    ``tol``, ``device``, ``random_state``, ``verbose``, ``callbacks``).
+    Everything else (optimiser, weight decay, dropout, prefix augmentation,
+    prediction batch size, architecture) is the base's unless
+    ``classifier_params`` sets it.
 
     Parameters
     ----------
@@ -87,6 +101,14 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
     callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+    classifier_params : dict or None, default=None
+        Other :class:`~skltransient.GRUClassifier` parameters of the
+        fine-tuned classifier, overriding the base's, e.g.
+        ``{"weight_decay": 1e-4, "dropout": 0.1, "optimizer": "sgd"}``;
+        ``dropout`` is applied to the copied network. The architecture
+        (``hidden_size``, ``num_layers``, ``metadata_size``, ``head_size``)
+        is the pretrained network's and cannot be set, nor can this
+        estimator's own parameters (set ``lr`` on the TransferClassifier).
 
     Attributes
     ----------
@@ -100,6 +122,11 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     new_classes_ : list
         Target classes that the base model did not know.
     n_epochs_ : int
+        Epochs trained, including early stopping's patience.
+    best_epoch_ : int
+        Epochs to converge: the epoch whose weights are kept (that of the
+        best validation loss with ``validation_fraction``, else
+        ``n_epochs_``), as ``GRUClassifier.best_epoch_``.
 
     Examples
     --------
@@ -115,6 +142,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
+        # TransferClassifier itself is added below the class.
         "estimator": [GRUClassifier, Pipeline],
         "freeze": [str, tuple, list, None],
         "unfreeze_at": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -133,13 +161,14 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        "classifier_params": [dict, None],
     }
 
     def __init__(self, estimator, *, freeze="encoder", unfreeze_at=None, reset_head="auto",
                  class_map=None, refit_transformers=False, lr=1e-3, lr_pretrained=None,
                  max_epochs=30, batch_size=128, class_weight="balanced", validation_fraction=None,
                  n_iter_no_change=5, tol=1e-4, device=None, random_state=None, verbose=0,
-                 callbacks=None):
+                 callbacks=None, classifier_params=None):
         self.estimator = estimator
         self.freeze = freeze
         self.unfreeze_at = unfreeze_at
@@ -158,11 +187,39 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.classifier_params = classifier_params
 
     # -------------------------------------------------------- clone safety
     def get_params(self, deep=True):
         """Parameters of this estimator; never those inside ``estimator``."""
         return super().get_params(deep=False)
+
+    def set_params(self, **params):
+        """Set this estimator's own parameters; those inside ``estimator`` are refused.
+
+        As in :meth:`sklearn.frozen.FrozenEstimator.set_params`: the
+        pretrained model is shared between clones, so ``estimator__...``
+        would change it and its predictions. Only ``estimator=`` itself may
+        be replaced.
+
+        Parameters
+        ----------
+        **params : dict
+            This estimator's parameters.
+
+        Returns
+        -------
+        self : object
+        """
+        nested = sorted(key for key in params if "__" in key)
+        if nested:
+            raise ValueError(
+                f"TransferClassifier cannot set the nested parameters {nested}: its pretrained "
+                f"estimator is shared, not copied, so setting parameters inside it would change "
+                f"that model and its predictions. Set TransferClassifier's own parameters (freeze, "
+                f"lr, ..., classifier_params for the fine-tuned classifier's), or pass another "
+                f"fitted model as estimator=.")
+        return super().set_params(**params)
 
     def __sklearn_clone__(self):
         params = self.get_params()
@@ -186,19 +243,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         self : object
         """
         steps, base = split_model(self.estimator)
-        self.transformers_ = self._fit_transformers(Pipeline(steps) if steps else None, X, y)
+        clf = self._make_classifier(base)
+        self.transformers_ = self._fit_transformers(steps, X, y)
         Xt = X if self.transformers_ is None else self.transformers_.transform(X)
-        clf = GRUClassifier(
-            hidden_size=base.hidden_size, num_layers=base.num_layers, dropout=base.dropout,
-            metadata_size=base.metadata_size, head_size=base.head_size,
-            max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr,
-            optimizer=base.optimizer, weight_decay=base.weight_decay,
-            class_weight=self.class_weight, validation_fraction=self.validation_fraction,
-            n_iter_no_change=self.n_iter_no_change, tol=self.tol,
-            prefix_augmentation=base.prefix_augmentation,
-            predict_batch_size=base.predict_batch_size,
-            device=self.device or base.device_, random_state=self.random_state,
-            verbose=self.verbose, callbacks=self.callbacks)
         Xt, y_encoded = clf._check_fit_data(Xt, y)
         if Xt.metadata.shape[1] != base.n_metadata_:
             raise ValueError(
@@ -207,44 +254,97 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
                 f"MetadataScaler keeps the width fixed).")
         with _seeded(self.random_state, clf._resolve_device()):
             module = copy.deepcopy(base.module_).to("cpu")
+            # A base saved by an older version may carry frozen flags; start clean.
+            _release(module)
+            _set_dropout(module, clf.dropout)
             module.encoder = _adapt_input(module.encoder, base.channels_, clf.channels_)
             self.new_classes_ = self._adapt_head(module, base.classes_, clf.classes_)
             self.frozen_parameters_ = _resolve_freeze(self.freeze, module)
-            groups = [g for g in GROUPS if all(
-                n in self.frozen_parameters_ for n, _ in getattr(module, g).named_parameters(g))
-                and any(True for _ in getattr(module, g).parameters())]
-            freezer = _Freezer(self.frozen_parameters_, groups, self.unfreeze_at)
+            self._check_trainable(module)
             overrides = {}
             if self.lr_pretrained is not None:
                 overrides["optimizer__param_groups"] = [
                     ("encoder.*", {"lr": self.lr_pretrained}),
                     ("metadata.*", {"lr": self.lr_pretrained})]
-            clf._train(module, Xt, y_encoded, extra_callbacks=[("freezer", freezer)], **overrides)
+            try:
+                clf._train(module, Xt, y_encoded, extra_callbacks=self._freezing(module),
+                           **overrides)
+            finally:
+                # Leave no state behind: the fitted model fine-tunes again as given.
+                _release(module)
         self.classifier_ = clf
         self.classes_ = clf.classes_
         self.n_epochs_ = clf.n_epochs_
+        self.best_epoch_ = clf.best_epoch_
         return self
 
-    def _fit_transformers(self, transformers, X, y):
-        if transformers is None:
+    def _make_classifier(self, base):
+        """The unfitted classifier: the base's parameters, ours, then ``classifier_params``."""
+        extra = dict(self.classifier_params or {})
+        shared = sorted(set(self.get_params()) & set(base.get_params()))
+        architecture = sorted(set(extra) & set(ARCHITECTURE))
+        if architecture:
+            raise ValueError(
+                f"classifier_params cannot set {architecture}: the architecture "
+                f"({', '.join(ARCHITECTURE)}) is that of the pretrained network.")
+        own = sorted(set(extra) & set(shared))
+        if own:
+            raise ValueError(
+                f"classifier_params cannot set {own}: they are TransferClassifier's own "
+                f"parameters; set them directly, e.g. TransferClassifier(base, {own[0]}=...).")
+        training = {name: getattr(self, name) for name in shared}
+        training["device"] = self.device or base.device_
+        clf = clone(base).set_params(**training, **extra)
+        clf._validate_params()
+        return clf
+
+    def _check_trainable(self, module):
+        """Refuse training epochs in which every parameter is frozen (torch cannot step)."""
+        everything = len(self.frozen_parameters_) == len(list(module.parameters()))
+        frozen_epochs = (self.max_epochs if self.unfreeze_at is None
+                         else min(self.max_epochs, self.unfreeze_at - 1))
+        if everything and frozen_epochs > 0:
+            when = ("there is nothing to train" if self.unfreeze_at is None else
+                    f"the epochs before unfreeze_at={self.unfreeze_at} have nothing to train")
+            raise ValueError(
+                f"freeze={self.freeze!r} freezes every parameter of the network, so {when}. Leave "
+                f"some trainable (e.g. freeze='all_but_head'), or set max_epochs=0 to keep the "
+                f"base model's weights.")
+
+    def _fit_transformers(self, steps, X, y):
+        """Copies of the base's fitted transformers, those named in ``refit_transformers`` refitted."""
+        if not steps:
             return None
+        names = [name for name, _ in steps]
         refit = self.refit_transformers
-        names = [name for name, _ in transformers.steps]
         if isinstance(refit, list):
             unknown = sorted(set(refit) - set(names))
             if unknown:
                 raise ValueError(f"refit_transformers names steps {unknown} that are not in the "
                                  f"pipeline's transformers {names}.")
-        elif refit:
-            refit = names
         else:
-            return transformers
-        steps, Xt = [], X
-        for name, step in transformers.steps:
-            step = clone(step).fit(Xt, y) if name in refit else step
-            Xt = step.transform(Xt)
-            steps.append((name, step))
-        return Pipeline(steps)
+            refit = names if refit else []
+        # Copies, so that nothing written through transformers_ reaches the base.
+        last = max([names.index(name) for name in refit], default=-1)
+        fitted, Xt = [], X
+        for index, (name, step) in enumerate(steps):
+            step = clone(step).fit(Xt, y) if name in refit else copy.deepcopy(step)
+            if index < last:
+                Xt = step.transform(Xt)
+            fitted.append((name, step))
+        return Pipeline(fitted)
+
+    def _freezing(self, module):
+        """skorch callbacks that freeze ``frozen_parameters_`` and unfreeze them at ``unfreeze_at``."""
+        frozen = list(self.frozen_parameters_)
+        groups = [group for group in GROUPS if _group_parameters(module, group)
+                  and set(_group_parameters(module, group)) <= set(frozen)]
+        callbacks = [("eval_frozen_groups", _EvalFrozenGroups(groups, self.unfreeze_at))]
+        if frozen:
+            callbacks.append(("freezer", Freezer(frozen)))
+        if frozen and self.unfreeze_at is not None:
+            callbacks.append(("unfreezer", Unfreezer(frozen, at=self.unfreeze_at)))
+        return callbacks
 
     def _adapt_head(self, module, base_classes, target_classes):
         """Re-shape the output layer to the target classes; return the new classes."""
@@ -304,6 +404,10 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         tags.non_deterministic = self.random_state is None
         return tags
 
+
+
+# A fitted TransferClassifier is a base too: split_model unwraps it.
+TransferClassifier._parameter_constraints["estimator"].append(TransferClassifier)
 
 def split_model(model):
     """Split a fitted model into its transformers and its final ``GRUClassifier``.
@@ -369,20 +473,26 @@ def _resolve_freeze(freeze, module):
 def _adapt_input(encoder, base_channels, target_channels):
     """Widen or re-order the GRU's input layer for the target's channels.
 
-    Identical channel names keep their weights. A grid channel of a band the
-    base model never saw (``flux_lssti``) takes the weights of the same kind
-    of channel in the trained band nearest in wavelength, divided by the
-    number of target channels that share that source, so that the summed
-    input to the GRU keeps its scale.
+    A channel the base model knows keeps its weights bit for bit. A grid
+    channel of a band the base model never saw (``flux_lssti``) takes the
+    weights of the same kind of channel in the trained band nearest in
+    wavelength, divided by the number of new channels that take them: new
+    bands standing in for one trained band weigh together as much as it
+    (ZTF g, r to LSST g, r, i, z: ``flux_lsstg`` gets ``flux_ztfg``'s
+    weights, ``flux_lsstr``, ``flux_lssti`` and ``flux_lsstz`` a third of
+    ``flux_ztfr``'s each). A new band beside its source (ZTF g, r to g, r, i)
+    thus adds to the source's input; fine-tune the encoder to weigh it.
     """
     base_channels, target_channels = list(base_channels), list(target_channels)
     if base_channels == target_channels:
         return encoder
     source = [_nearest_channel(c, base_channels) for c in target_channels]
-    counts = {s: source.count(s) for s in set(source)}
+    shared = [s for c, s in zip(target_channels, source) if c not in base_channels]
     widened = copy.deepcopy(encoder)
     old = encoder.weight_ih_l0.detach()
-    new = torch.stack([old[:, base_channels.index(s)] / counts[s] for s in source], dim=1)
+    new = torch.stack([old[:, base_channels.index(s)] if c in base_channels
+                       else old[:, base_channels.index(s)] / shared.count(s)
+                       for c, s in zip(target_channels, source)], dim=1)
     widened.weight_ih_l0 = torch.nn.Parameter(new.contiguous())
     widened.input_size = len(target_channels)
     widened.flatten_parameters() if hasattr(widened, "flatten_parameters") else None
@@ -402,30 +512,41 @@ def _nearest_channel(channel, base_channels):
     return min(candidates, key=lambda c: abs(get_band(c.rpartition("_")[2]).wavelength - wavelength))
 
 
-class _Freezer(Callback):
-    """Freeze named parameters from the first epoch; unfreeze all at ``unfreeze_at``.
+def _group_parameters(module, group):
+    return [name for name, _ in getattr(module, group).named_parameters(group)]
 
-    Wholly frozen groups are kept in evaluation mode while frozen, so that
-    their dropout is off and a frozen encoder is a fixed feature extractor.
+
+def _release(module):
+    """Leave nothing frozen: every parameter trainable, no group held in evaluation mode."""
+    for parameter in module.parameters():
+        parameter.requires_grad_(True)
+    module.eval_groups = ()
+
+
+def _set_dropout(module, p):
+    """Give a copied TransientGRU the dropout ``p``, where its constructor puts it."""
+    if module.encoder.num_layers > 1:
+        module.encoder.dropout = float(p)
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.Dropout):
+            layer.p = float(p)
+
+
+class _EvalFrozenGroups(Callback):
+    """Keep wholly frozen groups in evaluation mode until ``unfreeze_at``.
+
+    skorch's :class:`~skorch.callbacks.Freezer` stops the gradients; this
+    also turns off the dropout of a wholly frozen group, so that a frozen
+    encoder is a fixed feature extractor. ``fit`` releases the groups.
     """
 
-    def __init__(self, names, groups, unfreeze_at=None):
-        self.names = names
+    def __init__(self, groups, unfreeze_at=None):
         self.groups = groups
         self.unfreeze_at = unfreeze_at
 
     def on_train_begin(self, net, **kwargs):
-        self._set(net, frozen=True)
+        net.module_.eval_groups = tuple(self.groups)
 
     def on_epoch_begin(self, net, **kwargs):
         if self.unfreeze_at is not None and len(net.history) >= self.unfreeze_at:
-            self._set(net, frozen=False)
-
-    def on_train_end(self, net, **kwargs):
-        net.module_.eval_groups = ()
-
-    def _set(self, net, frozen):
-        for name, parameter in net.module_.named_parameters():
-            if name in self.names:
-                parameter.requires_grad_(not frozen)
-        net.module_.eval_groups = tuple(self.groups) if frozen else ()
+            net.module_.eval_groups = ()

@@ -31,6 +31,19 @@ def test_learning_curve_table(base):
     assert len(fits) == 12 and fits["score"].between(0, 1).all()
 
 
+def test_learning_curve_epochs_to_best_validation_epoch(base, scripted_valid_loss):
+    """Check that the curve's epochs count to the best validation epoch, not the patience after it."""
+    X, y = make_toy_lightcurves(60, 3, random_state=4, bands=("lsstg", "lsstr"))
+    early = {"validation_fraction": 0.3, "n_iter_no_change": 3, "max_epochs": 20,
+             "callbacks": scripted_valid_loss}
+    curve, fits = transfer_learning_curve(
+        base, X, y, train_sizes=(1.0,), n_repeats=1, transfer_params=early,
+        scratch_params={f"gruclassifier__{k}": v for k, v in early.items()},
+        random_state=0, return_fits=True)
+    assert fits["epochs"].tolist() == [3, 3] and fits["epochs_trained"].tolist() == [6, 6]
+    assert curve["epochs_mean"].tolist() == [3.0, 3.0]
+
+
 def test_transfer_beats_scratch_with_few_labels(base):
     """Check that with few target labels transfer outscores scratch on a related task."""
     X, y = make_toy_lightcurves(150, 3, random_state=7, bands=("lsstg", "lsstr"))

@@ -10,6 +10,7 @@ from skorch.callbacks import Callback
 
 from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler,
                           TransferClassifier)
+from skltransient.transfer._transfer import GROUPS, _adapt_input
 from skltransient.utils._testing import make_toy_lightcurves
 
 SMALL = dict(hidden_size=12, num_layers=2, head_size=12, metadata_size=4, random_state=0)
@@ -176,10 +177,15 @@ def test_transfer_reset_head(base, target):
 
 
 def test_transfer_ztf_to_lsst_observation_representation(base, target):
-    """Check that a ZTF g,r model reads LSST bands unchanged with wavelength-encoded bands."""
-    tuned = TransferClassifier(base, max_epochs=2, random_state=0).fit(*target)
+    """Check that a ZTF g,r model reads LSST bands with its own encoder, not a fresh one."""
+    X, y = target
+    tuned = TransferClassifier(base, max_epochs=2, lr=1e-2, random_state=0).fit(X, y)
     assert tuned.classifier_.n_channels_ == base[-1].n_channels_ == 4
-    assert tuned.predict_proba(target[0]).shape == (45, 3)
+    fresh = clone(base).set_params(gruclassifier__max_epochs=0).fit(X, y)
+    for name, value in base[-1].module_.encoder.state_dict().items():
+        assert torch.equal(tuned.classifier_.module_.encoder.state_dict()[name], value), name
+        assert not torch.equal(fresh[-1].module_.encoder.state_dict()[name], value), name
+    assert not np.allclose(tuned.predict_proba(X), base.predict_proba(X))
 
 
 def test_transfer_ztf_to_lsst_grid_widens_input(source, target):
@@ -227,8 +233,9 @@ def test_transfer_reproducible_and_picklable(base, target):
 def test_transfer_refit_metadata_scaler(base, target):
     """Check that named transformers are refitted on the target and others reused."""
     tuned = TransferClassifier(base, refit_transformers=["metadatascaler"], max_epochs=0).fit(*target)
-    assert tuned.transformers_[0] is base[0]
-    assert tuned.transformers_[2] is not base[2]
+    assert tuned.transformers_[0].channels_ == base[0].channels_
+    np.testing.assert_array_equal(tuned.transformers_[:2].transform(target[0]).values,
+                                  base[:2].transform(target[0]).values)
     assert not np.allclose(tuned.transformers_[2].mean_, base[2].mean_)
 
 
@@ -238,8 +245,9 @@ def test_transfer_bare_classifier_base(source):
     prep = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler()).fit(X)
     Xp = prep.transform(X)
     bare = GRUClassifier(**SMALL, max_epochs=1).fit(Xp, y)
-    tuned = TransferClassifier(bare, max_epochs=1).fit(Xp[:30], y[:30])
-    assert tuned.transformers_ is None and tuned.predict(Xp).shape == (90,)
+    tuned = TransferClassifier(bare, max_epochs=0).fit(Xp[:30], y[:30])
+    assert tuned.transformers_ is None
+    np.testing.assert_array_equal(tuned.predict_proba(Xp), bare.predict_proba(Xp))
 
 
 def test_transfer_errors(base, target, source):
@@ -247,6 +255,9 @@ def test_transfer_errors(base, target, source):
     X, y = target
     with pytest.raises(ValueError, match="matches no parameter"):
         TransferClassifier(base, freeze="decoder").fit(X, y)
+    with pytest.raises(ValueError, match="freezes every parameter.*unfreeze_at=3"):
+        TransferClassifier(base, freeze=GROUPS, unfreeze_at=3, max_epochs=2).fit(X, y)
+    TransferClassifier(base, freeze=GROUPS, max_epochs=0).fit(X, y)
     with pytest.raises(ValueError, match="class_map names base classes \\['SN Iax'\\]"):
         TransferClassifier(base, class_map={"SN Iax": "SN Ia"}).fit(X, y)
     with pytest.raises(ValueError, match="is not fitted"):
@@ -258,3 +269,146 @@ def test_transfer_errors(base, target, source):
     hybrid = Pipeline(other.steps + [base.steps[-1]])
     with pytest.raises(ValueError, match="2 metadata columns but the base model was trained with 4"):
         TransferClassifier(hybrid, max_epochs=1).fit(X, y)
+
+
+# ------------------------------------------------- issue 10: no silent wrong result
+def test_transfer_set_params_refuses_estimator_params(base):
+    """Check that set_params refuses parameters inside the pretrained estimator, as FrozenEstimator does."""
+    tuned = clone(TransferClassifier(base))
+    with pytest.raises(ValueError, match="estimator__gruclassifier__lr.*estimator__lightcurvepadder"):
+        tuned.set_params(estimator__gruclassifier__lr=0.5, estimator__lightcurvepadder__max_length=3)
+    assert base[-1].lr == 1e-3 and base[0].max_length is None
+    other = make_base()
+    assert tuned.set_params(estimator=other, lr=0.1) is tuned
+    assert tuned.estimator is other and tuned.lr == 0.1
+
+
+def test_transfer_grid_search_over_estimator_params_refused(base, target):
+    """Check that a search over estimator__ parameters fails instead of changing the base model."""
+    X, y = target
+    before = base.predict_proba(X)
+    search = GridSearchCV(TransferClassifier(base, max_epochs=0),
+                          {"estimator__gruclassifier__lr": [0.5]}, cv=StratifiedKFold(2),
+                          error_score="raise")
+    with pytest.raises(ValueError, match="pretrained estimator"):
+        search.fit(X, y)
+    assert base[-1].lr == 1e-3
+    np.testing.assert_array_equal(base.predict_proba(X), before)
+
+
+def test_transfer_transformers_are_not_shared_with_base(base, target):
+    """Check that transformers_ are copies: writing through them leaves the base unchanged."""
+    tuned = TransferClassifier(base, max_epochs=0).fit(*target)
+    for (_, step), (_, original) in zip(tuned.transformers_.steps, base.steps[:-1]):
+        assert step is not original and type(step) is type(original)
+    mean = base[2].mean_.copy()
+    tuned.transformers_.set_params(lightcurvepadder__max_length=3)
+    tuned.transformers_[2].mean_[:] = 123.0
+    assert base[0].max_length is None
+    np.testing.assert_array_equal(base[2].mean_, mean)
+
+
+def test_transfer_fit_releases_frozen_parameters(base, target):
+    """Check that after fit, and after pickling, no parameter is left frozen nor group in eval mode."""
+    tuned = TransferClassifier(base, freeze="encoder", max_epochs=1, random_state=0).fit(*target)
+    for model in (tuned, pickle.loads(pickle.dumps(tuned))):
+        module = model.classifier_.module_
+        assert all(p.requires_grad for p in module.parameters())
+        assert module.eval_groups == ()
+    assert all(p.requires_grad for p in base[-1].module_.parameters())
+
+
+def test_transfer_of_transfer_fine_tunes_encoder(base, target):
+    """Check that a fitted TransferClassifier is a valid base and freeze=None then trains its encoder."""
+    first = TransferClassifier(base, freeze="encoder", max_epochs=1, random_state=0).fit(*target)
+    second = TransferClassifier(first, freeze=None, max_epochs=2, lr=1e-2, random_state=0).fit(*target)
+    before = first.classifier_.module_.encoder.weight_hh_l1
+    assert not torch.equal(second.classifier_.module_.encoder.weight_hh_l1, before)
+    zero = TransferClassifier(first, max_epochs=0).fit(*target)
+    np.testing.assert_allclose(zero.predict_proba(target[0]), first.predict_proba(target[0]), rtol=1e-6)
+
+
+def test_adapt_input_keeps_existing_channels_bitwise():
+    """Check that channels the base knows keep their input weights bit for bit, new ones start from the nearest band."""
+    gru = torch.nn.GRU(4, 3, num_layers=2, batch_first=True)
+    old = gru.weight_ih_l0.detach()
+    base_channels = ["flux_ztfg", "flux_ztfr", "flux_err_ztfg", "flux_err_ztfr"]
+    target = ["flux_ztfr", "flux_ztfg", "flux_ztfi", "flux_err_ztfg", "flux_err_ztfr", "flux_err_ztfi"]
+    new = _adapt_input(gru, base_channels, target).weight_ih_l0.detach()
+    assert new.shape == (old.shape[0], 6)
+    for column, channel in enumerate(target):
+        source = channel.replace("ztfi", "ztfr")
+        assert torch.equal(new[:, column], old[:, base_channels.index(source)]), channel
+    assert torch.equal(gru.weight_ih_l0.detach(), old)
+
+
+def test_transfer_ztf_grid_to_more_bands_keeps_predictions_of_known_bands(source):
+    """Check that at zero epochs the known bands' input weights equal the base's bitwise."""
+    base = make_base("grid").fit(*source)
+    X, y = make_toy_lightcurves(45, 3, random_state=1, bands=("ztfg", "ztfr", "ztfi"))
+    tuned = TransferClassifier(base, refit_transformers=["lightcurvepadder"], max_epochs=0).fit(X, y)
+    old = base[-1].module_.encoder.weight_ih_l0
+    new = tuned.classifier_.module_.encoder.weight_ih_l0
+    channels = tuned.classifier_.channels_
+    for channel in base[-1].channels_:
+        assert torch.equal(new[:, channels.index(channel)], old[:, base[-1].channels_.index(channel)])
+    assert torch.equal(new[:, channels.index("flux_ztfi")], old[:, base[-1].channels_.index("flux_ztfr")])
+
+
+def test_transfer_classifier_follows_base_parameters(source, target):
+    """Check that classifier_ inherits every base parameter it does not set, and classifier_params override."""
+    base = make_base(weight_decay=0.1, dropout=0.3, prefix_augmentation=0.5, optimizer="adamw",
+                     predict_batch_size=7).fit(*source)
+    tuned = TransferClassifier(base, max_epochs=1, lr=0.02, random_state=0).fit(*target)
+    clf = tuned.classifier_
+    assert (clf.weight_decay, clf.dropout, clf.prefix_augmentation, clf.optimizer,
+            clf.predict_batch_size) == (0.1, 0.3, 0.5, "adamw", 7)
+    assert (clf.lr, clf.max_epochs, clf.random_state) == (0.02, 1, 0)
+    assert isinstance(clf.net_.optimizer_, torch.optim.AdamW)
+    assert clf.net_.optimizer_.param_groups[0]["weight_decay"] == 0.1
+    override = TransferClassifier(base, max_epochs=1, random_state=0,
+                                  classifier_params={"weight_decay": 0.0, "dropout": 0.0,
+                                                     "optimizer": "sgd"}).fit(*target)
+    clf = override.classifier_
+    assert (clf.weight_decay, clf.dropout, clf.optimizer, clf.prefix_augmentation) == (0.0, 0.0, "sgd", 0.5)
+    assert isinstance(clf.net_.optimizer_, torch.optim.SGD)
+    dropouts = [m.p for m in clf.module_.modules() if isinstance(m, torch.nn.Dropout)]
+    assert dropouts and all(p == 0.0 for p in dropouts) and clf.module_.encoder.dropout == 0.0
+    assert base[-1].dropout == 0.3 and base[-1].module_.encoder.dropout == 0.3
+
+
+class CustomGRUClassifier(GRUClassifier):
+    """A user's subclass of GRUClassifier."""
+
+
+def test_transfer_classifier_keeps_base_class(source, target):
+    """Check that classifier_ is a clone of the base classifier, of its class, not a new GRUClassifier."""
+    X, y = source
+    prep = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler()).fit(X)
+    base = CustomGRUClassifier(**SMALL, max_epochs=1).fit(prep.transform(X), y)
+    tuned = TransferClassifier(base, max_epochs=1).fit(prep.transform(target[0]), target[1])
+    assert type(tuned.classifier_) is CustomGRUClassifier
+
+
+def test_transfer_classifier_params_errors(base, target):
+    """Check that classifier_params refuses architecture, own and unknown parameters by name."""
+    X, y = target
+    with pytest.raises(ValueError, match="'hidden_size'.*architecture"):
+        TransferClassifier(base, classifier_params={"hidden_size": 3}).fit(X, y)
+    with pytest.raises(ValueError, match="'lr'.*TransferClassifier's own"):
+        TransferClassifier(base, classifier_params={"lr": 0.1}).fit(X, y)
+    with pytest.raises(ValueError, match="'colour'"):
+        TransferClassifier(base, classifier_params={"colour": "red"}).fit(X, y)
+    with pytest.raises(ValueError, match="weight_decay"):
+        TransferClassifier(base, classifier_params={"weight_decay": -1.0}).fit(X, y)
+
+
+def test_transfer_best_epoch(base, target, scripted_valid_loss):
+    """Check that best_epoch_ is the epoch of the best validation loss, n_epochs_ without validation."""
+    X, y = target
+    tuned = TransferClassifier(base, validation_fraction=0.3, n_iter_no_change=3, max_epochs=30,
+                               random_state=0, callbacks=scripted_valid_loss).fit(X, y)
+    assert tuned.best_epoch_ == tuned.classifier_.best_epoch_ == 3
+    assert tuned.n_epochs_ == 6
+    plain = TransferClassifier(base, max_epochs=2).fit(X, y)
+    assert plain.best_epoch_ == plain.n_epochs_ == 2
