@@ -405,9 +405,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-
 # A fitted TransferClassifier is a base too: split_model unwraps it.
 TransferClassifier._parameter_constraints["estimator"].append(TransferClassifier)
+
 
 def split_model(model):
     """Split a fitted model into its transformers and its final ``GRUClassifier``.
