@@ -17,6 +17,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 
 from .._compat import Interval, StrOptions, _fit_context
+from .._lightcurves import _plain
 from ..preprocessing._metadata import _name_mismatch
 from ._dataset import BatchIterator, PaddedDataset, as_padded
 from ._module import TransientGRU
@@ -504,7 +505,9 @@ def _check_labels(labels, object_ids):
             f"light curve a label, or leave the unlabelled ones out.")
     if pd.api.types.infer_dtype(labels, skipna=False) in ("mixed", "mixed-integer"):
         kinds = [_label_kind(label) for label in labels]
-        i = next(i for i, kind in enumerate(kinds) if kind != kinds[0])
+        i = next((i for i, kind in enumerate(kinds) if kind != kinds[0]), None)
+        if i is None:  # types that pandas tells apart but labels need not (left to sklearn)
+            return
         raise ValueError(
             f"y mixes label types: {_plain(labels[0])!r} ({kinds[0]}) at position 0 and "
             f"{_plain(labels[i])!r} ({kinds[i]}) at position {i} (light curve "
@@ -512,13 +515,9 @@ def _check_labels(labels, object_ids):
 
 
 def _label_kind(label):
-    for kind, types in (("str", (str, bytes)), ("bool", (bool, np.bool_)),
+    for kind, types in (("str", str), ("bytes", bytes), ("bool", (bool, np.bool_)),
                         ("int", numbers.Integral), ("float", numbers.Real)):
         if isinstance(label, types):
             return kind
     return type(label).__name__
 
-
-def _plain(value):
-    """A NumPy scalar as the Python value it holds, for readable messages."""
-    return value.item() if isinstance(value, np.generic) else value
