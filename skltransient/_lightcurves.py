@@ -587,7 +587,7 @@ def _parse_time(values, column, object_id, codes, julian_dates):
     high, low = time >= _JD_MIN, time < _JD_MIN
     mixed = (np.bincount(codes, weights=high) > 0) & (np.bincount(codes, weights=low) > 0)
     if np.any(mixed):
-        rows = mixed[codes]
+        rows = codes == codes[np.argmax(mixed[codes])]
         example = [_plain(time[rows & high][0]), _plain(time[rows & low][0])]
         raise ValueError(
             f"Light curve {_plain(object_id[np.argmax(rows)])!r} mixes Julian Dates and MJD in column "
