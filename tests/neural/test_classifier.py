@@ -168,12 +168,10 @@ def test_gru_classifier_plain_array_input():
     assert clf.n_metadata_ == 0
 
 
-def test_gru_classifier_refuses_other_channels(data):
+def test_gru_classifier_refuses_other_channels():
     """Check that predict refuses channels whose names differ from those seen in fit, naming them."""
-    X, y = data
-    grid = LightCurvePadder(representation="grid").fit(make_toy_lightcurves(10)[0])
-    ztf = MetadataScaler().fit_transform(grid.transform(make_toy_lightcurves(40, random_state=1)[0]))
-    y = make_toy_lightcurves(40, random_state=1)[1]
+    lc, y = make_toy_lightcurves(40, random_state=1)
+    ztf = MetadataScaler().fit_transform(LightCurvePadder(representation="grid").fit_transform(lc))
     clf = GRUClassifier(**SMALL, max_epochs=1, random_state=0).fit(ztf, y)
     assert clf.channels_ == ("flux_ztfg", "flux_ztfr", "flux_err_ztfg", "flux_err_ztfr")
     lsst = ztf.replace(channels=("flux_lssti", "flux_lsstz", "flux_err_lssti", "flux_err_lsstz"))
