@@ -107,20 +107,33 @@ class LightCurves:
     ):
         """Build light curves from flat per-observation arrays.
 
+        Every column is parsed, not cast: a value that does not parse is an
+        error naming the column, the row (counted from 0) and the object (see
+        Notes).
+
         Parameters
         ----------
         object_id : array-like of shape (n_observations,)
-            Object of each observation.
+            Object of each observation; NaN or None is an error.
         time : array-like of shape (n_observations,)
-            Time of each observation in days (MJD); must be finite.
+            Time of each observation: days (MJD, or days relative to any
+            origin), or datetimes (``datetime64``, :class:`pandas.Timestamp`,
+            time-zone aware or naive, taken as UTC) which are converted to
+            MJD. Must be finite; values of 2,400,000 or more are refused as
+            Julian Dates (see Notes).
         band : array-like of shape (n_observations,)
             Band of each observation: names or aliases (see
             :func:`skltransient.bands.resolve_bands`), or integers with
             ``band_column`` saying what they mean.
         flux, flux_err : array-like of shape (n_observations,)
-            Flux and its non-negative, finite uncertainty.
-        detected : array-like of bool, default=None
-            Detection flag of each observation.
+            Flux and its non-negative, finite uncertainty: numbers, or
+            strings that parse as numbers.
+        detected : array-like of shape (n_observations,), default=None
+            Detection flag of each observation: booleans, the numbers 0 and
+            1, or the strings ``"0"``, ``"1"``, ``"true"``, ``"false"``,
+            ``"t"``, ``"f"`` (any case). Anything else, NaN and None
+            included, is an error: a missing flag would move
+            :attr:`trigger_time`.
         metadata : DataFrame, default=None
             One row per object, indexed by object id (or with an
             ``object_id`` column). When given, its row order is the order of
@@ -131,63 +144,28 @@ class LightCurves:
         survey : {"ztf", "lsst"} or None, default=None
             Survey used to resolve single-letter band names.
         on_invalid : {"raise", "drop"}, default="raise"
-            What to do with observations whose flux is not finite: raise a
-            ``ValueError`` naming the object, or drop them with a warning
-            that counts them.
+            What to do with observations whose flux is not finite (NaN,
+            None or infinite): raise a ``ValueError`` naming the object, or
+            drop them with a warning that counts them.
 
         Returns
         -------
         lightcurves : LightCurves
+
+        Notes
+        -----
+        Times are in days and are not checked against a calendar, so that
+        simulated and relative times (0, 1, 2 ... or negative days before a
+        peak) are kept as they are. Only values that no MJD can have are
+        refused: 2,400,000 or more is a Julian Date (MJD 2,400,000 is the
+        year 8430); subtract 2400000.5 first. An object whose times mix such
+        values with smaller ones is refused as mixing Julian Dates and MJD.
+        :meth:`from_pandas` converts a time column named ``jd`` itself.
         """
-        if on_invalid not in ("raise", "drop"):
-            raise ValueError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}.")
-        object_id = np.asarray(object_id)
-        columns = {
-            "time": np.asarray(time, dtype=np.float64),
-            "flux": np.asarray(flux, dtype=np.float64),
-            "flux_err": np.asarray(flux_err, dtype=np.float64),
-        }
-        n_obs = object_id.shape[0]
-        for name, values in columns.items():
-            if values.shape != (n_obs,):
-                raise ValueError(f"{name} has shape {values.shape}; expected ({n_obs},) like object_id.")
-        band_codes = resolve_bands(band, column=band_column, survey=survey)
-        if band_codes.shape != (n_obs,):
-            raise ValueError(f"band has shape {band_codes.shape}; expected ({n_obs},) like object_id.")
-        if detected is not None:
-            detected = np.asarray(detected).astype(bool)
-        ids, codes, metadata = _object_codes(object_id, metadata)
-
-        keep = np.isfinite(columns["flux"])
-        if not keep.all():
-            if on_invalid == "raise":
-                _raise_for(object_id, ~keep, "has non-finite flux values",
-                           "pass on_invalid='drop' to drop them")
-            warnings.warn(f"Dropped {np.count_nonzero(~keep)} observations with non-finite flux.",
-                          UserWarning, stacklevel=2)
-        _raise_for(object_id, ~np.isfinite(columns["time"]), "has non-finite times", "remove them")
-        err = columns["flux_err"]
-        _raise_for(object_id, ~(np.isfinite(err) & (err >= 0)), "has negative or non-finite flux_err",
-                   "flux uncertainties must be finite and non-negative")
-
-        if not keep.all():
-            codes, band_codes = codes[keep], band_codes[keep]
-            columns = {name: values[keep] for name, values in columns.items()}
-            detected = None if detected is None else detected[keep]
-        counts = np.bincount(codes, minlength=len(ids))
-        if np.any(counts == 0):
-            empty = ids[counts == 0]
-            raise ValueError(
-                f"Light curve {_plain(empty[0])!r} has no observations ({len(empty)} objects in all"
-                f"{', e.g. ' + repr(empty[:5].tolist()) if len(empty) > 1 else ''}); drop their "
-                f"metadata rows or add their observations."
-            )
-        order = np.lexsort((columns["time"], codes))
-        offsets = np.concatenate([[0], np.cumsum(counts)])
-        return cls(
-            ids, offsets, columns["time"][order], band_codes[order], columns["flux"][order],
-            columns["flux_err"][order], None if detected is None else detected[order], metadata,
-        )
+        return _build(cls, dict(object_id=object_id, time=time, band=band, flux=flux,
+                                flux_err=flux_err, detected=detected),
+                      metadata=metadata, band_column=band_column, survey=survey,
+                      on_invalid=on_invalid)
 
     @classmethod
     def from_pandas(cls, observations, metadata=None, *, object_id=None, time=None, band=None,
@@ -197,7 +175,11 @@ class LightCurves:
         Column names are found through an alias map (e.g. ``mjd``/``MJD``/
         ``time``; ``passband``/``FLT``/``filter``/``band``; ``flux``/
         ``FLUXCAL``; ``flux_err``/``fluxerr``/``FLUXCALERR``) unless given
-        explicitly by the keyword arguments.
+        explicitly by the keyword arguments. Values are parsed as described
+        in :meth:`from_arrays`, and errors name the table's columns. A time
+        column named ``jd`` (any case) holds Julian Dates: they are
+        converted to MJD by subtracting 2400000.5, and a value below
+        2,400,000 in it is an error.
 
         Parameters
         ----------
@@ -228,18 +210,11 @@ class LightCurves:
                 raise ValueError(f"Column {name!r} given for {key} is not in the observations table.")
         if metadata is not None:
             metadata = _index_metadata(metadata, names["object_id"])
-        return cls.from_arrays(
-            observations[names["object_id"]].to_numpy(),
-            observations[names["time"]].to_numpy(dtype=np.float64, na_value=np.nan),
-            observations[names["band"]].to_numpy(),
-            observations[names["flux"]].to_numpy(dtype=np.float64, na_value=np.nan),
-            observations[names["flux_err"]].to_numpy(dtype=np.float64, na_value=np.nan),
-            detected=None if names["detected"] is None else observations[names["detected"]].to_numpy(),
-            metadata=metadata,
-            band_column=names["band"],
-            survey=survey,
-            on_invalid=on_invalid,
-        )
+        columns = {key: None if name is None else observations[name].to_numpy()
+                   for key, name in names.items()}
+        return _build(cls, columns, names=names, metadata=metadata, band_column=names["band"],
+                      survey=survey, on_invalid=on_invalid,
+                      julian_dates=str(names["time"]).lower() == "jd")
 
     @classmethod
     def concatenate(cls, collections):
@@ -543,12 +518,151 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _raise_for(object_id, bad, problem, advice):
+def _raise_for(bad, object_id, column, problem, advice, values=None):
+    """Raise naming the first bad row's object, the column and the row, if any row is bad.
+
+    ``problem`` may show the row's entry of ``values`` as ``{value}``.
+    """
     if np.any(bad):
-        first = _plain(object_id[np.argmax(bad)])
+        row = int(np.argmax(bad))
+        value = None if values is None else _plain(values[row])
         raise ValueError(
-            f"Light curve {first!r} {problem} ({np.count_nonzero(bad)} observations in all); {advice}."
+            f"Light curve {_plain(object_id[row])!r} has {problem.format(value=value)} in column "
+            f"{str(column)!r} at row {row} ({np.count_nonzero(bad)} in all); {advice}."
         )
+
+
+def _build(cls, columns, *, names=None, metadata, band_column, survey, on_invalid,
+           julian_dates=False):
+    """Parse raw per-observation columns into a LightCurves (see ``from_arrays``).
+
+    ``names`` maps each column to the name errors give it (the table's
+    column names for ``from_pandas``); ``julian_dates`` says the time column
+    holds Julian Dates.
+    """
+    if on_invalid not in ("raise", "drop"):
+        raise ValueError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}.")
+    names = names or {key: key for key in columns}
+    object_id = np.asarray(columns["object_id"])
+    if object_id.ndim != 1:
+        raise ValueError(f"object_id has shape {object_id.shape}; expected one id per observation.")
+    n_obs = object_id.shape[0]
+    for key, values in columns.items():
+        if values is not None and np.shape(values) != (n_obs,):
+            raise ValueError(f"{key} has shape {np.shape(values)}; expected ({n_obs},) like object_id.")
+    missing = pd.isna(object_id)
+    if np.any(missing):
+        raise ValueError(
+            f"Column {str(names['object_id'])!r} has a missing object id (NaN or None) at row "
+            f"{int(np.argmax(missing))} ({np.count_nonzero(missing)} in all); every observation "
+            f"needs the id of its object."
+        )
+    ids, codes, metadata = _object_codes(object_id, metadata)
+    band_codes = resolve_bands(columns["band"], column=band_column, survey=survey)
+    time = _parse_time(columns["time"], names["time"], object_id, codes, julian_dates)
+    flux, flux_err = (_parse_numbers(columns[key], names[key], object_id, "a number")
+                      for key in ("flux", "flux_err"))
+    detected = columns["detected"]
+    if detected is not None:
+        detected = _parse_flags(detected, names["detected"], object_id)
+
+    keep = np.isfinite(flux)
+    if not keep.all():
+        if on_invalid == "raise":
+            _raise_for(~keep, object_id, names["flux"], "non-finite flux values",
+                       "pass on_invalid='drop' to drop them")
+        warnings.warn(f"Dropped {np.count_nonzero(~keep)} observations with non-finite flux.",
+                      UserWarning, stacklevel=3)
+    _raise_for(~np.isfinite(time), object_id, names["time"], "non-finite times", "remove them")
+    _raise_for(~(np.isfinite(flux_err) & (flux_err >= 0)), object_id, names["flux_err"],
+               "negative or non-finite flux_err",
+               "flux uncertainties must be finite and non-negative")
+
+    if not keep.all():
+        codes, band_codes, time, flux, flux_err = (
+            values[keep] for values in (codes, band_codes, time, flux, flux_err))
+        detected = None if detected is None else detected[keep]
+    counts = np.bincount(codes, minlength=len(ids))
+    if np.any(counts == 0):
+        empty = ids[counts == 0]
+        raise ValueError(
+            f"Light curve {_plain(empty[0])!r} has no observations ({len(empty)} objects in all"
+            f"{', e.g. ' + repr(empty[:5].tolist()) if len(empty) > 1 else ''}); drop their "
+            f"metadata rows or add their observations."
+        )
+    order = np.lexsort((time, codes))
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    return cls(ids, offsets, time[order], band_codes[order], flux[order], flux_err[order],
+               None if detected is None else detected[order], metadata)
+
+
+def _parse_numbers(values, column, object_id, expected):
+    """Float64 values of a column; NaN and None become NaN, anything else that is no number is refused."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iuf":
+        return values.astype(np.float64)
+    raw = pd.Series(values, dtype=object)
+    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    _raise_for(np.isnan(numbers) & raw.notna().to_numpy(), object_id, column,
+               "a value {value!r} that is not a number", f"expected {expected}", values)
+    return numbers
+
+
+# Julian Dates are 2400000.5 days ahead of MJD; no MJD reaches 2,400,000 (the year 8430).
+_JD_TO_MJD = 2400000.5
+_JD_MIN = 2_400_000.0
+_MJD_EPOCH = pd.Timestamp("1858-11-17", tz="UTC")
+
+
+def _parse_time(values, column, object_id, codes, julian_dates):
+    """Times in days: datetimes become MJD; Julian Dates are refused, or converted when declared."""
+    values = np.asarray(values)
+    if values.dtype.kind == "M" or (
+            values.dtype.kind == "O" and
+            pd.api.types.infer_dtype(values, skipna=True) in ("datetime", "datetime64", "date")):
+        stamps = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
+        return ((stamps - _MJD_EPOCH) / pd.Timedelta(days=1)).to_numpy(np.float64, na_value=np.nan)
+    time = _parse_numbers(values, column, object_id, "a number of days (MJD) or a datetime")
+    high, low = time >= _JD_MIN, time < _JD_MIN
+    mixed = (np.bincount(codes, weights=high) > 0) & (np.bincount(codes, weights=low) > 0)
+    if np.any(mixed):
+        rows = codes == codes[np.argmax(mixed[codes])]
+        example = [_plain(time[rows & high][0]), _plain(time[rows & low][0])]
+        raise ValueError(
+            f"Light curve {_plain(object_id[np.argmax(rows)])!r} mixes Julian Dates and MJD in column "
+            f"{str(column)!r}: it has times of 2400000 or more and times below (e.g. {example}; "
+            f"{np.count_nonzero(mixed)} objects in all). Give each object's times in one unit: "
+            f"subtract 2400000.5 from the Julian Dates."
+        )
+    if julian_dates:
+        _raise_for(low, object_id, column, "a time {value!r} below 2400000",
+                   f"that is not a Julian Date, which a column named {str(column)!r} must hold: "
+                   f"rename the column (e.g. 'mjd') if it holds MJD or relative days", time)
+        return time - _JD_TO_MJD
+    _raise_for(high, object_id, column, "a time {value!r} of 2400000 or more",
+               "times are days (MJD or relative days) and no MJD is that large: subtract 2400000.5 "
+               "from Julian Dates (from_pandas does it for a column named 'jd')", time)
+    return time
+
+
+# Detection flags as written in tables; str() of booleans and numbers gives these too.
+_FLAGS = {"1": True, "0": False, "1.0": True, "0.0": False, "true": True, "false": False,
+          "t": True, "f": False}
+
+
+def _parse_flags(values, column, object_id):
+    """Boolean detection flags: booleans, 0/1 or 'true'/'false'/'t'/'f'; anything else is refused."""
+    values = np.asarray(values)
+    if values.dtype.kind == "b":
+        return values
+    if values.dtype.kind in "iuf":
+        flags, bad = values == 1, ~((values == 0) | (values == 1))
+    else:
+        parsed = pd.Series(values, dtype=object).astype(str).str.strip().str.lower().map(_FLAGS)
+        flags, bad = (parsed == True).to_numpy(), parsed.isna().to_numpy()  # noqa: E712
+    _raise_for(bad, object_id, column, "a value {value!r} that is not a detection flag",
+               "expected True/False, 1/0 or 'true'/'false'/'t'/'f'", values)
+    return flags
 
 
 def _normalize_key(key, n):

@@ -35,7 +35,7 @@ _STATE = {
     "LightCurvePadder": ("bands_", "channels_", "n_channels_"),
     "FluxNormalizer": ("n_channels_",),
     "MetadataScaler": ("mean_", "scale_", "n_features_in_", "feature_names_in_"),
-    "GRUClassifier": ("classes_", "n_channels_", "n_metadata_", "channels_", "n_epochs_", "device_"),
+    "GRUClassifier": ("classes_", "n_channels_", "n_metadata_", "channels_", "metadata_names_", "n_epochs_", "device_"),
 }
 
 
@@ -149,7 +149,7 @@ def _rebuild(item):
     step = cls(**params)
     for attr, value in item["state"].items():
         value = _restore(value)
-        setattr(step, attr, tuple(value) if attr == "channels_" else value)
+        setattr(step, attr, tuple(value) if attr in ("channels_", "metadata_names_") else value)
     return step
 
 

@@ -223,3 +223,114 @@ def test_parquet_round_trip(tmp_path, lightcurves):
         LightCurves.read_parquet(tmp_path / "other.parquet")
     with pytest.raises(ValueError, match="one label per object"):
         lc.to_parquet(tmp_path / "bad.parquet", y=y[:-1])
+
+
+@pytest.mark.parametrize("changes, match", [
+    ({"object_id": ["obj2", np.nan, "obj2", "obj10", "obj2"]},
+     r"Column 'object_id' has a missing object id \(NaN or None\) at row 1 \(1 in all\)"),
+    ({"object_id": ["obj2", "obj10", None, "obj10", "obj2"]}, "Column 'object_id' has a missing object id"),
+    ({"flux": [1.0, "x", 3.0, 4.0, 5.0]},
+     "Light curve 'obj10' has a value 'x' that is not a number in column 'flux' at row 1 "),
+    ({"mjd": [3.0, 1.0, "soon", 2.0, 2.0]},
+     "Light curve 'obj2' has a value 'soon' that is not a number in column 'mjd' at row 2"),
+    ({"flux_err": [0.1, 0.2, 0.3, 0.4, "big"]}, "'big' that is not a number in column 'flux_err' at row 4"),
+])
+def test_from_pandas_unparsable_values_name_column_row_and_object(changes, match):
+    """Check that missing ids and non-numbers name the column, the row and the object."""
+    with pytest.raises(ValueError, match=match):
+        LightCurves.from_pandas(table(**changes))
+
+
+def test_from_pandas_numeric_strings_and_nullable_columns_are_numbers():
+    """Check that numbers written as strings and nullable numeric columns are read as numbers."""
+    lc = LightCurves.from_pandas(table(flux=["1", "2.0", " 3 ", "4", "5e0"],
+                                       mjd=pd.array([3, 1, 1, 2, 2], dtype="Int64")))
+    assert lc.flux.tolist() == [3.0, 5.0, 1.0, 2.0, 4.0]
+    assert lc.time.tolist() == [1.0, 2.0, 3.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("flags", [
+    [True, False, False, True, False],
+    [1, 0, 0, 1, 0],
+    [1.0, 0.0, 0.0, 1.0, 0.0],
+    ["1", "0", "0", "1", "0"],
+    ["True", "false", "F", " t ", "FALSE"],
+    np.array([True, 0, "0", "1", "f"], dtype=object),
+])
+def test_from_pandas_parses_detection_flags(flags):
+    """Check that booleans, 0/1 and 'true'/'false'/'t'/'f' strings are parsed as detection flags."""
+    lc = LightCurves.from_pandas(table(detected=flags))
+    # obj2's rows 0, 2, 4 (times 3, 1, 2) and obj10's rows 1, 3 (times 1, 2).
+    assert lc.detected.tolist() == [False, False, True, False, True]
+    assert lc.trigger_time.tolist() == [3.0, 2.0]
+
+
+@pytest.mark.parametrize("flags, shown, row, name", [
+    (["1", "0", "0", "1", "0"][:4] + ["yes"], "'yes'", 4, "obj2"),
+    ([1.0, np.nan, 0.0, 1.0, 0.0], "nan", 1, "obj10"),
+    ([True, False, None, True, False], "None", 2, "obj2"),
+    ([1, 0, 0, 2, 0], "2", 3, "obj10"),
+])
+def test_from_pandas_refuses_unparsable_detection_flags(flags, shown, row, name):
+    """Check that NaN, None, 2 or 'yes' as a detection flag is refused, naming column, row and object."""
+    with pytest.raises(ValueError, match=(
+            f"Light curve '{name}' has a value {shown} that is not a detection flag in column "
+            f"'detected' at row {row} ")):
+        LightCurves.from_pandas(table(detected=flags))
+
+
+def test_from_arrays_refuses_unparsable_detection_flags():
+    """Check that from_arrays names its detected argument when a flag does not parse."""
+    with pytest.raises(ValueError, match="'0.5' that is not a detection flag in column 'detected'"):
+        LightCurves.from_arrays(["a", "a"], [0.0, 1.0], ["ztfg", "ztfg"], [1.0, 2.0], [0.1, 0.1],
+                                detected=["1", "0.5"])
+
+
+@pytest.mark.parametrize("times", [
+    pd.to_datetime(["2022-01-01T12:00", "2022-01-01T00:00", "2022-01-02T00:00", "2022-01-03T00:00",
+                    "2022-01-04T00:00"]),
+    np.array(["2022-01-01T12:00", "2022-01-01", "2022-01-02", "2022-01-03", "2022-01-04"],
+             dtype="datetime64[us]"),
+    pd.to_datetime(["2022-01-01T13:00", "2022-01-01T01:00", "2022-01-02T01:00", "2022-01-03T01:00",
+                    "2022-01-04T01:00"]).tz_localize("Europe/Paris"),
+    np.array([pd.Timestamp("2022-01-01T12:00"), pd.Timestamp("2022-01-01"),
+              pd.Timestamp("2022-01-02T01:00", tz="Europe/Paris"), pd.Timestamp("2022-01-03"),
+              pd.Timestamp("2022-01-04")], dtype=object),
+])
+def test_from_pandas_converts_datetimes_to_mjd(times):
+    """Check that datetime64, tz-aware and Timestamp time columns become MJD (UTC)."""
+    lc = LightCurves.from_pandas(table(mjd=times))
+    # 2022-01-01T00:00 UTC is MJD 59580; obj2 has rows 0, 2, 4, obj10 rows 1, 3.
+    np.testing.assert_allclose(lc.time, [59580.5, 59581.0, 59583.0, 59580.0, 59582.0], rtol=0, atol=1e-9)
+
+
+def test_from_pandas_converts_a_jd_column():
+    """Check that a time column named 'jd' holds Julian Dates and is converted to MJD."""
+    lc = LightCurves.from_pandas(table(mjd=[2459583.5, 2459581.5, 2459581.5, 2459582.5, 2459582.5])
+                                 .rename(columns={"mjd": "JD"}))
+    assert lc.time.tolist() == [59581.0, 59582.0, 59583.0, 59581.0, 59582.0]
+    with pytest.raises(ValueError, match="Light curve 'obj2' has a time 3.0 below 2400000 in column "
+                                         "'jd' at row 0 .*not a Julian Date"):
+        LightCurves.from_pandas(table().rename(columns={"mjd": "jd"}))
+
+
+@pytest.mark.parametrize("times, match", [
+    ([2459583.5, 2459581.5, 2459581.5, 2459582.5, 2459582.5],
+     "Light curve 'obj2' has a time 2459583.5 of 2400000 or more in column 'mjd'.*subtract 2400000.5"),
+    ([2459583.5, 59581.0, 59581.0, 59582.0, 59582.0],
+     "Light curve 'obj2' mixes Julian Dates and MJD in column 'mjd'"),
+])
+def test_from_pandas_refuses_julian_dates_as_mjd(times, match):
+    """Check that Julian Dates in an MJD column, alone or mixed with MJD in an object, are refused."""
+    with pytest.raises(ValueError, match=match):
+        LightCurves.from_pandas(table(mjd=times))
+
+
+def test_from_arrays_accepts_relative_and_negative_days():
+    """Check that small and negative relative times (days since peak) are accepted as they are."""
+    lc = LightCurves.from_arrays(["a", "a", "a"], [-20.0, 0.0, 35.5], ["ztfg"] * 3, [1.0, 5.0, 2.0],
+                                 [0.1] * 3)
+    assert lc.time.tolist() == [-20.0, 0.0, 35.5]
+    with pytest.raises(ValueError, match="Light curve 'a' has a time 2459583.5 of 2400000 or more in "
+                                         "column 'time'"):
+        LightCurves.from_arrays(["a"], [2459583.5], ["ztfg"], [1.0], [0.1])

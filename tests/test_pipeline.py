@@ -3,6 +3,7 @@
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -99,3 +100,29 @@ def test_load_in_fresh_process(data, fitted, tmp_path):
     )
     subprocess.run([sys.executable, "-c", script], check=True)
     np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), fitted.predict_proba(X))
+
+
+def test_saved_model_checks_metadata_names(data, fitted, tmp_path):
+    """Check that a saved and loaded model keeps its metadata names and refuses swapped columns."""
+    from skltransient.persistence import load_model, save_model
+
+    X, _ = data
+    loaded = load_model(save_model(fitted, tmp_path / "model"))
+    assert loaded[-1].metadata_names_ == fitted[-1].metadata_names_ == (
+        "redshift", "mwebv", "missing_redshift", "missing_mwebv")
+    swapped = fitted[:-1].transform(X[:5])
+    swapped = swapped.replace(metadata_names=swapped.metadata_names[::-1])
+    with pytest.raises(ValueError, match="fitted on metadata columns"):
+        loaded[-1].predict(swapped)
+
+
+def test_shipped_model_without_metadata_names_predicts(data):
+    """Check that the shipped model, saved before metadata names were recorded, still predicts."""
+    from skltransient.persistence import load_model
+    from skltransient.pretrained import __file__ as pretrained
+
+    model = load_model(Path(pretrained).parent / "ztf-sims")
+    assert not hasattr(model[-1], "metadata_names_")
+    proba = model.predict_proba(data[0][:5])
+    assert proba.shape == (5, len(model.classes_))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

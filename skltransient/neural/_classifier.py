@@ -4,6 +4,7 @@ import numbers
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -16,6 +17,8 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 
 from .._compat import Interval, StrOptions, _fit_context
+from .._lightcurves import _plain
+from ..preprocessing._metadata import _name_mismatch
 from ._dataset import BatchIterator, PaddedDataset, as_padded
 from ._module import TransientGRU
 
@@ -102,6 +105,17 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         Channels per step seen in ``fit``.
     n_metadata_ : int
         Metadata columns seen in ``fit``.
+    channels_ : tuple of str
+        Names of the channels seen in ``fit`` (``x0, x1, ...`` for a plain
+        array). Prediction refuses other names, as scikit-learn does with
+        ``feature_names_in_``; a plain array is checked by its number of
+        channels only. To use the network on other channels (another
+        survey's bands), fine-tune it with a
+        :class:`~skltransient.TransferClassifier`.
+    metadata_names_ : tuple of str
+        Names of the metadata columns seen in ``fit``; prediction refuses
+        others, naming them. A model saved before this attribute existed
+        checks the number of columns only.
     n_epochs_ : int
         Epochs trained, including the ``n_iter_no_change`` epochs of
         patience that early stopping waits before it stops.
@@ -189,7 +203,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             Padded light curves (the output of a
             :class:`~skltransient.preprocessing.LightCurvePadder`).
         y : array-like of shape (n_objects,)
-            Class labels, strings or integers.
+            Class labels, all strings or all integers; a missing label (NaN
+            or None) or a mix of types is an error naming its position and
+            light curve.
 
         Returns
         -------
@@ -207,10 +223,12 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     # Shared with TransferClassifier: everything between data and a trained net.
     def _check_fit_data(self, X, y):
         X = as_padded(X, type(self).__name__)
-        y = np.asarray(y)
+        labels, y = y, np.asarray(y)
         if y.ndim != 1 or y.shape[0] != len(X):
             raise ValueError(f"y must be 1-D with one label per light curve; got shape {y.shape} "
                              f"for {len(X)} light curves.")
+        # Checked as given: np.asarray would turn ["SN Ia", nan, 3] into the strings "nan", "3".
+        _check_labels(np.asarray(labels, dtype=object), X.object_ids)
         check_classification_targets(y)
         self._label_encoder = LabelEncoder().fit(y)
         self.classes_ = self._label_encoder.classes_
@@ -220,6 +238,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self.n_channels_ = X.values.shape[2]
         self.n_metadata_ = X.metadata.shape[1]
         self.channels_ = tuple(X.channels)
+        self.metadata_names_ = tuple(X.metadata_names)
         return X, self._label_encoder.transform(y)
 
     def _resolve_device(self):
@@ -406,7 +425,26 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         return _at_days(over_time, as_padded(X), days_since_trigger)
 
     def _check_predict_data(self, X):
+        """Refuse channels or metadata columns other than those seen in fit.
+
+        Names are compared when both sides have them (a plain array's
+        channels ``x0, x1, ...`` have none, nor has a model saved before
+        ``metadata_names_`` was recorded); counts always.
+        """
         X = as_padded(X, type(self).__name__)
+        name = type(self).__name__
+        if _named(X.channels) and _named(self.channels_) and tuple(X.channels) != tuple(self.channels_):
+            raise ValueError(
+                f"{name} was fitted on channels {list(self.channels_)} but X has "
+                f"{list(X.channels)}: {_name_mismatch(X.channels, self.channels_)}. Pad the light "
+                f"curves as for fit (same LightCurvePadder representation and bands), or adapt "
+                f"the model to the new channels with a TransferClassifier.")
+        fitted = getattr(self, "metadata_names_", None)
+        if fitted is not None and tuple(X.metadata_names) != tuple(fitted):
+            raise ValueError(
+                f"{name} was fitted on metadata columns {list(fitted)} but X has "
+                f"{list(X.metadata_names)}: {_name_mismatch(X.metadata_names, fitted)}. Give the "
+                f"light curves the metadata columns of fit, through the same MetadataScaler.")
         if X.values.shape[2] != self.n_channels_ or X.metadata.shape[1] != self.n_metadata_:
             raise ValueError(
                 f"X has {X.values.shape[2]} channels and {X.metadata.shape[1]} metadata columns, "
@@ -464,3 +502,37 @@ class _seeded:
 
 def _quiet(*args, **kwargs):
     """Sink for skorch messages when not verbose."""
+
+
+def _named(channels):
+    """Whether channels have names: a plain 3-D array's are ``x0, x1, ...`` (see ``as_padded``)."""
+    return tuple(channels) != tuple(f"x{i}" for i in range(len(channels)))
+
+
+def _check_labels(labels, object_ids):
+    """Refuse missing (NaN, None) and mixed-type labels, naming the position and the object."""
+    missing = pd.isna(labels)
+    if np.any(missing):
+        i = int(np.argmax(missing))
+        raise ValueError(
+            f"y has a missing label (NaN or None) at position {i} (light curve "
+            f"{_plain(object_ids[i])!r}; {np.count_nonzero(missing)} in all); give every training "
+            f"light curve a label, or leave the unlabelled ones out.")
+    if pd.api.types.infer_dtype(labels, skipna=False) in ("mixed", "mixed-integer"):
+        kinds = [_label_kind(label) for label in labels]
+        i = next((i for i, kind in enumerate(kinds) if kind != kinds[0]), None)
+        if i is None:  # types that pandas tells apart but labels need not (left to sklearn)
+            return
+        raise ValueError(
+            f"y mixes label types: {_plain(labels[0])!r} ({kinds[0]}) at position 0 and "
+            f"{_plain(labels[i])!r} ({kinds[i]}) at position {i} (light curve "
+            f"{_plain(object_ids[i])!r}); give all labels as strings or all as integers.")
+
+
+def _label_kind(label):
+    for kind, types in (("str", str), ("bytes", bytes), ("bool", (bool, np.bool_)),
+                        ("int", numbers.Integral), ("float", numbers.Real)):
+        if isinstance(label, types):
+            return kind
+    return type(label).__name__
+

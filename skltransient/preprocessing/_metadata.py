@@ -91,6 +91,13 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Standardise, impute and flag.
 
+        The metadata columns of a ``PaddedLightCurves`` are matched by name
+        to those seen in ``fit`` (``feature_names_in_``): the same columns in
+        another order are put back in the fitted order, and other columns
+        (some missing, some unexpected, or repeated) are an error that names
+        them. Without names (fitted on a plain array), only their number is
+        checked.
+
         Parameters
         ----------
         X : PaddedLightCurves or array-like of shape (n_objects, n_features)
@@ -98,18 +105,34 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
         Returns
         -------
         X_out : PaddedLightCurves or ndarray of shape (n_objects, n_features_out)
-            ``n_features_out`` is twice ``n_features_in_`` with indicators.
+            ``n_features_out`` is twice ``n_features_in_`` with indicators;
+            columns in the order of ``feature_names_in_``.
         """
         check_is_fitted(self)
         if isinstance(X, PaddedLightCurves):
-            if X.metadata.shape[1] != self.n_features_in_:
-                raise ValueError(f"X has {X.metadata.shape[1]} metadata columns, but MetadataScaler "
-                                 f"was fitted with {self.n_features_in_}.")
-            metadata = self._scale(X.metadata.astype(np.float64)).astype(np.float32)
-            names = tuple(self.get_feature_names_out(X.metadata_names))
+            columns = self._column_order(X)
+            metadata = self._scale(X.metadata[:, columns].astype(np.float64)).astype(np.float32)
+            names = tuple(self.get_feature_names_out(np.asarray(X.metadata_names)[columns]))
             return X.replace(metadata=metadata, metadata_names=names)
         data = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False)
         return self._scale(data)
+
+    def _column_order(self, X):
+        """Positions in ``X.metadata`` of the fitted columns, matched by name when known."""
+        if X.metadata.shape[1] != len(X.metadata_names) or not hasattr(self, "feature_names_in_"):
+            if X.metadata.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has {X.metadata.shape[1]} metadata columns, but MetadataScaler "
+                                 f"was fitted with {self.n_features_in_}.")
+            return np.arange(self.n_features_in_)
+        fitted = [str(name) for name in self.feature_names_in_]
+        given = [str(name) for name in X.metadata_names]
+        if sorted(given) != sorted(fitted) or len(set(given)) < len(given):
+            raise ValueError(
+                f"MetadataScaler was fitted on metadata columns {fitted} but X has {given}: "
+                f"{_name_mismatch(given, fitted)}. Give the light curves the same metadata "
+                f"columns (the LightCurvePadder's metadata_columns), or refit the scaler.")
+        # The same columns, perhaps in another order: scale each with its own statistics.
+        return np.array([given.index(name) for name in fitted], dtype=np.intp)
 
     def _scale(self, data):
         missing = ~np.isfinite(data)
@@ -132,3 +155,22 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _name_mismatch(given, expected):
+    """Say how the names ``given`` differ from ``expected`` (None when they are equal).
+
+    Shared by the estimators that check, as scikit-learn does with
+    ``feature_names_in_``, the names of the columns or channels they get.
+    """
+    given, expected = list(given), list(expected)
+    if given == expected:
+        return None
+    missing = [name for name in expected if name not in given]
+    unexpected = [name for name in given if name not in expected]
+    if missing or unexpected:
+        return " and ".join(f"{what} {names}" for what, names in
+                            (("missing", missing), ("unexpected", unexpected)) if names)
+    if sorted(given) == sorted(expected):
+        return "the same names in another order"
+    return f"repeated names {sorted({name for name in given if given.count(name) > 1})}"

@@ -120,11 +120,23 @@ def test_gru_classifier_verbose(data, capsys):
     assert "it/s" in capsys.readouterr().err  # the progress bar
 
 
-def test_gru_classifier_device_auto(data):
-    """Check that device='auto' resolves to an available device."""
+@pytest.mark.parametrize("device, available, expected", [
+    ("auto", True, "cuda"), ("auto", False, "cpu"), ("cpu", True, "cpu"), ("cuda:1", False, "cuda:1"),
+])
+def test_gru_classifier_resolves_device(monkeypatch, device, available, expected):
+    """Check that device='auto' means CUDA exactly when it is available, and a named device is kept."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    clf = GRUClassifier(device=device)
+    assert clf._resolve_device() == expected and clf.device_ == expected
+
+
+def test_gru_classifier_trains_on_the_resolved_device(data):
+    """Check that fit with device='auto' trains the net on the device it reports."""
     X, y = data
     clf = GRUClassifier(**SMALL, max_epochs=1, device="auto").fit(X, y)
-    assert clf.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert clf.device_ == clf.net_.device == expected
+    assert next(clf.module_.parameters()).device.type == expected
 
 
 def test_gru_classifier_bad_input(data):
@@ -154,3 +166,78 @@ def test_gru_classifier_plain_array_input():
     clf = GRUClassifier(**SMALL, max_epochs=30, lr=1e-2, random_state=0).fit(X, y)
     assert clf.score(X, y) > 0.8
     assert clf.n_metadata_ == 0
+
+
+def test_gru_classifier_refuses_other_channels():
+    """Check that predict refuses channels whose names differ from those seen in fit, naming them."""
+    lc, y = make_toy_lightcurves(40, random_state=1)
+    ztf = MetadataScaler().fit_transform(LightCurvePadder(representation="grid").fit_transform(lc))
+    clf = GRUClassifier(**SMALL, max_epochs=1, random_state=0).fit(ztf, y)
+    assert clf.channels_ == ("flux_ztfg", "flux_ztfr", "flux_err_ztfg", "flux_err_ztfr")
+    lsst = ztf.replace(channels=("flux_lssti", "flux_lsstz", "flux_err_lssti", "flux_err_lsstz"))
+    with pytest.raises(ValueError, match=r"GRUClassifier was fitted on channels \['flux_ztfg'.*"
+                                         r"missing \['flux_ztfg', .*unexpected \['flux_lssti'.*"
+                                         "TransferClassifier"):
+        clf.predict(lsst)
+    swapped = ztf.replace(channels=("flux_ztfr", "flux_ztfg", "flux_err_ztfr", "flux_err_ztfg"))
+    with pytest.raises(ValueError, match="the same names in another order"):
+        clf.predict_proba(swapped)
+    with pytest.raises(ValueError, match="fitted on channels"):
+        clf.predict_proba_over_time(lsst)
+
+
+def test_gru_classifier_refuses_other_metadata_columns(data):
+    """Check that predict refuses metadata columns other than those seen in fit, naming them."""
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=1, random_state=0).fit(X, y)
+    assert clf.metadata_names_ == ("redshift", "mwebv", "missing_redshift", "missing_mwebv")
+    swapped = X.replace(metadata_names=("mwebv", "redshift", "missing_mwebv", "missing_redshift"))
+    with pytest.raises(ValueError, match=r"metadata columns \['redshift', 'mwebv', 'missing_redshift', "
+                                         r"'missing_mwebv'\].*the same names in another order"):
+        clf.predict(swapped)
+    other = X.replace(metadata_names=("redshift", "hostmass", "missing_redshift", "missing_hostmass"))
+    with pytest.raises(ValueError, match=r"missing \['mwebv', 'missing_mwebv'\] and unexpected "
+                                         r"\['hostmass', 'missing_hostmass'\]"):
+        clf.predict(other)
+
+
+def test_gru_classifier_without_recorded_metadata_names_checks_counts(data):
+    """Check that a model saved before metadata names were recorded still predicts, by count."""
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=1, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    del clf.metadata_names_
+    renamed = X.replace(metadata_names=("a", "b", "c", "d"))
+    np.testing.assert_array_equal(clf.predict_proba(renamed), expected)
+    clf.n_metadata_ = 3
+    with pytest.raises(ValueError, match="4 metadata columns, but GRUClassifier was fitted with 4 and 3"):
+        clf.predict(X)
+
+
+def test_gru_classifier_unnamed_arrays_are_checked_by_count():
+    """Check that 3-D arrays, whose channels have no names, are matched by their number."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 5, 3)).astype(np.float32)
+    y = np.arange(20) % 2
+    clf = GRUClassifier(**SMALL, max_epochs=1, random_state=0).fit(X, y)
+    assert clf.predict(X[:4]).shape == (4,)
+    with pytest.raises(ValueError, match="X has 2 channels and 0 metadata columns, but GRUClassifier "
+                                         "was fitted with 3 and 0"):
+        clf.predict(X[:, :, :2])
+
+
+@pytest.mark.parametrize("labels, match", [
+    (["SN Ia", "TDE", np.nan, "TDE"], r"y has a missing label \(NaN or None\) at position 2 "
+                                      r"\(light curve 'obj2'; 1 in all\)"),
+    (["SN Ia", None, None, "TDE"], r"missing label \(NaN or None\) at position 1 \(light curve "
+                                   r"'obj1'; 2 in all\)"),
+    ([1.0, 0.0, np.nan, 1.0], r"missing label \(NaN or None\) at position 2"),
+    (["SN Ia", "TDE", 3, "TDE"], r"y mixes label types: 'SN Ia' \(str\) at position 0 and 3 "
+                                 r"\(int\) at position 2 \(light curve 'obj2'\)"),
+])
+def test_gru_classifier_refuses_missing_and_mixed_labels(labels, match):
+    """Check that NaN, None and mixed-type labels are refused, naming the position and the object."""
+    padded = MetadataScaler().fit_transform(LightCurvePadder().fit_transform(
+        make_toy_lightcurves(4)[0]))
+    with pytest.raises(ValueError, match=match):
+        GRUClassifier(**SMALL, max_epochs=1).fit(padded, np.array(labels, dtype=object))

@@ -46,3 +46,40 @@ def test_metadata_scaler_on_padded_lightcurves():
     assert out.values is padded.values
     with pytest.raises(ValueError, match="fitted with 2"):
         scaler.transform(padded.replace(metadata=padded.metadata[:, :1]))
+
+
+def _padded_with_metadata(columns):
+    meta = pd.DataFrame(columns, index=[1, 2, 3])
+    lc = LightCurves.from_arrays([1, 2, 3], [0.0, 0.0, 0.0], ["ztfg"] * 3, [1.0, 2.0, 3.0],
+                                 [0.1] * 3, metadata=meta)
+    return LightCurvePadder(metadata_columns=tuple(meta.columns)).fit_transform(lc)
+
+
+def test_metadata_scaler_reorders_columns_by_name():
+    """Check that columns given in another order are scaled with their own statistics."""
+    fitted_on = _padded_with_metadata({"redshift": [0.1, 0.2, 0.3], "mwebv": [10.0, 20.0, 30.0]})
+    swapped = _padded_with_metadata({"mwebv": [10.0, 20.0, 30.0], "redshift": [0.1, 0.2, 0.3]})
+    scaler = MetadataScaler().fit(fitted_on)
+    out = scaler.transform(swapped)
+    assert out.metadata_names == ("redshift", "mwebv", "missing_redshift", "missing_mwebv")
+    np.testing.assert_allclose(out.metadata, scaler.transform(fitted_on).metadata)
+
+
+@pytest.mark.parametrize("columns, match", [
+    ({"redshift": [0.1, 0.2, 0.3], "hostmass": [1.0, 2.0, 3.0]},
+     r"missing \['mwebv'\] and unexpected \['hostmass'\]"),
+    ({"redshift": [0.1, 0.2, 0.3]}, r"missing \['mwebv'\]"),
+    ({"redshift": [0.1, 0.2, 0.3], "mwebv": [1.0, 2.0, 3.0], "ra": [1.0, 2.0, 3.0]},
+     r"unexpected \['ra'\]"),
+])
+def test_metadata_scaler_refuses_other_columns(columns, match):
+    """Check that metadata columns other than the fitted ones are refused, naming them."""
+    scaler = MetadataScaler().fit(_padded_with_metadata({"redshift": [0.1, 0.2, 0.3],
+                                                         "mwebv": [1.0, 2.0, 3.0]}))
+    with pytest.raises(ValueError, match="MetadataScaler was fitted on metadata columns "
+                                         r"\['redshift', 'mwebv'\].*" + match):
+        scaler.transform(_padded_with_metadata(columns))
+    twice = _padded_with_metadata({"redshift": [0.1, 0.2, 0.3], "mwebv": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match=r"repeated names \['redshift'\]"):
+        scaler.transform(twice.replace(metadata=twice.metadata[:, [0, 1, 0]],
+                                       metadata_names=("redshift", "mwebv", "redshift")))
