@@ -15,6 +15,7 @@ from .._compat import Interval, StrOptions, _fit_context
 from ..bands import get_band
 from ..neural import GRUClassifier
 from ..neural._classifier import _seeded
+from ..preprocessing._metadata import _name_mismatch
 
 __all__ = ["TransferClassifier", "split_model"]
 
@@ -247,11 +248,15 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         self.transformers_ = self._fit_transformers(steps, X, y)
         Xt = X if self.transformers_ is None else self.transformers_.transform(X)
         Xt, y_encoded = clf._check_fit_data(Xt, y)
-        if Xt.metadata.shape[1] != base.n_metadata_:
+        fitted = getattr(base, "metadata_names_", None)  # absent from models saved before
+        mismatch = None if fitted is None else _name_mismatch(Xt.metadata_names, fitted)
+        if mismatch or Xt.metadata.shape[1] != base.n_metadata_:
             raise ValueError(
-                f"The target data have {Xt.metadata.shape[1]} metadata columns but the base model "
-                f"was trained with {base.n_metadata_}; use the same metadata columns (a "
-                f"MetadataScaler keeps the width fixed).")
+                f"The target data have the metadata columns {list(Xt.metadata_names)} but the "
+                f"base model was trained with {base.n_metadata_} columns"
+                f"{'' if fitted is None else ' ' + str(list(fitted))}"
+                f"{'' if mismatch is None else ': ' + mismatch}; use the same metadata columns "
+                f"in the same order (a MetadataScaler keeps the width fixed).")
         with _seeded(self.random_state, clf._resolve_device()):
             module = copy.deepcopy(base.module_).to("cpu")
             # A base saved by an older version may carry frozen flags; start clean.

@@ -267,7 +267,8 @@ def test_transfer_errors(base, target, source):
     other = make_pipeline(LightCurvePadder(metadata_columns=("redshift",)), FluxNormalizer(),
                           MetadataScaler()).fit(*source)
     hybrid = Pipeline(other.steps + [base.steps[-1]])
-    with pytest.raises(ValueError, match="2 metadata columns but the base model was trained with 4"):
+    with pytest.raises(ValueError, match=r"columns \['redshift', 'missing_redshift'\] but the base "
+                       r"model was trained with 4 columns.*missing \['mwebv', 'missing_mwebv'\]"):
         TransferClassifier(hybrid, max_epochs=1).fit(X, y)
 
 
@@ -412,3 +413,14 @@ def test_transfer_best_epoch(base, target, scripted_valid_loss):
     assert tuned.n_epochs_ == 6
     plain = TransferClassifier(base, max_epochs=2).fit(X, y)
     assert plain.best_epoch_ == plain.n_epochs_ == 2
+
+
+def test_transfer_refuses_other_metadata_columns(base, target):
+    """Check that target metadata in other columns than the base's is refused by name."""
+    Xt, yt = target
+    padded = base[:-1].transform(Xt)
+    names = list(padded.metadata_names)
+    swapped = padded.replace(metadata=padded.metadata[:, [1, 0, 2, 3]],
+                             metadata_names=tuple([names[1], names[0], *names[2:]]))
+    with pytest.raises(ValueError, match=r"metadata columns.*redshift.*another order"):
+        TransferClassifier(base[-1], max_epochs=1).fit(swapped, yt)
