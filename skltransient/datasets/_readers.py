@@ -7,7 +7,11 @@ conversions all go through :func:`to_fluxcal`, on the simulator's zero point
 ``FLUXCAL_ZEROPOINT``.
 """
 
+import contextlib
+import gzip
 import importlib
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +150,64 @@ def expand_paths(path, patterns, what):
         else:
             raise FileNotFoundError(f"No such {what}: '{item}'.")
     return sources
+
+
+#: What parsers raise on a truncated or corrupt file: the standard library's
+#: decoders and gzip, pyarrow (whose errors subclass these), fastavro, astropy.
+CORRUPT_FILE_ERRORS = (OSError, EOFError, ValueError, LookupError, TypeError, OverflowError,
+                       zlib.error, struct.error)
+
+
+@contextlib.contextmanager
+def refuse_corrupt(source, expected, errors=()):
+    """Turn a parser's failure on a truncated or corrupt file into a ValueError naming the file.
+
+    Wrap only the parser calls: a ValueError raised inside is re-raised as unreadable input.
+    """
+    try:
+        yield
+    except CORRUPT_FILE_ERRORS + tuple(errors) as exc:
+        raise ValueError(f"The {source} is not a readable {expected}; it may be truncated or "
+                         f"corrupt ({type(exc).__name__}: {exc}).") from exc
+
+
+def read_bytes(path, source, expected, *, lines=False):
+    """The content of a file or file-like object, decompressed when it is gzipped.
+
+    Parameters
+    ----------
+    path : str, path or file-like
+        The file; a file-like object's ``read()`` may return bytes or text.
+    source : str
+        Description of the file, from :func:`describe_source`.
+    expected : str
+        What the file should hold, for the messages ("CSV table").
+    lines : bool, default=False
+        Refuse content that does not end with a newline: a text file whose
+        last line is cut short has most likely been truncated, and its last
+        value may have lost digits.
+
+    Returns
+    -------
+    content : bytes or str
+    """
+    raw = path.read() if hasattr(path, "read") else Path(path).read_bytes()
+    if isinstance(raw, bytes) and raw[:2] == b"\x1f\x8b":
+        with refuse_corrupt(source, f"gzip-compressed {expected}"):
+            raw = gzip.decompress(raw)
+    if lines and raw and raw[-1:] not in (b"\n", b"\r", "\n", "\r"):
+        raise ValueError(
+            f"The {source} does not end with a newline: it looks truncated, its last line perhaps "
+            f"cut short, where a complete {expected} ends with a newline. If the file is "
+            f"complete, add a newline at its end."
+        )
+    return raw
+
+
+def read_text(path, source, expected):
+    """The text of a file (gzipped or not) ending with a complete line; see :func:`read_bytes`."""
+    raw = read_bytes(path, source, expected, lines=True)
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
 
 
 def import_optional(module, purpose, extra="io"):

@@ -22,6 +22,8 @@ from ._readers import (
     describe_source,
     expand_paths,
     import_optional,
+    read_text,
+    refuse_corrupt,
     require_columns,
     scalar,
     standard_metadata,
@@ -36,6 +38,9 @@ _MAG_TO_FLUX_ERR = np.log(10.0) / 2.5
 _ISDIFFPOS_SIGN = {"t": 1.0, "1": 1.0, "f": -1.0, "0": -1.0}
 _ZTF_FIELDS = ("jd", "fid", "magpsf", "sigmapsf", "diffmaglim", "isdiffpos")
 _LSST_FIELDS = ("midPointTai", "filterName", "psFlux", "psFluxErr")
+# Each alert's own id, to name it in messages: a top-level column, else a field of its packet.
+_ZTF_ALERT_ID = ("candid", ("candidate", "candid"))
+_LSST_ALERT_ID = ("alertId", ("diaSource", "diaSourceId"))
 
 
 def read_ztf_alerts(path, *, limit_sigma=5.0):
@@ -64,9 +69,12 @@ def read_ztf_alerts(path, *, limit_sigma=5.0):
     Raises
     ------
     ValueError
-        If a column or field is missing, a detection has no ``sigmapsf`` or
-        an ``isdiffpos`` other than ``t``/``f``/``1``/``0``, or an epoch has
-        no ``jd``; the message names the file, the field and the alert.
+        If a file is not a readable Parquet or Avro file (truncated or
+        corrupt), a column or field is missing, an alert has a null
+        ``objectId``, a detection has no ``sigmapsf`` or an ``isdiffpos``
+        other than ``t``/``f``/``1``/``0``, or an epoch has no ``jd``; the
+        message names the file, the field and the alert (by its row and its
+        ``candid``).
     ImportError
         If ``pyarrow`` (always) or ``fastavro`` (for Avro files) is missing.
 
@@ -100,7 +108,8 @@ def read_ztf_alerts(path, *, limit_sigma=5.0):
     >>> [round(v, 2) for v in lc.flux.tolist() + lc.flux_err.tolist()]
     [0.0, 1000.0, 200.0, 92.1]
     """
-    tables = _alert_tables(path, ("objectId", "candidate"), ("prv_candidates",), "ZTF alert")
+    tables = _alert_tables(path, ("objectId", "candidate"), ("prv_candidates", "candid"),
+                           "ZTF alert")
     observations = pd.concat([_ztf_observations(table, source) for table, source in tables],
                              ignore_index=True)
     flux, flux_err, detected, keep = _ztf_fluxes(observations, limit_sigma)
@@ -145,8 +154,11 @@ def read_lsst_alerts(path):
     Raises
     ------
     ValueError
-        If a column or field is missing or a detection has no flux; the
-        message names the file, the field and the alert.
+        If a file is not a readable Parquet or Avro file (truncated or
+        corrupt), a column or field is missing, a ``diaSource`` has a null
+        ``diaObjectId``, or a detection has no flux; the message names the
+        file, the field and the alert (by its row and its ``alertId``, else
+        its ``diaSourceId``).
     ImportError
         If ``pyarrow`` (always) or ``fastavro`` (for Avro files) is missing.
 
@@ -178,7 +190,7 @@ def read_lsst_alerts(path):
     >>> lc.metadata[["redshift", "mwebv"]].to_numpy().tolist()
     [[nan, 0.02]]
     """
-    optional = ("prvDiaSources", "prvDiaForcedSources", "diaObject")
+    optional = ("prvDiaSources", "prvDiaForcedSources", "diaObject", "alertId")
     tables = _alert_tables(path, ("diaSource",), optional, "Rubin alert")
     parts = [_lsst_observations(table, source) for table, source in tables]
     observations = pd.concat([obs for obs, _ in parts], ignore_index=True)
@@ -233,12 +245,18 @@ def _read_alert_file(pa, path, required, optional):
         magic = handle.read(4)
     if magic == b"PAR1":
         pq = import_optional("pyarrow.parquet", "Reading Parquet alert files")
-        names = pq.read_schema(path).names
+        with refuse_corrupt(source, "Parquet file"):
+            names = pq.read_schema(path).names
         require_columns(names, required, source)
-        return pq.read_table(path, columns=[n for n in required + optional if n in names]), source
+        with refuse_corrupt(source, "Parquet file"):
+            table = pq.read_table(path, columns=[n for n in required + optional if n in names])
+        return table, source
     if magic == b"Obj\x01":
         fastavro = import_optional("fastavro", "Reading Avro alert files")
-        with open(path, "rb") as handle:
+        from fastavro.schema import SchemaParseException
+
+        with open(path, "rb") as handle, refuse_corrupt(source, "Avro container file",
+                                                         (SchemaParseException,)):
             records = list(fastavro.reader(handle))
         names = set().union(*(record.keys() for record in records)) if records else set()
         require_columns(names, required, source)
@@ -273,21 +291,42 @@ def _list_rows(table, column):
     return pc.list_flatten(values), pc.list_parent_indices(values).to_numpy()
 
 
-def _single(table, column, source):
-    array = table.column(column).combine_chunks()
-    if array.null_count:
-        row = int(np.argmax(array.is_null().to_numpy(zero_copy_only=False)))
-        raise ValueError(f"The {source} has an alert without a {column} (alert {row}); every alert "
-                         f"needs one.")
-    return array
+def _single(table, column, source, alert_id):
+    """The column holding one packet per alert, which none may lack."""
+    return _complete(table.column(column).combine_chunks(), column, table, source, alert_id)
+
+
+def _complete(values, what, table, source, alert_id):
+    """``values`` (one per alert), refused if any is null, naming the first such alert."""
+    if values.null_count:
+        row = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
+        raise ValueError(
+            f"The {source} has an alert whose {what} is null (alert {row}"
+            f"{_alert_name(table, row, alert_id)}; {values.null_count} such alerts in all); every "
+            f"alert needs one. Drop these alerts or fill in their {what}."
+        )
+    return values
+
+
+def _alert_name(table, row, alert_id):
+    """The alert's own id for messages (``, candid 123``): its column, else its packet's field."""
+    column, (packet, field) = alert_id
+    if column in table.column_names:
+        return f", {column} {table.column(column)[row].as_py()!r}"
+    value = table.column(packet)[row].as_py() if packet in table.column_names else None
+    if isinstance(value, dict) and value.get(field) is not None:
+        return f", {packet}.{field} {value[field]!r}"
+    return ""
 
 
 # -------------------------------------------------------------------------- ZTF
 def _ztf_observations(table, source):
-    object_id = table.column("objectId").to_numpy()
+    # A null id would become NaN and turn every id of the file into a float.
+    object_id = _complete(table.column("objectId").combine_chunks(), "objectId", table, source,
+                          _ZTF_ALERT_ID).to_numpy(zero_copy_only=False)
     fields = _ZTF_FIELDS + ("ra", "dec")
-    candidate = _struct_frame(_single(table, "candidate", source), fields, _ZTF_FIELDS,
-                              source, "candidate")
+    candidate = _struct_frame(_single(table, "candidate", source, _ZTF_ALERT_ID), fields,
+                              _ZTF_FIELDS, source, "candidate")
     alert_time = candidate["jd"].to_numpy()
     candidate = candidate.assign(object_id=object_id, alert=np.arange(len(candidate)),
                                  alert_time=alert_time, kind="candidate")
@@ -333,13 +372,16 @@ def _raise_ztf(obs, bad, field, rule):
 
 # ------------------------------------------------------------------------- LSST
 def _lsst_observations(table, source):
-    dia_source = _single(table, "diaSource", source)
-    current = _struct_frame(dia_source, ("diaObjectId",) + _LSST_FIELDS,
-                            ("diaObjectId",) + _LSST_FIELDS, source, "diaSource")
-    object_id = current["diaObjectId"].to_numpy()
+    dia_source = _single(table, "diaSource", source, _LSST_ALERT_ID)
+    current = _struct_frame(dia_source, _LSST_FIELDS, ("diaObjectId",) + _LSST_FIELDS, source,
+                            "diaSource")
+    # Checked in Arrow: in pandas a null id would already have made every id a float.
+    ids = dia_source.flatten()[dia_source.type.get_field_index("diaObjectId")]
+    object_id = _complete(ids, "diaSource.diaObjectId", table, source,
+                          _LSST_ALERT_ID).to_numpy(zero_copy_only=False)
     alert_time = current["midPointTai"].to_numpy()
-    frames = [current.assign(detected=True, alert=np.arange(len(current)), alert_time=alert_time,
-                             kind="diaSource")]
+    frames = [current.assign(diaObjectId=object_id, detected=True, alert=np.arange(len(current)),
+                             alert_time=alert_time, kind="diaSource")]
     for column, detected in (("prvDiaSources", True), ("prvDiaForcedSources", False)):
         if column not in table.column_names:
             continue
@@ -396,7 +438,8 @@ def read_ztf_forced_photometry(path, *, object_ids=None, procstatus=("0",), qual
     Parameters
     ----------
     path : str, path, file-like, or list of them
-        One file per object, or a directory of ``*.txt`` files.
+        One file per object, optionally gzipped, or a directory of ``*.txt``
+        and ``*.txt.gz`` files.
     object_ids : list of str or None, default=None
         Id of each file's object; None uses the file names without suffix.
     procstatus : iterable of str, default=("0",)
@@ -423,10 +466,11 @@ def read_ztf_forced_photometry(path, *, object_ids=None, procstatus=("0",), qual
     Raises
     ------
     ValueError
-        If a file lacks the column-name line or a required column, a row
-        has the wrong number of values, or a value cannot be parsed; the
-        message names the file, the column and the line. Also if no epoch of
-        any file passes the cuts.
+        If a file is truncated (it does not end with a newline, or its gzip
+        stream is cut short) or corrupt, lacks the column-name line or a
+        required column, a row has the wrong number of values, or a value
+        cannot be parsed; the message names the file, the column and the
+        line. Also if no epoch of any file passes the cuts.
 
     Warns
     -----
@@ -460,7 +504,7 @@ def read_ztf_forced_photometry(path, *, object_ids=None, procstatus=("0",), qual
     >>> lc.time.tolist(), lc.band_names.tolist(), lc.flux.tolist(), lc.detected.tolist()
     ([59600.0, 59601.0], ['ztfg', 'ztfr'], [100.0, 100.0], [True, True])
     """
-    sources = expand_paths(path, ("*.txt",), "forced-photometry file")
+    sources = expand_paths(path, ("*.txt", "*.txt.gz"), "forced-photometry file")
     if object_ids is None:
         object_ids = [_default_id(source, i) for i, source in enumerate(sources)]
     elif len(object_ids) != len(sources):
@@ -503,7 +547,7 @@ def _default_id(source, index):
 def _read_fps_file(source, accepted, quality_cuts):
     """One file's epochs that pass the cuts, and its requested (ra, dec)."""
     name = describe_source(source)
-    text = source.read() if hasattr(source, "read") else Path(source).read_text(errors="replace")
+    text = read_text(source, name, "forced-photometry file")
     lines = text.splitlines()
     header_line = next((i for i, line in enumerate(lines) if _is_column_line(line)), None)
     if header_line is None:

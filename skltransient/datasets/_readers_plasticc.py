@@ -7,6 +7,7 @@ object. Its fluxes are already SNANA ``FLUXCAL`` (zero point 27.5).
 """
 
 import importlib.util
+import io
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from ._readers import (
     build_lightcurves,
     describe_source,
     numeric_column,
+    read_bytes,
+    refuse_corrupt,
     require_columns,
     scalar,
     standard_metadata,
@@ -38,7 +41,7 @@ def read_plasticc(lightcurves, metadata=None, *, prefer_specz=True):
         The observations table, one row per observation, with columns
         ``object_id, mjd, passband, flux, flux_err`` and optionally
         ``detected_bool``. ``passband`` 0-5 is LSST ``ugrizy``. A path may
-        point to a CSV file, compressed or not.
+        point to a CSV file, gzipped or not.
     metadata : str, path, DataFrame or None, default=None
         The per-object table with ``object_id`` and optionally
         ``hostgal_specz``, ``hostgal_photoz``, ``hostgal_photoz_err``,
@@ -67,9 +70,11 @@ def read_plasticc(lightcurves, metadata=None, *, prefer_specz=True):
     Raises
     ------
     ValueError
-        If a required column is missing, a value cannot be parsed, a class
-        code is unknown, or the two tables disagree about which objects
-        exist; the message names the file, the column and the line.
+        If a file is truncated (it does not end with a newline, or its gzip
+        stream is cut short) or is not a readable CSV table, a required
+        column is missing, a value cannot be parsed, a class code is
+        unknown, or the two tables disagree about which objects exist; the
+        message names the file, the column and the line.
 
     Notes
     -----
@@ -231,13 +236,13 @@ def _read_table(table, kind):
     path = Path(table)
     if not path.is_file():
         raise FileNotFoundError(f"No such {kind} file: '{path}'.")
+    # Read whole, so that a truncated file (or gzip stream) is refused before it is parsed.
+    raw = read_bytes(path, source, "CSV table", lines=True)
     engine = _csv_engine()
-    try:
-        # The C parser needs skipinitialspace for the padded columns PLAsTiCC writes.
-        options = {"skipinitialspace": True} if engine == "c" else {}
-        frame = pd.read_csv(path, engine=engine, **options)
-    except (ValueError, pd.errors.ParserError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        raise ValueError(f"The {source} is not a readable CSV table: {exc}") from exc
+    # The C parser needs skipinitialspace for the padded columns PLAsTiCC writes.
+    options = {"skipinitialspace": True} if engine == "c" else {}
+    with refuse_corrupt(source, "CSV table"):
+        frame = pd.read_csv(io.BytesIO(raw), engine=engine, **options)
     return frame.rename(columns=lambda name: str(name).strip()), source
 
 

@@ -9,12 +9,13 @@ inclusive) at each object's rows. Its text output is one ``.DAT`` file per
 object: ``KEY: value`` header lines, a ``VARLIST:`` line, then ``OBS:`` rows.
 Fluxes are ``FLUXCAL`` (zero point 27.5) in both.
 
-FITS tables are read by a small NumPy reader of the FITS standard's binary
-tables (Pence et al. 2010, A&A 524, A42, section 7.3), so no FITS library
-is needed.
+FITS files are opened with ``astropy.io.fits`` (the optional ``astropy``),
+which handles what SNANA and cfitsio write (gzip, ``TNULL`` nulls, scaled and
+variable-length columns, long ``CONTINUE`` keywords) and memory-maps
+uncompressed files; only the columns the reader needs are copied out, and
+the pairing of HEAD and PHOT rows is done here on flat NumPy arrays.
 """
 
-import gzip
 import io
 import re
 import warnings
@@ -29,6 +30,10 @@ from ._readers import (
     build_lightcurves,
     describe_source,
     expand_paths,
+    import_optional,
+    read_bytes,
+    read_text,
+    refuse_corrupt,
     require_columns,
     standard_metadata,
 )
@@ -40,6 +45,16 @@ __all__ = ["read_snana"]
 PHOTFLAG_DETECT = 4096
 _SEPARATOR_MJD = -777.0
 _LABEL_COLUMNS = ("SIM_GENTYPE", "SIM_TYPE_INDEX")
+#: Metadata column: the HEAD columns (or .DAT keys) it is read from, in order of preference.
+_METADATA_KEYS = {"redshift": ("REDSHIFT_FINAL", "REDSHIFT_HELIO"),
+                  "redshift_err": ("REDSHIFT_FINAL_ERR", "REDSHIFT_HELIO_ERR"),
+                  "mwebv": ("MWEBV",), "ra": ("RA",), "dec": ("DEC", "DECL")}
+_HEAD_COLUMNS = ("SNID", "PTROBS_MIN", "PTROBS_MAX") + sum(_METADATA_KEYS.values(), ())
+_PHOT_COLUMNS = ("MJD", "BAND", "FLT", "FLUXCAL", "FLUXCALERR", "PHOTFLAG")
+_FITS_SUFFIXES = (".fits", ".fits.gz", ".fit", ".fit.gz", ".fts", ".fts.gz")
+# What astropy only warns about on reading a damaged file (a header cut short
+# is dropped with the first, a data section cut short with the second).
+_BROKEN_FITS_WARNINGS = r"(Error validating header|File may have been truncated)"
 
 
 def read_snana(path, *, phot=None, survey=None, label_column=None, class_map=None):
@@ -49,10 +64,10 @@ def read_snana(path, *, phot=None, survey=None, label_column=None, class_map=Non
     ----------
     path : str, path, file-like, or list of them
         A ``*_HEAD.FITS`` file (optionally gzipped; its PHOT file is found by
-        replacing ``HEAD`` with ``PHOT`` in the name), a ``.DAT`` file, an
-        open text file holding one ``.DAT`` object, a directory (all its
-        ``*HEAD.FITS*`` files, or else all its ``*.DAT`` files), or a list
-        of these.
+        replacing ``HEAD`` with ``PHOT`` in the name; needs ``astropy``), a
+        ``.DAT`` file (optionally gzipped), an open text file holding one
+        ``.DAT`` object, a directory (all its ``*HEAD.FITS*`` files, or else
+        all its ``*.DAT`` files), or a list of these.
     phot : str or path, default=None
         The PHOT file, when ``path`` is a single HEAD file whose PHOT file
         is not named after it.
@@ -84,8 +99,14 @@ def read_snana(path, *, phot=None, survey=None, label_column=None, class_map=Non
     ------
     ValueError
         On a malformed file, naming the file and the offending column, key
-        or object: a missing column, an unparsable value, a pointer outside
-        the PHOT table, or a class code missing from ``class_map``.
+        or object: a file that is truncated or corrupt (not readable FITS, a
+        gzip stream cut short, a ``.DAT`` file without its final newline or
+        with fewer ``OBS:`` rows than its ``NOBS:``), a missing column, an
+        unparsable value, a null (``TNULL``) ``SNID``, pointer or
+        ``PHOTFLAG``, a pointer outside the PHOT table, or a class code
+        missing from ``class_map``. A null class code counts as missing.
+    ImportError
+        If a FITS file is given and ``astropy`` is not installed.
 
     Examples
     --------
@@ -258,41 +279,104 @@ def _check_unique_ids(heads):
 
 
 def _is_fits(source):
+    """A FITS file by its name, or else by its first bytes (a DAT file is text)."""
     if not isinstance(source, Path):
         return False
+    if source.name.lower().endswith(_FITS_SUFFIXES):
+        return True
     with open(source, "rb") as handle:
-        start = handle.read(9)
-    if start[:2] == b"\x1f\x8b":
-        with gzip.open(source, "rb") as handle:
-            start = handle.read(9)
-    return start == b"SIMPLE  ="
+        return handle.read(9) == b"SIMPLE  ="
 
 
 # -------------------------------------------------------------------- FITS pair
 def _read_fits_pair(head_path, phot_path, label_keys):
     head_source = describe_source(head_path)
-    head_header, head = read_fits_table(head_path)
+    survey, head = _read_fits_table(head_path, head_source, _HEAD_COLUMNS + label_keys)
     phot_path = Path(phot_path) if phot_path is not None else _phot_path(head_path)
     phot_source = describe_source(phot_path)
-    _, phot = read_fits_table(phot_path)
+    _, phot = _read_fits_table(phot_path, phot_source, _PHOT_COLUMNS)
     require_columns(head, ["SNID"], head_source)
     band_column = "BAND" if "BAND" in phot else "FLT"
     require_columns(phot, ["MJD", band_column, "FLUXCAL", "FLUXCALERR"], phot_source)
 
-    snid = _as_ids(head["SNID"])
+    snid = _as_ids(_without_nulls(head, "SNID", head_source))
     rows, owner = _object_rows(head, phot, snid, head_source, phot_source)
     observations = {"object": owner, "file": np.zeros(owner.size, dtype=np.int64),
-                    "band": phot[band_column][rows],
-                    "photflag": phot["PHOTFLAG"][rows] if "PHOTFLAG" in phot else None}
-    for key, name in (("mjd", "MJD"), ("flux", "FLUXCAL"), ("flux_err", "FLUXCALERR")):
-        observations[key] = phot[name][rows].astype(np.float64)
-        bad = ~np.isfinite(observations[key])
+                    "band": np.ma.getdata(phot[band_column])[rows], "photflag": None}
+    for key, name in (("mjd", "MJD"), ("flux", "FLUXCAL"), ("flux_err", "FLUXCALERR"),
+                      ("photflag", "PHOTFLAG")):
+        if name not in phot:
+            continue
+        values = phot[name][rows]
+        observations[key] = np.ma.getdata(values).astype(np.float64)
+        bad = np.ma.getmaskarray(values) | ~np.isfinite(observations[key])
         if bad.any():
-            raise ValueError(f"The {phot_source} has a non-finite {name} in row "
+            raise ValueError(f"The {phot_source} has a null or non-finite {name} in row "
                              f"{rows[np.argmax(bad)] + 1}, an observation of SNID "
                              f"{snid[owner[np.argmax(bad)]]!r}.")
     heads = _head_frame(snid, head.get, head_source, label_keys)
-    return heads, observations, [(phot_source, head_header.get("SURVEY"))]
+    return heads, observations, [(phot_source, survey)]
+
+
+def _read_fits_table(path, source, names):
+    """The ``SURVEY`` keyword and the ``names`` columns present in a file's first binary table.
+
+    Columns come out as NumPy arrays (scaled, in native types), integer
+    columns with a ``TNULL`` as masked arrays that mask the nulls. A file
+    astropy cannot read, or only warns about (a header or data cut short),
+    raises a ValueError naming it.
+    """
+    fits = import_optional("astropy.io.fits", "Reading SNANA FITS files")
+    from astropy.utils.exceptions import AstropyUserWarning
+
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    # astropy reads a gzip stream cut short as a file with fewer HDUs, so gzip
+    # is undone here, where a truncated stream raises; plain files are mapped.
+    content = io.BytesIO(read_bytes(path, source, "FITS file")) if gzipped else path
+    table = None
+    with refuse_corrupt(source, "gzip-compressed FITS file" if gzipped else "FITS file",
+                        (AstropyUserWarning,)), warnings.catch_warnings():
+        warnings.filterwarnings("error", _BROKEN_FITS_WARNINGS, AstropyUserWarning)
+        with fits.open(content, memmap=not gzipped, character_as_bytes=True) as hdus:
+            # Before astropy 7, compressed images were binary tables underneath.
+            table = next((hdu for hdu in hdus if isinstance(hdu, fits.BinTableHDU)
+                          and not isinstance(hdu, fits.CompImageHDU)), None)
+            if table is not None:
+                survey = table.header.get("SURVEY", hdus[0].header.get("SURVEY"))
+                columns = {column.name: _fits_column(table.data, column)
+                           for column in table.columns if column.name in names}
+    if table is None:
+        raise ValueError(f"The {source} has no binary table (XTENSION = 'BINTABLE') extension; "
+                         f"SNANA HEAD and PHOT files each hold one.")
+    return survey, columns
+
+
+def _fits_column(data, column):
+    # A copy, so that nothing refers to the memory-mapped file once it is closed.
+    values = np.array(data[column.name])
+    if values.dtype.kind == "S":
+        return _decode(values)
+    if column.null is not None and values.dtype.kind in "iu":
+        return np.ma.MaskedArray(values, mask=values == column.null)
+    return values
+
+
+def _decode(values):
+    # Decode each distinct string once (astropy decodes every row): PHOT
+    # tables repeat a handful of band names over millions of rows.
+    uniques, inverse = np.unique(values, return_inverse=True)
+    decoded = [u.decode("ascii", errors="replace").rstrip(" \x00") for u in uniques.tolist()]
+    return np.array(decoded, dtype=str)[inverse.reshape(values.shape)]
+
+
+def _without_nulls(columns, name, source):
+    """A column with every value present; a ``TNULL`` null raises naming its row."""
+    null = np.ma.getmaskarray(columns[name])
+    if null.any():
+        raise ValueError(f"The {source} has a null {name} (TNULL) in row {np.argmax(null) + 1} "
+                         f"({np.count_nonzero(null)} such rows); every object needs one.")
+    return np.ma.getdata(columns[name])
 
 
 def _phot_path(head_path):
@@ -311,10 +395,10 @@ def _phot_path(head_path):
 
 def _object_rows(head, phot, snid, head_source, phot_source):
     """Row indices into PHOT and, for each, the index of its object in HEAD."""
-    mjd = phot["MJD"].astype(np.float64)
+    mjd = np.ma.getdata(phot["MJD"]).astype(np.float64)
     if "PTROBS_MIN" in head and "PTROBS_MAX" in head:
-        start = head["PTROBS_MIN"].astype(np.int64) - 1
-        stop = head["PTROBS_MAX"].astype(np.int64)
+        start = _without_nulls(head, "PTROBS_MIN", head_source).astype(np.int64) - 1
+        stop = _without_nulls(head, "PTROBS_MAX", head_source).astype(np.int64)
         bad = (start < 0) | (stop > mjd.size) | (stop < start)
         if bad.any():
             i = int(np.argmax(bad))
@@ -354,184 +438,20 @@ def _as_ids(values):
 
 
 def _head_frame(snid, get, source, label_keys):
-    """The per-object columns the reader keeps, from a column getter."""
+    """The per-object columns the reader keeps, from a column getter; nulls become NaN."""
     def column(*keys):
         for key in keys:
             value = get(key)
             if value is not None:
-                return np.asarray(value, dtype=np.float64)
+                return np.ma.filled(np.ma.asarray(value).astype(np.float64), np.nan)
         return np.full(snid.size, np.nan)
 
-    frame = pd.DataFrame({
-        "snid": snid,
-        "redshift": column("REDSHIFT_FINAL", "REDSHIFT_HELIO"),
-        "redshift_err": column("REDSHIFT_FINAL_ERR", "REDSHIFT_HELIO_ERR"),
-        "mwebv": column("MWEBV"),
-        "ra": column("RA"),
-        "dec": column("DEC", "DECL"),
-        "source": source,
-    })
+    frame = pd.DataFrame({"snid": snid, **{name: column(*keys)
+                                          for name, keys in _METADATA_KEYS.items()},
+                          "source": source})
     for key in label_keys:
         frame[key] = column(key)
     return frame
-
-
-# ------------------------------------------------------------------ FITS reader
-_TFORM = re.compile(r"^\s*(\d*)([LXBIJKAEDCMPQ])")
-_NUMPY_CODES = {"L": "i1", "B": "u1", "I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8",
-                "C": ">c8", "M": ">c16"}
-_BLOCK = 2880
-
-
-def read_fits_table(path):
-    """Read the first binary table of a FITS file (optionally gzipped).
-
-    Parameters
-    ----------
-    path : str or path
-        The FITS file.
-
-    Returns
-    -------
-    header : dict
-        The primary header's keywords, updated with the table's.
-    columns : dict of str to ndarray
-        Each column by its ``TTYPE`` name, in native byte order, with
-        ``TSCAL``/``TZERO`` applied; strings stripped of trailing blanks,
-        logicals as bool, vector columns as 2-D arrays.
-
-    Raises
-    ------
-    ValueError
-        If the file is not FITS, has no binary table, or is truncated, or a
-        column uses a format this reader does not handle (variable-length
-        arrays); the message names the file and the column.
-    """
-    source = describe_source(path)
-    raw = _read_bytes(path)
-    if not raw.startswith(b"SIMPLE  ="):
-        raise ValueError(f"The {source} is not a FITS file: it does not start with 'SIMPLE  ='.")
-    header, position = _parse_header(raw, 0, source)
-    position += _padded(_data_size(header))
-    while position < len(raw):
-        table_header, position = _parse_header(raw, position, source)
-        if table_header.get("XTENSION", "").strip() == "BINTABLE":
-            header.update(table_header)
-            return header, _table_columns(raw, position, table_header, source)
-        position += _padded(_data_size(table_header))
-    raise ValueError(f"The {source} has no binary table (XTENSION = 'BINTABLE') extension.")
-
-
-def _read_bytes(path):
-    with open(path, "rb") as handle:
-        raw = handle.read()
-    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-
-
-def _padded(size):
-    return -(-size // _BLOCK) * _BLOCK
-
-
-def _data_size(header):
-    naxis = int(header.get("NAXIS", 0))
-    if naxis == 0:
-        return 0
-    size = 1
-    for axis in range(1, naxis + 1):
-        size *= int(header[f"NAXIS{axis}"])
-    bitpix = abs(int(header.get("BITPIX", 8)))
-    return bitpix // 8 * int(header.get("GCOUNT", 1)) * (int(header.get("PCOUNT", 0)) + size)
-
-
-def _parse_header(raw, position, source):
-    """Parse 80-character header cards up to END; return the keywords and the data start."""
-    header = {}
-    while True:
-        block = raw[position:position + _BLOCK]
-        if len(block) < _BLOCK:
-            raise ValueError(f"The {source} ends inside a FITS header (truncated file?).")
-        position += _BLOCK
-        for start in range(0, _BLOCK, 80):
-            card = block[start:start + 80].decode("ascii", errors="replace")
-            keyword = card[:8].strip()
-            if keyword == "END":
-                return header, position
-            if card[8:10] == "= ":
-                header[keyword] = _card_value(card[10:])
-
-
-def _card_value(text):
-    text = text.strip()
-    if text.startswith("'"):
-        # A string ends at the first lone quote; '' stands for a quote inside it.
-        match = re.match(r"'((?:[^']|'')*)'", text)
-        return (match.group(1) if match else text[1:]).replace("''", "'").rstrip()
-    value = text.split("/", 1)[0].strip()
-    if value in ("T", "F"):
-        return value == "T"
-    for cast in (int, lambda v: float(v.replace("D", "E"))):
-        try:
-            return cast(value)
-        except ValueError:
-            continue
-    return value
-
-
-def _table_columns(raw, position, header, source):
-    n_rows, row_bytes = int(header["NAXIS2"]), int(header["NAXIS1"])
-    if position + n_rows * row_bytes > len(raw):
-        raise ValueError(f"The {source} is truncated: its binary table needs {n_rows * row_bytes} "
-                         f"bytes of data but the file holds {len(raw) - position}.")
-    fields, kinds = [], []
-    for i in range(1, int(header["TFIELDS"]) + 1):
-        name = str(header.get(f"TTYPE{i}", f"COL{i}")).strip()
-        match = _TFORM.match(str(header[f"TFORM{i}"]))
-        if match is None:
-            raise ValueError(f"The {source} has column {name!r} with format "
-                             f"{header[f'TFORM{i}']!r}, which is not a FITS binary-table format.")
-        repeat, code = int(match.group(1) or 1), match.group(2)
-        if code in "PQ":
-            raise ValueError(f"The {source} has column {name!r} with variable-length format "
-                             f"{header[f'TFORM{i}']!r}, which this reader does not handle.")
-        if code == "A":
-            dtype, shape = f"S{repeat}", ()
-        elif code == "X":
-            dtype, shape = "u1", ((repeat + 7) // 8,)
-        else:
-            dtype, shape = _NUMPY_CODES[code], (repeat,) if repeat != 1 else ()
-        fields.append((name, dtype, shape) if shape else (name, dtype))
-        kinds.append((name, code, i))
-    dtype = np.dtype(fields)
-    if dtype.itemsize != row_bytes:
-        raise ValueError(f"The {source} declares rows of {row_bytes} bytes (NAXIS1) but its TFORMn "
-                         f"add up to {dtype.itemsize}; the table header is inconsistent.")
-    table = np.frombuffer(raw, dtype=dtype, count=n_rows, offset=position)
-    return {name: _column(table[name], code, header, i) for name, code, i in kinds}
-
-
-def _column(values, code, header, i):
-    if code == "A":
-        return _decode(values)
-    if code == "L":
-        return values == ord("T")
-    values = values.astype(values.dtype.newbyteorder("="))
-    scale, zero = header.get(f"TSCAL{i}", 1), header.get(f"TZERO{i}", 0)
-    if code == "K" and scale == 1 and zero == 2 ** 63:
-        # The FITS convention for unsigned 64-bit integers: flip the sign bit.
-        return values.view(np.uint64) ^ np.uint64(2 ** 63)
-    if scale != 1 or zero != 0:
-        if values.dtype.kind in "iu" and float(scale).is_integer() and float(zero).is_integer():
-            return values.astype(np.int64) * int(scale) + int(zero)
-        return values * float(scale) + float(zero)
-    return values
-
-
-def _decode(values):
-    # Decode each distinct string once: PHOT tables repeat a handful of band names.
-    uniques, inverse = np.unique(values, return_inverse=True)
-    decoded = [u.decode("ascii", errors="replace").rstrip(" \x00") for u in uniques.tolist()]
-    decoded = np.array(decoded, dtype=str)
-    return decoded[inverse.reshape(values.shape)]
 
 
 # -------------------------------------------------------------------- DAT files
@@ -544,8 +464,7 @@ def _read_dat_files(sources, label_keys):
     numbers, snids, names, surveys, blocks = [], [], [], [], {}
     for index, item in enumerate(sources):
         source = describe_source(item)
-        text = item.read() if hasattr(item, "read") else _read_text(item)
-        text = text.decode("ascii", errors="replace") if isinstance(text, bytes) else text
+        text = read_text(item, source, "SNANA .DAT file")
         header, varlist, rows = _split_dat(text.replace("\r\n", "\n"), source)
         numbers.append(_dat_numbers(header, source, label_keys))
         snids.append(header["SNID"].split()[0])
@@ -566,13 +485,6 @@ def _read_dat_files(sources, label_keys):
     return head_frame, observations, list(zip(names, surveys, strict=True))
 
 
-def _read_text(path):
-    with open(path, "rb") as handle:
-        raw = handle.read()
-    raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    return raw.decode("ascii", errors="replace")
-
-
 def _split_dat(text, source):
     body = text.split("\nEND", 1)[0]
     # Header keys come before the first OBS: row; the regex need not scan the rows.
@@ -590,6 +502,11 @@ def _split_dat(text, source):
     rows = _OBS_LINE.findall(body, first_obs)
     if not rows:
         raise ValueError(f"The {source} has no OBS: rows.")
+    nobs = header.get("NOBS", "").split()
+    # A file cut at the end of a line loses whole rows, which only NOBS: reveals.
+    if nobs and nobs[0].isdigit() and int(nobs[0]) != len(rows):
+        raise ValueError(f"The {source} has {len(rows)} OBS: rows but its NOBS: key says "
+                         f"{nobs[0]}; the file may be truncated.")
     return header, varlist.split(), rows
 
 

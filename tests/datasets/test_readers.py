@@ -3,6 +3,8 @@
 import gzip
 import importlib.util
 import io
+import re
+import sys
 import warnings
 
 import numpy as np
@@ -17,11 +19,29 @@ from skltransient.datasets._readers_alerts import (
     read_ztf_forced_photometry,
 )
 from skltransient.datasets._readers_plasticc import load_plasticc, read_plasticc
-from skltransient.datasets._readers_snana import read_fits_table, read_snana
+from skltransient.datasets._read import read_data
+from skltransient.datasets._readers_snana import read_snana
 
 requires_pyarrow = pytest.mark.skipif(
     importlib.util.find_spec("pyarrow") is None,
     reason="pyarrow, needed to read alert packets, is not installed")
+
+
+def damaged(raw, how):
+    """A file's bytes cut to half their length, or garbage after its first 4 (its magic)."""
+    if how == "truncated":
+        return raw[: len(raw) // 2]
+    return raw[:4] + np.random.default_rng(0).bytes(max(len(raw), 8192) - 4)
+
+
+def check_damaged_gzip_refused(reader, tmp_path, content, suffix, expected):
+    """Check that ``reader`` refuses ``content`` gzipped, then cut or garbled, naming the file."""
+    for how in ("truncated", "garbage"):
+        path = tmp_path / f"{how}{suffix}"
+        path.write_bytes(damaged(gzip.compress(content), how))
+        with pytest.raises(ValueError, match=rf"{how}{re.escape(suffix)}' is not a readable "
+                                             rf"gzip-compressed {expected}; it may be truncated"):
+            reader(path)
 
 
 # ------------------------------------------------------------------- conversions
@@ -169,6 +189,26 @@ def test_read_plasticc_missing_or_ragged_file_raises(tmp_path):
         read_plasticc(ragged)
 
 
+@pytest.mark.parametrize("engine", ["c", "pyarrow"])
+def test_read_plasticc_truncated_or_garbled_file_names_it(tmp_path, monkeypatch, engine):
+    """Check that a CSV cut inside its last value, or a damaged .csv.gz, raises naming the file."""
+    if engine == "pyarrow":
+        pytest.importorskip("pyarrow")
+    monkeypatch.setattr(_readers_plasticc, "_csv_engine", lambda: engine)
+    obs, _ = plasticc_tables()
+    obs = obs.drop(columns="detected_bool").assign(flux_err=[3.6, 5.5, 1.1, 2.0, 1.5, 0.55])
+    path = tmp_path / "lc.csv"
+    path.write_bytes(obs.to_csv(index=False).encode()[:-2])  # the last flux_err reads 0.5
+    with pytest.raises(ValueError, match=r"lc\.csv' does not end with a newline: it looks "
+                                         r"truncated, .* a complete CSV table ends with a newline"):
+        read_plasticc(path)
+    path.write_bytes(damaged(obs.to_csv(index=False).encode(), "garbage") + b"\n")
+    with pytest.raises(ValueError, match=r"lc\.csv' is not a readable CSV table"):
+        read_plasticc(path)
+    check_damaged_gzip_refused(read_plasticc, tmp_path, obs.to_csv(index=False).encode(), ".csv.gz",
+                               "CSV table")
+
+
 def test_load_plasticc_from_data_dir_gzipped(tmp_path):
     """Check load_plasticc on a directory of gzipped files: Bunch and return_X_y."""
     obs, meta = plasticc_tables()
@@ -250,57 +290,6 @@ def fits_bytes(columns, table_cards=(), primary_cards=()):
     primary = header([("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 0), ("EXTEND", True),
                       *primary_cards])
     return primary + header(cards + list(table_cards)) + data + b"\0" * (-len(data) % 2880)
-
-
-def test_read_fits_table_decodes_formats(tmp_path):
-    """Check strings, logicals, scaled unsigned ints, vectors, big-endian floats and gzip."""
-    raw = fits_bytes(
-        [("NAME", "8A", [b"SN1", b"abc  "]), ("FLAG", "1L", [b"T", b"F"]),
-         ("COUNT", "1I", np.array([-32768, 32767])), ("X", "1D", [1.5, -2.25]),
-         ("V", "3E", [[1, 2, 3], [4, 5, 6]]), ("N", "1J", [7, -8])],
-        table_cards=[("TZERO3", 32768), ("SURVEY", "LSST")], primary_cards=[("ORIGIN", "test")])
-    path = tmp_path / "t.fits.gz"
-    path.write_bytes(gzip.compress(raw))
-    header, columns = read_fits_table(path)
-    assert header["SURVEY"] == "LSST" and header["ORIGIN"] == "test"
-    assert columns["NAME"].tolist() == ["SN1", "abc"]
-    assert columns["FLAG"].tolist() == [True, False]
-    assert columns["COUNT"].tolist() == [0, 65535]
-    assert columns["X"].tolist() == [1.5, -2.25]
-    assert columns["V"].shape == (2, 3) and columns["V"][1].tolist() == [4.0, 5.0, 6.0]
-    assert columns["N"].tolist() == [7, -8] and columns["N"].dtype.byteorder in "=|<"
-
-
-def test_read_fits_table_rejects_bad_files(tmp_path):
-    """Check errors for a non-FITS file, a truncated table and a missing binary table."""
-    bad = tmp_path / "bad.fits"
-    bad.write_bytes(b"hello world" * 300)
-    with pytest.raises(ValueError, match=r"bad\.fits' is not a FITS file"):
-        read_fits_table(bad)
-    raw = fits_bytes([("X", "1D", np.arange(1000.0))])
-    bad.write_bytes(raw[:-5000])
-    with pytest.raises(ValueError, match=r"bad\.fits' is truncated"):
-        read_fits_table(bad)
-    bad.write_bytes(raw[:2880])
-    with pytest.raises(ValueError, match="has no binary table"):
-        read_fits_table(bad)
-
-
-def test_read_fits_table_agrees_with_astropy(tmp_path):
-    """Check the reader against astropy's writer, when astropy is installed."""
-    fits = pytest.importorskip("astropy.io.fits", reason="astropy is not installed; the "
-                               "cross-check of the FITS reader against it is skipped")
-    columns = [fits.Column(name="SNID", format="16A", array=np.array(["12", "abc"])),
-               fits.Column(name="MJD", format="D", array=[60000.5, -777.0]),
-               fits.Column(name="U16", format="I", bzero=32768, array=np.array([0, 65535])),
-               fits.Column(name="OK", format="L", array=[True, False])]
-    path = tmp_path / "astropy.fits"
-    fits.BinTableHDU.from_columns(columns).writeto(path)
-    _, table = read_fits_table(path)
-    assert table["SNID"].tolist() == ["12", "abc"]
-    assert table["MJD"].tolist() == [60000.5, -777.0]
-    assert table["U16"].tolist() == [0, 65535]
-    assert table["OK"].tolist() == [True, False]
 
 
 def snana_pair(tmp_path, prefix="SIM", pointers=True, gz=False, head_cards=(), **changes):
@@ -385,6 +374,106 @@ def test_read_snana_unknown_survey_bands_hint(tmp_path):
         read_snana(head)
 
 
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("how", ["truncated", "garbage"])
+@pytest.mark.parametrize("kind", ["HEAD", "PHOT"])
+def test_read_snana_corrupt_fits_names_file(tmp_path, kind, how, gz):
+    """Check that a truncated or garbled HEAD or PHOT file, gzipped or not, raises naming it."""
+    head = snana_pair(tmp_path, gz=gz)
+    path = head.with_name(head.name.replace("HEAD", kind))
+    path.write_bytes(damaged(path.read_bytes(), how))
+    expected = "gzip-compressed FITS file" if gz else "FITS file"
+    with pytest.raises(ValueError, match=rf"{re.escape(path.name)}' is not a readable {expected}; "
+                                         rf"it may be truncated or corrupt"):
+        read_snana(head)
+
+
+def test_read_snana_fits_without_binary_table_names_file(tmp_path):
+    """Check that a FITS file holding no binary table is refused by name."""
+    head = snana_pair(tmp_path)
+    head.write_bytes(head.read_bytes()[:2880])  # the primary header alone
+    with pytest.raises(ValueError, match=r"SIM_HEAD\.FITS' has no binary table"):
+        read_snana(head)
+
+
+_PHOT_MJD = [60001.0, 60000.0, -777.0, 60010.0, -777.0, 60020.0, 60021.0, 60022.0, -777.0]
+
+
+def astropy_snana_pair(tmp_path, gz=False, snid=(101, 102, 103), sim_type=(10, 60, 42),
+                       photflag=(4096, 0, 0, 6144, 0, 0, 4096, 0, 0)):
+    """Write an SNANA HEAD/PHOT pair with astropy; return the HEAD path.
+
+    Integer SNIDs, TNULL-marked integer columns (-1 for SNID and PHOTFLAG, -9
+    for SIM_TYPE_INDEX), a NaN, a variable-length column and a long keyword
+    written on CONTINUE cards.
+    """
+    from astropy.io import fits
+
+    primary = fits.PrimaryHDU()
+    primary.header["SURVEY"] = "LSST"
+    primary.header["SIMINPUT"] = "/a/long/path/to/the/simulation/input/file/" * 3
+    head = fits.BinTableHDU.from_columns([
+        fits.Column(name="SNID", format="K", null=-1, array=snid),
+        fits.Column(name="PTROBS_MIN", format="J", array=[1, 4, 6]),
+        fits.Column(name="PTROBS_MAX", format="J", array=[2, 4, 8]),
+        fits.Column(name="REDSHIFT_FINAL", format="D", array=[0.1, -9.0, 0.5]),
+        fits.Column(name="MWEBV", format="E", array=[0.25, 0.5, np.nan]),
+        fits.Column(name="SIM_TYPE_INDEX", format="J", null=-9, array=sim_type)])
+    phot = fits.BinTableHDU.from_columns([
+        fits.Column(name="MJD", format="D", array=_PHOT_MJD),
+        fits.Column(name="BAND", format="2A", array=["g", "r", "-", "i", "-", "Y", "u", "z", "-"]),
+        fits.Column(name="PHOTFLAG", format="J", null=-1, array=photflag),
+        fits.Column(name="FLUXCAL", format="E",
+                    array=[10.5, 20.25, 0.0, 30.125, 0.0, 40.0, 50.5, 60.75, 0.0]),
+        fits.Column(name="FLUXCALERR", format="D", array=[1.5] * 9),
+        fits.Column(name="PSF_PROFILE", format="PE()",
+                    array=[np.arange(k, dtype=np.float32) for k in range(9)])])
+    suffix = ".FITS.gz" if gz else ".FITS"
+    for kind, table in (("HEAD", head), ("PHOT", phot)):
+        fits.HDUList([primary.copy(), table]).writeto(tmp_path / f"SIM_{kind}{suffix}",
+                                                      overwrite=True)
+    return tmp_path / f"SIM_HEAD{suffix}"
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_read_snana_astropy_pair_exact_values(tmp_path, gz):
+    """Check that a pair written by astropy (TNULL, variable-length column, gzip) reads exactly."""
+    lc, y = read_snana(astropy_snana_pair(tmp_path, gz=gz))
+    assert lc.object_ids.tolist() == ["101", "102", "103"]
+    assert lc.lengths.tolist() == [2, 1, 3]
+    assert lc.time.tolist() == [60000.0, 60001.0, 60010.0, 60020.0, 60021.0, 60022.0]
+    assert lc.band_names.tolist() == ["lsstr", "lsstg", "lssti", "lssty", "lsstu", "lsstz"]
+    assert lc.flux.tolist() == [20.25, 10.5, 30.125, 40.0, 50.5, 60.75]
+    assert lc.flux_err.tolist() == [1.5] * 6
+    assert lc.detected.tolist() == [False, True, True, False, True, False]
+    assert y.tolist() == ["SN Ia", "AGN", "TDE"]
+    np.testing.assert_array_equal(lc.metadata["redshift"], [0.1, np.nan, 0.5])
+    np.testing.assert_array_equal(lc.metadata["mwebv"], [0.25, 0.5, np.nan])
+
+
+def test_read_snana_tnull_is_refused_or_a_missing_class(tmp_path):
+    """Check that TNULL nulls are refused in SNID and PHOTFLAG, and are missing class codes."""
+    head = astropy_snana_pair(tmp_path, photflag=(4096, 0, 0, -1, 0, 0, 4096, 0, 0))
+    with pytest.raises(ValueError, match=r"SIM_PHOT\.FITS' has a null or non-finite PHOTFLAG in "
+                                         r"row 4, an observation of SNID '102'"):
+        read_snana(head)
+    head = astropy_snana_pair(tmp_path, sim_type=(10, -9, 42))
+    with pytest.raises(ValueError, match=r"SIM_HEAD\.FITS' has no 'SIM_TYPE_INDEX' for SNID '102'"):
+        read_snana(head)
+    head = astropy_snana_pair(tmp_path, snid=(101, -1, 103))
+    with pytest.raises(ValueError, match=r"SIM_HEAD\.FITS' has a null SNID \(TNULL\) in row 2"):
+        read_snana(head)
+
+
+def test_read_snana_fits_without_astropy_names_extra(tmp_path, monkeypatch):
+    """Check that reading FITS without astropy raises an ImportError naming the io extra."""
+    head = snana_pair(tmp_path)
+    monkeypatch.setitem(sys.modules, "astropy.io.fits", None)
+    with pytest.raises(ImportError, match=r"Reading SNANA FITS files needs the optional dependency "
+                                          r"'astropy'.*skltransient\[io\]"):
+        read_snana(head)
+
+
 DAT = """SURVEY: {survey}
 SNID:   {snid}
 IAUC:    UNKNOWN
@@ -448,7 +537,102 @@ def test_read_snana_dat_errors_name_file(tmp_path):
         read_snana(bad)
 
 
+def test_read_snana_truncated_dat_names_file(tmp_path):
+    """Check that a .DAT file cut short, short of OBS rows or gzip-damaged raises naming it."""
+    path = write_dat(tmp_path / "cut.DAT")
+    text = path.read_text()
+    path.write_text(text[: text.index("4.152e+00  6144") + 13])  # PHOTFLAG 6144 reads 61
+    with pytest.raises(ValueError, match=r"cut\.DAT' does not end with a newline: it looks "
+                                         r"truncated"):
+        read_snana(path)
+    path.write_text(text.replace("OBS:  56189.355  i NULL   1.274e-01   4.152e+00  6144\n", ""))
+    with pytest.raises(ValueError, match=r"cut\.DAT' has 2 OBS: rows but its NOBS: key says 3; "
+                                         r"the file may be truncated"):
+        read_snana(path)
+    check_damaged_gzip_refused(read_snana, tmp_path, text.encode(), ".DAT.gz",
+                               r"SNANA \.DAT file")
+
+
 # --------------------------------------------------------------------- ZTF alerts
+ZTF_AVRO_FIELDS = [("jd", "double"), ("fid", "int"), ("magpsf", ["null", "float"]),
+                   ("sigmapsf", ["null", "float"]), ("diffmaglim", ["null", "float"]),
+                   ("isdiffpos", ["null", "string"]), ("ra", ["null", "double"]),
+                   ("dec", ["null", "double"])]
+ZTF_AVRO_SCHEMA = {"type": "record", "name": "alert", "fields": [
+    {"name": "objectId", "type": ["null", "string"]},
+    {"name": "candidate", "type": {"type": "record", "name": "candidate", "fields": [
+        {"name": n, "type": t} for n, t in ZTF_AVRO_FIELDS]}},
+    {"name": "prv_candidates", "type": ["null", {"type": "array", "items": {
+        "type": "record", "name": "prv_candidate",
+        "fields": [{"name": n, "type": t} for n, t in ZTF_AVRO_FIELDS]}}]}]}
+LSST_AVRO_SCHEMA = {"type": "record", "name": "alert", "fields": [
+    {"name": "alertId", "type": "long"},
+    {"name": "diaSource", "type": {"type": "record", "name": "diaSource", "fields": [
+        {"name": "diaSourceId", "type": "long"}, {"name": "diaObjectId", "type": ["null", "long"]},
+        {"name": "midPointTai", "type": "double"}, {"name": "filterName", "type": "string"},
+        {"name": "psFlux", "type": "float"}, {"name": "psFluxErr", "type": "float"}]}}]}
+
+
+def write_alerts(path, alerts, schema):
+    """Write alert records (dicts) as Parquet, or as Avro with ``schema``, by the file's suffix."""
+    if path.suffix == ".avro":
+        fastavro = pytest.importorskip("fastavro", reason="fastavro is not installed")
+        with open(path, "wb") as handle:
+            fastavro.writer(handle, fastavro.parse_schema(schema), alerts)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(alerts), path)
+    return path
+
+
+def ztf_alerts(n=100):
+    """``n`` one-epoch ZTF alert records of distinct objects."""
+    return [{"objectId": f"ZTF{i}", "candidate": {
+        "jd": 2459500.5 + i, "fid": 1, "magpsf": 19.0, "sigmapsf": 0.1, "diffmaglim": 20.5,
+        "isdiffpos": "t", "ra": 1.0, "dec": 2.0}, "prv_candidates": None} for i in range(n)]
+
+
+def lsst_alerts(n=100):
+    """``n`` Rubin alert records of distinct objects, with only their diaSource."""
+    return [{"alertId": 1000 + i, "diaSource": {
+        "diaSourceId": 500 + i, "diaObjectId": i, "midPointTai": 60000.0 + i, "filterName": "r",
+        "psFlux": 3631.0, "psFluxErr": 36.31}} for i in range(n)]
+
+
+@requires_pyarrow
+@pytest.mark.parametrize("how", ["truncated", "garbage"])
+@pytest.mark.parametrize("suffix, expected", [(".parquet", "Parquet file"),
+                                              (".avro", "Avro container file")])
+@pytest.mark.parametrize("reader, alerts, schema", [
+    (read_ztf_alerts, ztf_alerts, ZTF_AVRO_SCHEMA),
+    (read_lsst_alerts, lsst_alerts, LSST_AVRO_SCHEMA)])
+def test_alert_readers_corrupt_file_names_it(tmp_path, reader, alerts, schema, suffix, expected,
+                                             how):
+    """Check that a truncated or garbled Parquet or Avro alert file raises naming it and format."""
+    path = write_alerts(tmp_path / f"alerts{suffix}", alerts(), schema)
+    assert len(reader(path)) == 100
+    path.write_bytes(damaged(path.read_bytes(), how))
+    with pytest.raises(ValueError, match=rf"alerts\{suffix}' is not a readable {expected}; it may "
+                                         rf"be truncated or corrupt"):
+        reader(path)
+
+
+@requires_pyarrow
+@pytest.mark.parametrize("name, reader", [("ztf_alerts_sample.parquet", read_ztf_alerts),
+                                          ("elasticc_alerts_sample.parquet", read_lsst_alerts)])
+def test_alert_readers_corrupt_sample_names_it(shared_data, tmp_path, name, reader):
+    """Check that the real samples, truncated or with zeroed pages, raise naming the file."""
+    raw = (shared_data / name).read_bytes()
+    for how, content in (("truncated", raw[: len(raw) // 2]),
+                         ("zeroed", raw[:1000] + bytes(50000) + raw[51000:])):
+        path = tmp_path / f"{how}_{name}"
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=rf"{how}_{name}' is not a readable Parquet file"):
+            reader(path)
+
+
 def raw_ztf_epochs(path):
     """All epochs of a ZTF alert file as a flat DataFrame, read directly with pyarrow."""
     pq = pytest.importorskip("pyarrow.parquet")
@@ -511,23 +695,9 @@ def test_read_ztf_alerts_avro_matches_parquet(shared_data, tmp_path):
     fastavro = pytest.importorskip("fastavro", reason="fastavro is not installed")
     pq = pytest.importorskip("pyarrow.parquet")
     path = shared_data / "ztf_alerts_history_sample.parquet"
-    fields = [("jd", "double"), ("fid", "int"), ("magpsf", ["null", "float"]),
-              ("sigmapsf", ["null", "float"]), ("diffmaglim", ["null", "float"]),
-              ("isdiffpos", ["null", "string"]), ("ra", ["null", "double"]),
-              ("dec", ["null", "double"])]
-
-    def record(name):
-        return {"type": "record", "name": name,
-                "fields": [{"name": n, "type": t} for n, t in fields]}
-
-    schema = fastavro.parse_schema({
-        "type": "record", "name": "alert", "fields": [
-            {"name": "objectId", "type": "string"},
-            {"name": "candidate", "type": record("candidate")},
-            {"name": "prv_candidates", "type": ["null", {"type": "array",
-                                                         "items": record("prv_candidate")}]}]})
+    schema = fastavro.parse_schema(ZTF_AVRO_SCHEMA)
     alerts = pq.read_table(path, columns=["objectId", "candidate", "prv_candidates"]).to_pylist()
-    keep = [name for name, _ in fields]
+    keep = [name for name, _ in ZTF_AVRO_FIELDS]
     for alert in alerts:
         alert["candidate"] = {k: alert["candidate"][k] for k in keep}
         if alert["prv_candidates"] is not None:
@@ -573,6 +743,44 @@ def test_read_alerts_rejects_unknown_file_format(tmp_path):
     bad.write_text("objectId,jd\nZTF1,2459500.5\n")
     with pytest.raises(ValueError, match=r"alerts\.parquet' is neither a Parquet file nor an Avro"):
         read_ztf_alerts(bad)
+
+
+@requires_pyarrow
+@pytest.mark.parametrize("suffix", [".parquet", ".avro"])
+def test_read_ztf_alerts_null_object_id_names_alert(tmp_path, suffix):
+    """Check that an alert with a null objectId is refused, naming its candid and the file."""
+    alerts = ztf_alerts(3)
+    alerts[1]["objectId"] = None
+    frame = pd.DataFrame(alerts).assign(candid=[11, 12, 13])
+    with pytest.raises(ValueError, match=r"ZTF alert table passed as a DataFrame has an alert "
+                                         r"whose objectId is null \(alert 1, candid 12; 1 such "
+                                         r"alerts in all\)"):
+        read_ztf_alerts(frame)
+    for alert, candid in zip(alerts, [21, 22, 23], strict=True):
+        alert["candidate"]["candid"] = candid
+    schema = {**ZTF_AVRO_SCHEMA, "fields": [dict(field) for field in ZTF_AVRO_SCHEMA["fields"]]}
+    schema["fields"][1]["type"] = {**schema["fields"][1]["type"], "fields": [
+        *schema["fields"][1]["type"]["fields"], {"name": "candid", "type": "long"}]}
+    path = write_alerts(tmp_path / f"alerts{suffix}", alerts, schema)
+    with pytest.raises(ValueError, match=rf"alerts\{suffix}' has an alert whose objectId is null "
+                                         rf"\(alert 1, candidate\.candid 22;"):
+        read_ztf_alerts(path)
+
+
+@requires_pyarrow
+@pytest.mark.parametrize("suffix", [".parquet", ".avro"])
+def test_read_lsst_alerts_null_object_id_names_alert(tmp_path, suffix):
+    """Check that a diaSource with a null diaObjectId is refused, naming its alert and the file."""
+    alerts = lsst_alerts(3)
+    alerts[2]["diaSource"]["diaObjectId"] = None
+    path = write_alerts(tmp_path / f"alerts{suffix}", alerts, LSST_AVRO_SCHEMA)
+    with pytest.raises(ValueError, match=rf"alerts\{suffix}' has an alert whose diaSource\."
+                                         rf"diaObjectId is null \(alert 2, alertId 1002;"):
+        read_lsst_alerts(path)
+    frame = pd.DataFrame(alerts).drop(columns="alertId")
+    with pytest.raises(ValueError, match=r"diaSource\.diaObjectId is null \(alert 2, "
+                                         r"diaSource\.diaSourceId 502;"):
+        read_lsst_alerts(frame)
 
 
 # -------------------------------------------------------------------- LSST alerts
@@ -712,3 +920,65 @@ def test_read_ztf_forced_photometry_malformed_names_file_and_line(tmp_path):
     path.write_text("# nothing here\n1 2 3\n")
     with pytest.raises(ValueError, match=r"lc\.txt' has no line of column names"):
         read_ztf_forced_photometry(path)
+
+
+def test_read_ztf_forced_photometry_gzipped_truncated_or_garbled(tmp_path):
+    """Check that a .txt.gz reads as its text, and a cut or damaged file raises naming it."""
+    text = fps_text([{}, {"filter": "ZTF_r"}])
+    (tmp_path / "plain.txt").write_text(text)
+    (tmp_path / "packed.txt.gz").write_bytes(gzip.compress(text.encode()))
+    packed = read_ztf_forced_photometry(tmp_path / "packed.txt.gz")
+    plain = read_ztf_forced_photometry(tmp_path / "plain.txt")
+    assert packed.object_ids.tolist() == ["packed"]
+    np.testing.assert_array_equal(packed.flux, plain.flux)
+    np.testing.assert_array_equal(packed.time, plain.time)
+    assert len(read_ztf_forced_photometry(tmp_path)) == 2  # a directory gives both
+    (tmp_path / "plain.txt").write_text(text[:-1])
+    with pytest.raises(ValueError, match=r"plain\.txt' does not end with a newline"):
+        read_ztf_forced_photometry(tmp_path / "plain.txt")
+    check_damaged_gzip_refused(read_ztf_forced_photometry, tmp_path, text.encode(), ".txt.gz",
+                               "forced-photometry file")
+
+
+# ---------------------------------------------------------------------- read_data
+def _write_for_read_data(tmp_path, name):
+    """Write a small valid file that read_data dispatches on by ``name``; return its path."""
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        return write_alerts(path, ztf_alerts(), ZTF_AVRO_SCHEMA)
+    if name.endswith(".avro"):
+        return write_alerts(path, lsst_alerts(), LSST_AVRO_SCHEMA)
+    if ".csv" in name:
+        text = plasticc_tables()[0].to_csv(index=False).encode()
+    elif ".txt" in name:
+        text = fps_text([{}, {}]).encode()
+    elif ".DAT" in name:
+        text = DAT.format(survey="ZTF", snid="1", z="0.1", code=10, flux="1").encode()
+    else:
+        return snana_pair(tmp_path, gz=name.endswith(".gz"))
+    path.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
+    return path
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage"])
+@pytest.mark.parametrize("name, expected", [
+    ("alerts.parquet", r"Parquet"),
+    ("alerts.avro", r"is not a readable Avro container file"),
+    ("lc.csv", r"(does not end with a newline|is not a readable CSV table)"),
+    ("lc.csv.gz", r"is not a readable gzip-compressed CSV table"),
+    ("SIM_HEAD.FITS", r"is not a readable FITS file"),
+    ("SIM_HEAD.FITS.gz", r"is not a readable gzip-compressed FITS file"),
+    ("obj.DAT", r"(does not end with a newline|has no VARLIST)"),
+    ("obj.DAT.gz", r"is not a readable gzip-compressed SNANA \.DAT file"),
+    ("lc.txt", r"(does not end with a newline|has no line of column names)"),
+    ("lc.txt.gz", r"is not a readable gzip-compressed forced-photometry file"),
+])
+def test_read_data_corrupt_file_names_it(tmp_path, name, expected, how):
+    """Check that read_data refuses a truncated or garbled file of each format, naming it."""
+    if name.startswith("alerts") or name.startswith("lc.csv"):
+        pytest.importorskip("pyarrow")
+    path = _write_for_read_data(tmp_path, name)
+    assert len(read_data(path)[0]) > 0
+    path.write_bytes(damaged(path.read_bytes(), how))
+    with pytest.raises(ValueError, match=rf"{re.escape(name)}'.*{expected}"):
+        read_data(path)
