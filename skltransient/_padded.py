@@ -4,9 +4,14 @@
 transformers after it (:class:`~skltransient.preprocessing.FluxNormalizer`,
 :class:`~skltransient.preprocessing.MetadataScaler`) map it to itself, and the
 networks in :mod:`skltransient.neural` consume it.
-"""
 
-import dataclasses
+The padder's output is *deferred*: it keeps the light curves and the steps
+that will pad and transform them, and pads only when its arrays are asked
+for. A model predicts from it batch by batch (:meth:`PaddedLightCurves.batches`),
+padding and transforming each batch just before inference, so that the
+memory of a prediction depends on the batch, not on the number of light
+curves; asking for ``values`` (or any other array) pads everything once.
+"""
 
 import numpy as np
 
@@ -14,8 +19,14 @@ from ._lightcurves import _normalize_key
 
 __all__ = ["PaddedLightCurves"]
 
+_FIELDS = ("values", "lengths", "metadata", "times", "t0", "trigger", "channels",
+           "metadata_names", "flux_channels", "flux_err_channels", "object_ids", "representation")
+_PER_OBJECT = ("values", "lengths", "metadata", "times", "t0", "trigger", "object_ids")
+# Known without padding anything (per object), or from padding one object (the rest).
+_CHEAP = ("lengths", "object_ids", "trigger")
+_STATIC = ("channels", "metadata_names", "flux_channels", "flux_err_channels", "representation")
 
-@dataclasses.dataclass(frozen=True, eq=False)
+
 class PaddedLightCurves:
     """A batch of light curves padded to a common number of steps.
 
@@ -23,6 +34,11 @@ class PaddedLightCurves:
     :class:`~skltransient.LightCurves` it is a 1-D collection of objects:
     ``len``, ``shape == (n_objects,)`` and indexing by int, slice, boolean
     mask or integer array return a ``PaddedLightCurves``.
+
+    What a :class:`LightCurvePadder` returns is deferred: the padding (and
+    the transformers applied after it) run when an array is first read,
+    once for all objects, or batch by batch through :meth:`batches`, which
+    is how the models predict with memory bounded by the batch.
 
     Attributes
     ----------
@@ -59,41 +75,160 @@ class PaddedLightCurves:
         How steps were made (see :class:`LightCurvePadder`).
     """
 
-    values: np.ndarray
-    lengths: np.ndarray
-    metadata: np.ndarray
-    times: np.ndarray
-    t0: np.ndarray
-    trigger: np.ndarray
-    channels: tuple
-    metadata_names: tuple
-    flux_channels: tuple
-    flux_err_channels: tuple
-    object_ids: np.ndarray
-    representation: str
+    def __init__(self, values, lengths, metadata, times, t0, trigger, channels, metadata_names,
+                 flux_channels, flux_err_channels, object_ids, representation):
+        self._data = dict(values=values, lengths=lengths, metadata=metadata, times=times, t0=t0,
+                          trigger=trigger, channels=channels, metadata_names=metadata_names,
+                          flux_channels=flux_channels, flux_err_channels=flux_err_channels,
+                          object_ids=object_ids, representation=representation)
+        self._source = None
+
+    @classmethod
+    def _deferred(cls, lightcurves, lengths, steps):
+        """Padding of ``lightcurves`` by ``steps[0]``, then ``steps[1:]``, done when needed.
+
+        ``steps[0]`` maps a LightCurves to an eager PaddedLightCurves, each
+        later step an eager PaddedLightCurves to another; ``lengths`` are the
+        lengths the padding will give.
+        """
+        self = cls.__new__(cls)
+        self._data = None
+        self._source = (lightcurves, np.asarray(lengths, dtype=np.int64), tuple(steps))
+        self._probe = None
+        return self
+
+    # ------------------------------------------------------------- fields
+    def _get(self, name):
+        if self._data is not None:
+            return self._data[name]
+        lightcurves, lengths, _ = self._source
+        if name == "lengths":
+            return lengths
+        if name == "object_ids":
+            return lightcurves.object_ids
+        if name == "trigger":
+            return lightcurves.trigger_time
+        if name in _STATIC:
+            return self._one()._get(name)
+        self._data = self._pad(None)._data  # everything, once
+        return self._data[name]
+
+    def _one(self):
+        """Eager: this collection itself, or (deferred) its first object, padded once."""
+        if self._data is not None:
+            return self
+        if self._probe is None:
+            self._probe = self._pad(np.arange(min(1, len(self))))
+        return self._probe
+
+    values = property(lambda self: self._get("values"))
+    lengths = property(lambda self: self._get("lengths"))
+    metadata = property(lambda self: self._get("metadata"))
+    times = property(lambda self: self._get("times"))
+    t0 = property(lambda self: self._get("t0"))
+    trigger = property(lambda self: self._get("trigger"))
+    channels = property(lambda self: self._get("channels"))
+    metadata_names = property(lambda self: self._get("metadata_names"))
+    flux_channels = property(lambda self: self._get("flux_channels"))
+    flux_err_channels = property(lambda self: self._get("flux_err_channels"))
+    object_ids = property(lambda self: self._get("object_ids"))
+    representation = property(lambda self: self._get("representation"))
+
+    @property
+    def n_channels(self):
+        """Number of channels per step (known without padding everything)."""
+        return self._one().values.shape[2]
+
+    @property
+    def n_metadata(self):
+        """Number of metadata columns (known without padding everything)."""
+        return self._one().metadata.shape[1]
 
     @property
     def shape(self):
         """Tuple ``(n_objects,)``."""
-        return (self.values.shape[0],)
+        return (len(self),)
 
     def __len__(self):
-        return self.values.shape[0]
+        return len(self.lengths)
 
+    # ---------------------------------------------------------- deferral
+    def _pad(self, index):
+        """Pad the objects at ``index`` (all when None) and apply the steps: an eager batch."""
+        lightcurves, _, steps = self._source
+        X = steps[0](lightcurves if index is None else lightcurves[index])
+        for step in steps[1:]:
+            X = step(X)
+        return X
+
+    def _then(self, step):
+        """This collection with ``step`` (eager PaddedLightCurves -> PaddedLightCurves) applied.
+
+        Deferred when this one is, so that the step runs batch by batch too;
+        checked at once on one object, so that a bad input fails here and not
+        deep inside a prediction.
+        """
+        if self._data is not None:
+            return step(self)
+        lightcurves, lengths, steps = self._source
+        deferred = type(self)._deferred(lightcurves, lengths, steps + (step,))
+        deferred._probe = step(self._one())  # the first object, padded once per collection
+        return deferred
+
+    def batches(self, batch_size, *, steps_per_batch=None, order=None):
+        """Yield ``(index, batch)``: eager batches of objects, padded just before use.
+
+        Parameters
+        ----------
+        batch_size : int
+            Most objects in a batch.
+        steps_per_batch : int or None, default=None
+            Most ``objects x longest length`` in a batch: a batch of long light
+            curves holds fewer of them, so that one very long light curve
+            pads only a small batch. None puts no limit.
+        order : ndarray of int or None, default=None
+            Order in which the objects are taken (e.g. by length); None
+            takes them as they are.
+
+        Yields
+        ------
+        index : ndarray of int
+            Positions of the batch's objects in this collection.
+        batch : PaddedLightCurves
+            Those objects, padded (and transformed) now.
+        """
+        order = np.arange(len(self)) if order is None else np.asarray(order)
+        lengths = self.lengths[order]
+        start = 0
+        while start < len(order):
+            stop = min(start + batch_size, len(order))
+            if steps_per_batch is not None:
+                # Shrink the batch until it fits (lengths grow along a length-sorted order).
+                while stop - start > 1 and (stop - start) * lengths[start:stop].max() > steps_per_batch:
+                    stop = start + max(1, min(stop - start - 1,
+                                              steps_per_batch // int(lengths[start:stop].max())))
+            index = order[start:stop]
+            yield index, (self._pad(index) if self._data is None else self[index])
+            start = stop
+
+    # ------------------------------------------------------------ access
     def __getitem__(self, key):
         if isinstance(key, tuple) and len(key) == 2 and key[1] is Ellipsis:
             key = key[0]
         index = _normalize_key(key, len(self))
-        return self.replace(**{name: getattr(self, name)[index] for name in _PER_OBJECT})
+        # Pads a deferred collection first, so that a slice keeps the number of steps.
+        return self.replace(**{name: self._get(name)[index] for name in _PER_OBJECT})
 
     def replace(self, **changes):
-        """Return a copy with some fields replaced (no data is copied)."""
-        return dataclasses.replace(self, **changes)
+        """Return a copy with some fields replaced (no data is copied); pads a deferred one."""
+        unknown = set(changes) - set(_FIELDS)
+        if unknown:
+            raise TypeError(f"PaddedLightCurves has no fields {sorted(unknown)}; its fields are "
+                            f"{list(_FIELDS)}.")
+        return type(self)(**{**{name: self._get(name) for name in _FIELDS}, **changes})
 
     def __repr__(self):
-        n, t, c = self.values.shape
-        return (f"PaddedLightCurves(n_objects={n}, n_steps={t}, channels={list(self.channels)}, "
-                f"metadata={list(self.metadata_names)}, representation={self.representation!r})")
-
-
-_PER_OBJECT = ("values", "lengths", "metadata", "times", "t0", "trigger", "object_ids")
+        steps = "deferred" if self._data is None else self._data["values"].shape[1]
+        return (f"PaddedLightCurves(n_objects={len(self)}, n_steps={steps}, "
+                f"channels={list(self.channels)}, metadata={list(self.metadata_names)}, "
+                f"representation={self.representation!r})")

@@ -246,6 +246,7 @@ class StreamingClassifier:
             if len(duplicated):
                 raise ValueError(f"Object {_plain(duplicated[0])!r} has more than one row in the "
                                  f"metadata; give each object one row.")
+            self._padder._warn_missing_metadata(frame.columns)
             frame = frame.reindex(object_ids)
         raw = self._padder._metadata(frame)
         if self._scaler is not None and raw.shape[1]:

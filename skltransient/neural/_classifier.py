@@ -24,6 +24,9 @@ from ._module import TransientGRU
 
 __all__ = ["GRUClassifier"]
 
+#: Steps per light curve of ``predict_batch_size`` that a prediction batch may hold.
+_STEPS_PER_LIGHT_CURVE = 256
+
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
@@ -351,19 +354,35 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     def _logits(self, X):
         check_is_fitted(self, "net_")
         X = self._check_predict_data(X)
-        dataset = PaddedDataset(X)
-        module = self.net_.module_
-        module.eval()
-        order = np.argsort(X.lengths, kind="stable")
+        module = self.net_.module_.eval()
         out = np.empty((len(X), len(self.classes_)), dtype=np.float32)
-        device = self.net_.device
         with torch.inference_mode():
-            for start in range(0, len(X), self.predict_batch_size):
-                idx = torch.from_numpy(order[start:start + self.predict_batch_size])
-                batch, _ = dataset[idx]
-                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-                out[idx.numpy()] = module(**batch).float().cpu().numpy()
+            for index, _, batch in self._predict_batches(X):
+                out[index] = module(**batch).float().cpu().numpy()
         return out
+
+    def _predict_batches(self, X):
+        """Batches of similar lengths, each padded (when X is deferred) just before inference.
+
+        Yields the positions of the batch's objects in ``X``, the batch as a
+        PaddedLightCurves and its tensors on the device. A batch holds at most
+        ``predict_batch_size`` light curves and ``predict_batch_size`` x
+        ``_STEPS_PER_LIGHT_CURVE`` steps, so memory depends on the batch, not
+        on ``len(X)``, and a very long light curve is padded in a small batch.
+        """
+        device = self.net_.device
+        order = np.argsort(X.lengths, kind="stable")
+        budget = self.predict_batch_size * _STEPS_PER_LIGHT_CURVE
+        for index, part in X.batches(self.predict_batch_size, steps_per_batch=budget, order=order):
+            batch, _ = PaddedDataset(part)[:]
+            yield index, part, {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+    def _proba_over_steps(self, batch):
+        """Probabilities after every step of a batch, NaN beyond each length."""
+        logits = self.net_.module_.forward_sequence(batch["values"], batch["metadata"])
+        proba = torch.softmax(logits.double(), dim=2).cpu().numpy()
+        valid = np.arange(proba.shape[1])[None, :] < batch["lengths"].cpu().numpy()[:, None]
+        return np.where(valid[:, :, None], proba, np.nan)
 
     def predict_proba_over_time(self, X):
         """Class probabilities after each step of each light curve, in one pass.
@@ -388,20 +407,12 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "net_")
         X = self._check_predict_data(X)
-        dataset = PaddedDataset(X)
-        module, device = self.net_.module_, self.net_.device
-        module.eval()
-        out = np.full((len(X), X.values.shape[1], len(self.classes_)), np.nan)
+        self.net_.module_.eval()
+        out = np.full((len(X), int(X.lengths.max()), len(self.classes_)), np.nan)
         with torch.inference_mode():
-            for start in range(0, len(X), self.predict_batch_size):
-                idx = torch.arange(start, min(start + self.predict_batch_size, len(X)))
-                batch, _ = dataset[idx]
-                logits = module.forward_sequence(batch["values"].to(device),
-                                                 batch["metadata"].to(device))
-                proba = torch.softmax(logits.double(), dim=2).cpu().numpy()
-                steps = proba.shape[1]
-                valid = np.arange(steps)[None, :] < batch["lengths"].numpy()[:, None]
-                out[start:start + len(idx), :steps] = np.where(valid[:, :, None], proba, np.nan)
+            for index, _, batch in self._predict_batches(X):
+                proba = self._proba_over_steps(batch)
+                out[index, :proba.shape[1]] = proba
         return out
 
     def predict_proba_at(self, X, days_since_trigger):
@@ -421,8 +432,15 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_objects, n_days, n_classes)
             NaN where an object has no step yet at that time.
         """
-        over_time = self.predict_proba_over_time(X)
-        return _at_days(over_time, as_padded(X), days_since_trigger)
+        check_is_fitted(self, "net_")
+        X = self._check_predict_data(X)
+        days = np.atleast_1d(np.asarray(days_since_trigger, dtype=np.float64))
+        self.net_.module_.eval()
+        out = np.full((len(X), days.size, len(self.classes_)), np.nan)
+        with torch.inference_mode():  # one batch at a time: no (n, n_steps, n_classes) array
+            for index, part, batch in self._predict_batches(X):
+                out[index] = _at_days(self._proba_over_steps(batch), part, days)
+        return out
 
     def _check_predict_data(self, X):
         """Refuse channels or metadata columns other than those seen in fit.
@@ -445,9 +463,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                 f"{name} was fitted on metadata columns {list(fitted)} but X has "
                 f"{list(X.metadata_names)}: {_name_mismatch(X.metadata_names, fitted)}. Give the "
                 f"light curves the metadata columns of fit, through the same MetadataScaler.")
-        if X.values.shape[2] != self.n_channels_ or X.metadata.shape[1] != self.n_metadata_:
+        if X.n_channels != self.n_channels_ or X.n_metadata != self.n_metadata_:
             raise ValueError(
-                f"X has {X.values.shape[2]} channels and {X.metadata.shape[1]} metadata columns, "
+                f"X has {X.n_channels} channels and {X.n_metadata} metadata columns, "
                 f"but {type(self).__name__} was fitted with {self.n_channels_} and "
                 f"{self.n_metadata_}.")
         return X

@@ -110,12 +110,15 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if isinstance(X, PaddedLightCurves):
-            columns = self._column_order(X)
-            metadata = self._scale(X.metadata[:, columns].astype(np.float64)).astype(np.float32)
-            names = tuple(self.get_feature_names_out(np.asarray(X.metadata_names)[columns]))
-            return X.replace(metadata=metadata, metadata_names=names)
+            return X._then(self._transform_padded)  # batch by batch when X is deferred
         data = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False)
         return self._scale(data)
+
+    def _transform_padded(self, X):
+        columns = self._column_order(X)
+        metadata = self._scale(X.metadata[:, columns].astype(np.float64)).astype(np.float32)
+        names = tuple(self.get_feature_names_out(np.asarray(X.metadata_names)[columns]))
+        return X.replace(metadata=metadata, metadata_names=names)
 
     def _column_order(self, X):
         """Positions in ``X.metadata`` of the fitted columns, matched by name when known."""

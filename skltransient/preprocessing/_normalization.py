@@ -69,7 +69,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         self : object
         """
         _check_padded(X, type(self).__name__)
-        self.n_channels_ = X.values.shape[2]
+        self.n_channels_ = X.n_channels
         return self
 
     def transform(self, X):
@@ -87,6 +87,9 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         _check_padded(X, type(self).__name__)
         if self.method == "none":
             return X
+        return X._then(self._transform_padded)  # batch by batch when X is deferred
+
+    def _transform_padded(self, X):
         values, _ = self._scale_values(X.values, X.lengths, X.flux_channels, X.flux_err_channels)
         return X.replace(values=values)
 

@@ -146,6 +146,11 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = _check_lightcurves(X, type(self).__name__)
+        self._warn_about(X)
+        return PaddedLightCurves._deferred(X, self._lengths(X), (self._pad,))
+
+    def _pad(self, X):
+        """Pad now: the eager PaddedLightCurves of ``X`` (no warnings; see :meth:`transform`)."""
         if self.representation == "grid":
             values, lengths, times, t0 = self._grid(X)
         else:
@@ -158,6 +163,33 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             flux_err_channels=err_channels, object_ids=X.object_ids,
             representation=self.representation,
         )
+
+    def _lengths(self, X):
+        """Number of steps of each light curve, without padding anything."""
+        if self.representation == "grid":
+            first = X.time[X.offsets[:-1]]
+            full = np.floor((X.time[X.offsets[1:] - 1] - first) / self.grid_step).astype(np.int64) + 1
+        else:
+            full = X.lengths
+        return full if self.max_length is None else np.minimum(full, self.max_length)
+
+    def _warn_about(self, X):
+        """Warn, once per call, about observations and metadata columns the padding drops."""
+        if self.representation == "grid":
+            unknown = np.setdiff1d(np.unique(X.band), [known_bands().index(b) for b in self.bands_])
+            if unknown.size:
+                warnings.warn(f"Observations in bands {[known_bands()[c] for c in unknown]} are "
+                              f"not among the grid's bands {self.bands_} and are ignored.",
+                              UserWarning, stacklevel=3)
+        self._warn_missing_metadata(X.metadata.columns)
+
+    def _warn_missing_metadata(self, columns):
+        for name in self.metadata_columns:
+            if name not in columns:
+                warnings.warn(
+                    f"Metadata column {name!r} is not in the light curves' metadata "
+                    f"({list(columns)}); it is filled with NaN. A MetadataScaler imputes "
+                    f"it and flags it as missing.", UserWarning, stacklevel=4)
 
     def _flux_channels(self):
         """Channels of the flux and of its uncertainty, paired in order."""
@@ -215,10 +247,6 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         query = (np.arange(len(X))[:, None] * width + grid).ravel()
         nb = len(self.bands_)
         values = np.zeros((len(X), n_steps, 2 * nb), dtype=np.float32)
-        unknown = np.setdiff1d(np.unique(X.band), [known_bands().index(b) for b in self.bands_])
-        if unknown.size:
-            warnings.warn(f"Observations in bands {[known_bands()[c] for c in unknown]} are not "
-                          f"among the grid's bands {self.bands_} and are ignored.", UserWarning)
         for channel, band in enumerate(self.bands_):
             mask = X.band == known_bands().index(band)
             flux, err = _interpolate(obj[mask] * width + elapsed[mask], obj[mask],
@@ -233,17 +261,14 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
     def _metadata(self, frame):
         """Metadata columns of a frame (one row per object), shape (n, n_metadata), float32.
 
-        Shared by :meth:`transform` and :class:`~skltransient.early.StreamingClassifier`.
+        Shared by :meth:`transform` and :class:`~skltransient.early.StreamingClassifier`;
+        a missing column is NaN (:meth:`transform` warns about it).
         """
         columns = []
         for name in self.metadata_columns:
             if name in frame.columns:
                 columns.append(frame[name].to_numpy(dtype=np.float32, na_value=np.nan))
-            else:
-                warnings.warn(
-                    f"Metadata column {name!r} is not in the light curves' metadata "
-                    f"({list(frame.columns)}); it is filled with NaN. A MetadataScaler imputes "
-                    f"it and flags it as missing.", UserWarning)
+            else:  # NaN, which a MetadataScaler flags; transform warns about it
                 columns.append(np.full(len(frame), np.nan, dtype=np.float32))
         return np.stack(columns, axis=1) if columns else np.zeros((len(frame), 0), np.float32)
 
