@@ -391,9 +391,9 @@ class LightCurves:
     def read_parquet(cls, path):
         """Read a file written by :meth:`to_parquet`, or a folder of them.
 
-        The files of a folder (found as :func:`pyarrow.dataset.dataset`
-        finds them, in name order) must have the same columns and hold
-        distinct objects; they are joined in name order.
+        The ``.parquet`` files of a folder (searched recursively) must have
+        the same columns and hold distinct objects; they are joined in the
+        order of their paths.
 
         Parameters
         ----------

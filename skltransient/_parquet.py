@@ -136,13 +136,10 @@ def _read_parquet(cls, path):
 
 
 def _folder_files(path):
-    pa = _pyarrow()
-    import pyarrow.dataset
-
-    # The files pyarrow finds in a folder (recursively, skipping names that start with "_" or ".").
-    files = sorted(Path(file) for file in pa.dataset.dataset(path, format="parquet").files)
+    files = sorted(file for file in path.rglob("*.parquet") if file.is_file())
     if not files:
-        raise ValueError(f"The folder {path} holds no Parquet files.")
+        raise ValueError(f"The folder {path} holds no .parquet files, so it was not written by "
+                         f"LightCurves.to_parquet.")
     return files
 
 
@@ -167,7 +164,7 @@ def _read_file(cls, path):
         schema = file.schema_arrow
         entries = schema.metadata or {}
         if _PARQUET_KEY in entries:
-            lc, y = _read_layout(cls, path, file, json.loads(entries[_PARQUET_KEY]))
+            lc, y = _read_layout(cls, path, file, _layout(path, entries[_PARQUET_KEY]))
         elif _LAYOUT_1_KEY in entries:
             lc, y = _read_layout_1(cls, path, file.read(), entries[_LAYOUT_1_KEY])
         else:
@@ -179,12 +176,26 @@ def _read_file(cls, path):
     return lc, y, schema.remove_metadata()
 
 
-def _read_layout(cls, path, file, layout):
-    version = layout.get("layout_version")
-    if version != LAYOUT_VERSION:
+def _layout(path, entry):
+    """The layout description of a file's schema metadata, checked to be one this module reads."""
+    try:
+        layout = json.loads(entry)
+    except ValueError as error:
+        raise ValueError(f"{path} has a damaged {_PARQUET_KEY.decode()} entry ({error}); write the "
+                         f"file again with LightCurves.to_parquet.") from error
+    version = layout.get("layout_version") if isinstance(layout, dict) else None
+    if isinstance(version, int) and version > LAYOUT_VERSION:
         raise ValueError(f"{path} was written in Parquet layout version {version}; this "
                          f"skltransient reads layout versions 1 and {LAYOUT_VERSION}. Upgrade "
                          f"skltransient to read it.")
+    if version != LAYOUT_VERSION or not {"metadata_columns", "pandas", "target_dtype"} <= set(layout):
+        raise ValueError(f"{path} has a damaged {_PARQUET_KEY.decode()} entry (layout version "
+                         f"{version!r}, keys {sorted(layout) if isinstance(layout, dict) else []}); "
+                         f"write the file again with LightCurves.to_parquet.")
+    return layout
+
+
+def _read_layout(cls, path, file, layout):
     columns = [name for name in _OBSERVATION_COLUMNS if name in file.schema_arrow.names]
     observations = file.read(columns=columns)
     array = {name: observations.column(name).to_numpy() for name in columns}

@@ -172,3 +172,26 @@ def test_read_parquet_refuses_foreign_newer_and_broken_files(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(ValueError, match=r"Cannot read .*broken\.parquet as Parquet"):
         LightCurves.read_parquet(tmp_path / "broken.parquet")
+
+
+def test_read_parquet_refuses_a_damaged_layout_entry(tmp_path):
+    """Check that a layout entry that is not JSON or lacks keys is refused, naming the file."""
+    lc = collection(["a"])
+    lc.to_parquet(tmp_path / "lc.parquet")
+    table = pq.read_table(tmp_path / "lc.parquet")
+    for entry in (b"{not json", json.dumps({"layout_version": 2}).encode()):
+        pq.write_table(table.replace_schema_metadata({b"skltransient.lightcurves": entry}),
+                       tmp_path / "damaged.parquet")
+        with pytest.raises(ValueError, match=r"damaged\.parquet has a damaged "
+                                             r"skltransient\.lightcurves entry"):
+            LightCurves.read_parquet(tmp_path / "damaged.parquet")
+
+
+def test_read_parquet_folder_reads_only_parquet_files(tmp_path):
+    """Check that a folder reads its .parquet files, and one without any says so."""
+    (tmp_path / "night").mkdir()
+    (tmp_path / "night" / "README.txt").write_text("notes")
+    with pytest.raises(ValueError, match=r"night holds no \.parquet files"):
+        LightCurves.read_parquet(tmp_path / "night")
+    collection(["a"]).to_parquet(tmp_path / "night" / "part0.parquet")
+    assert LightCurves.read_parquet(tmp_path / "night")[0].object_ids.tolist() == ["a"]
