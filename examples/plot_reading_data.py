@@ -179,9 +179,8 @@ if data_dir is not None:
 #
 # :meth:`~skltransient.LightCurves.to_parquet` writes observations, metadata
 # and, optionally, labels to one file, and
-# :meth:`~skltransient.LightCurves.read_parquet` reads them back: the
-# observations exactly, the metadata (stored as JSON in the file's schema)
-# to 15 significant digits.
+# :meth:`~skltransient.LightCurves.read_parquet` reads them back exactly:
+# the same ids, observations, metadata and labels, with the same dtypes.
 # It is the format that ``skltransient simulate`` writes and every command
 # of the command line reads. Here we write the ZTF alerts read above or,
 # without the alert samples, simulated ZTF light curves.

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._parquet import _read_parquet, _write_parquet
 from .bands import known_bands, resolve_bands, wavelengths
 
 __all__ = ["LightCurves"]
@@ -368,26 +369,54 @@ class LightCurves:
     def to_parquet(self, path, y=None):
         """Write the light curves (and optionally their labels) to one Parquet file.
 
-        The observations are the file's table (as :meth:`to_pandas`); the
-        metadata, with the labels as a ``target`` column, travel in the
-        file's schema metadata. Read it back with :meth:`read_parquet`.
+        The file's table has one row per observation (the columns of
+        :meth:`to_pandas`), then each metadata column and the labels (as
+        ``target``), typed, with each object's value on each of its rows;
+        row groups hold whole objects. :meth:`read_parquet` gives back the
+        same ids, observations, metadata and labels with the same values,
+        dtypes and object order. The layout is described in
+        ``skltransient/_parquet.py``.
 
         Parameters
         ----------
         path : str or Path
         y : array-like of shape (n_objects,) or None, default=None
+            Labels of one type (all str or all numbers).
+
+        Raises
+        ------
+        ValueError
+            If ``y`` does not have one label per object, or a metadata column
+            is named like a column of the layout (``object_id``, ``time``,
+            ``band``, ``flux``, ``flux_err``, ``detected``, ``target``).
         """
         _write_parquet(self, path, y)
 
     @classmethod
     def read_parquet(cls, path):
-        """Read a file written by :meth:`to_parquet`.
+        """Read a file written by :meth:`to_parquet`, or a folder of them.
+
+        The ``.parquet`` files of a folder (searched recursively) must have
+        the same columns and hold distinct objects; they are joined in the
+        order of their paths.
+
+        Parameters
+        ----------
+        path : str or Path
+            A file or a folder.
 
         Returns
         -------
         lightcurves : LightCurves
         y : ndarray of shape (n_objects,) or None
             The labels, when the file has them.
+
+        Raises
+        ------
+        ValueError
+            If a file is not Parquet or was not written by :meth:`to_parquet`,
+            or two files of a folder differ in their columns or share an
+            object id (the message names both files).
         """
         return _read_parquet(cls, path)
 
@@ -406,55 +435,6 @@ class LightCurves:
         if self.detected is not None:
             frame["detected"] = self.detected
         return frame
-
-
-_PARQUET_KEY = b"skltransient.metadata"
-
-
-def _pyarrow():
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError as error:
-        raise ImportError("Parquet files need pyarrow: pip install 'skltransient[io]'.") from error
-    return pyarrow
-
-
-def _write_parquet(lc, path, y):
-    pa = _pyarrow()
-    table = pa.Table.from_pandas(lc.to_pandas(), preserve_index=False)
-    metadata = lc.metadata.copy()
-    if y is not None:
-        y = np.asarray(y)
-        if y.shape != (len(lc),):
-            raise ValueError(f"y has shape {y.shape}; expected ({len(lc)},), one label per object.")
-        metadata["target"] = y
-    payload = metadata.reset_index().to_json(orient="split", index=False, double_precision=15)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _PARQUET_KEY: payload})
-    pa.parquet.write_table(table, path)
-
-
-def _read_parquet(cls, path):
-    pa = _pyarrow()
-    try:
-        table = pa.parquet.read_table(path)
-    except (OSError, pa.ArrowInvalid) as error:
-        raise ValueError(f"Cannot read {path} as Parquet: {error}") from error
-    payload = (table.schema.metadata or {}).get(_PARQUET_KEY)
-    if payload is None:
-        raise ValueError(f"{path} was not written by LightCurves.to_parquet (its schema has no "
-                         f"{_PARQUET_KEY.decode()} entry); read alert files with the readers in "
-                         f"skltransient.datasets.")
-    import io
-
-    metadata = pd.read_json(io.StringIO(payload.decode()), orient="split")
-    id_column = metadata.columns[0]
-    metadata = metadata.set_index(id_column)
-    y = metadata.pop("target").to_numpy() if "target" in metadata.columns else None
-    observations = table.to_pandas()
-    if observations["object_id"].dtype != metadata.index.dtype:
-        metadata.index = metadata.index.astype(observations["object_id"].dtype)
-    return cls.from_pandas(observations, metadata), y
 
 
 def _find_column(frame, key, required=True):

@@ -3,13 +3,62 @@
 import argparse
 import sys
 import warnings
+import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["main"]
 
+#: Most light curves ``skltransient simulate`` makes in one run.
+MAX_SIMULATE = 10_000_000
+# Peak memory per light curve of simulate + to_parquet, measured for "ztf" and
+# "lsst" with the default window (about 50 observations each).
+_SIMULATE_BYTES = 16_000
+# What reading a damaged or unreadable file raises: the readers' ValueError,
+# OSError (gzip.BadGzipFile, missing files), EOFError (truncated gzip, Avro),
+# zlib.error (corrupt deflate data), ImportError (an optional reader missing).
+_READ_ERRORS = (ValueError, OSError, EOFError, zlib.error, ImportError)
+
 
 class UserError(Exception):
-    """A problem with the command's arguments or data, reported without a traceback."""
+    """A problem with the command's arguments or files, reported in one line without a traceback."""
+
+
+@contextmanager
+def _file_errors(path, errors=_READ_ERRORS):
+    """Turn ``errors`` raised while handling the file ``path`` into a UserError naming it."""
+    try:
+        yield
+    except errors as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        if str(path) not in message:
+            message = f"{path}: {message}"
+        raise UserError(message) from error
+
+
+def _device(value):
+    """Argument type of --device: auto, cpu, or a CUDA or MPS device that this machine has."""
+    if value in ("auto", "cpu"):
+        return value
+    import torch
+
+    try:
+        device = torch.device(value)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a torch device; use auto, cpu, cuda, cuda:N or mps.") from None
+    available = {"cuda": torch.cuda.is_available, "mps": torch.backends.mps.is_available}
+    if device.type not in available:
+        raise argparse.ArgumentTypeError(f"device {value!r} is not supported; use auto, cpu, cuda, "
+                                         f"cuda:N or mps.")
+    if not available[device.type]():
+        raise argparse.ArgumentTypeError(
+            f"{device.type.upper()} is not available on this machine (torch "
+            f"{torch.__version__}); use --device cpu or --device auto.")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise argparse.ArgumentTypeError(f"{value!r}: this machine has {torch.cuda.device_count()} "
+                                         f"CUDA devices (cuda:0 to cuda:{torch.cuda.device_count() - 1}).")
+    return value
 
 
 def _parser():
@@ -29,14 +78,15 @@ def _parser():
     p.add_argument("--target", nargs="+", default=["lsst", "ztf-bts"],
                    help="targets: lsst, ztf-bts, plasticc or a labelled data file (default: lsst ztf-bts)")
     p.add_argument("--out", default="reproduce-output", help="output folder (default: reproduce-output)")
-    p.add_argument("--device", default="auto", help="torch device: auto, cpu or cuda (default: auto)")
+    p.add_argument("--device", type=_device, default="auto",
+                   help="torch device: auto, cpu, cuda, cuda:N or mps (default: auto)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--n-jobs", type=int, default=None, help="parallel fits (default: 1)")
     p.set_defaults(mode="quick")
 
     p = sub.add_parser("simulate", help="simulate light curves and write them to Parquet")
     p.add_argument("survey", choices=["ztf", "lsst", "ztf-bts"])
-    p.add_argument("n", type=int, help="number of light curves")
+    p.add_argument("n", type=int, help=f"number of light curves (at most {MAX_SIMULATE:,})")
     p.add_argument("--out", required=True, help="output .parquet file")
     p.add_argument("--seed", type=int, default=0)
 
@@ -45,7 +95,8 @@ def _parser():
     p.add_argument("--metadata", help="metadata CSV for PLAsTiCC light curves")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--epochs", type=int, default=25)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", type=_device, default="auto",
+                   help="torch device: auto, cpu, cuda, cuda:N or mps (default: auto)")
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("predict", help="class probabilities of light curves from a saved model",
@@ -63,17 +114,28 @@ def _parser():
 
 
 def _load(model):
+    """The model and its card, from a folder or a shipped model's name; a damaged one is a UserError."""
     from . import pretrained
     from .persistence import load_model
 
     if not Path(model).exists() and model in pretrained.available():
-        return pretrained.load(model), pretrained.card(model)
+        with _file_errors(model, (ValueError, OSError)):
+            return pretrained.load(model), pretrained.card(model)
     path = Path(model)
     if not path.exists():
         raise UserError(f"No model at {path} (and no shipped model of that name; shipped: "
                         f"{pretrained.available()}).")
     card = path / "MODEL_CARD.md"
-    return load_model(path), card.read_text() if card.is_file() else None
+    with _file_errors(path, (ValueError, OSError)):
+        return load_model(path), card.read_text() if card.is_file() else None
+
+
+def _read(args):
+    """Light curves and labels of the data file; a file that cannot be read is a UserError."""
+    from .datasets import read_data
+
+    with _file_errors(args.data):
+        return read_data(args.data, args.metadata)
 
 
 def _simulate(args):
@@ -81,24 +143,38 @@ def _simulate(args):
 
     if args.n < 1:
         raise UserError("N must be a positive number of light curves.")
+    if args.n > MAX_SIMULATE:
+        raise UserError(
+            f"N = {args.n} light curves would need about {_size(args.n * _SIMULATE_BYTES)} of "
+            f"memory; skltransient simulate makes at most {MAX_SIMULATE:,} (about "
+            f"{_size(MAX_SIMULATE * _SIMULATE_BYTES)}) in one run.")
     X, y = simulate(args.survey, args.n, random_state=args.seed, return_X_y=True)
-    X.to_parquet(args.out, y=y)
+    with _file_errors(args.out, OSError):
+        X.to_parquet(args.out, y=y)
     print(f"wrote {len(X)} {args.survey} light curves ({X.n_observations} observations) to {args.out}")
+
+
+def _size(n_bytes):
+    """A number of bytes in the largest decimal unit that keeps it at 1 or more: '16 PB'."""
+    units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"]
+    power = 0
+    while power < len(units) - 1 and n_bytes >= 1000 ** (power + 1):
+        power += 1
+    return f"{n_bytes / 1000**power:.3g} {units[power]}"
 
 
 def _train(args):
     from ._experiment import base_pipeline
     from .persistence import save_model
 
-    from .datasets import read_data
-
-    X, y = read_data(args.data, args.metadata)
+    X, y = _read(args)
     if y is None:
         raise UserError(f"{args.data} has no labels to train on.")
     model = base_pipeline(max_epochs=args.epochs, device=args.device, random_state=args.seed,
                           verbose=1).fit(X, y)
-    save_model(model, args.out, card=f"# Model trained by `skltransient train {args.data}`\n\n"
-               f"{len(X)} light curves; classes: {', '.join(map(str, model.classes_))}.\n")
+    with _file_errors(args.out, OSError):
+        save_model(model, args.out, card=f"# Model trained by `skltransient train {args.data}`\n\n"
+                   f"{len(X)} light curves; classes: {', '.join(map(str, model.classes_))}.\n")
     print(f"saved the model to {args.out}")
 
 
@@ -106,12 +182,11 @@ def _predict(args):
     import pandas as pd
 
     model, _ = _load(args.model)
-    from .datasets import read_data
-
-    X, _ = read_data(args.data, args.metadata)
+    X, _ = _read(args)
     proba = pd.DataFrame(model.predict_proba(X), columns=model.classes_,
                          index=pd.Index(X.object_ids, name="object_id"))
-    proba.to_csv(args.out)
+    with _file_errors(args.out, OSError):
+        proba.to_csv(args.out)
     print(f"wrote probabilities of {len(proba)} objects for {proba.shape[1]} classes to {args.out}")
 
 
@@ -130,6 +205,10 @@ def _info(args):
 def _reproduce(args):
     from ._experiment import reproduce
 
+    for target in args.target:
+        if target not in ("lsst", "ztf-bts", "plasticc") and not Path(target).exists():
+            raise UserError(f"Target {target!r} is neither lsst, ztf-bts, plasticc nor an existing "
+                            f"data file.")
     reproduce(args.target, mode=args.mode, out=args.out, device=args.device, seed=args.seed,
               n_jobs=args.n_jobs)
 
@@ -140,11 +219,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     commands = {"reproduce": _reproduce, "simulate": _simulate, "train": _train,
                 "predict": _predict, "info": _info}
+    # Only UserError is caught here: library errors become one at the boundary where a file
+    # or an argument is handled, so that any other exception (a bug) keeps its traceback.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             commands[args.command](args)
-    except (UserError, ValueError, FileNotFoundError, ImportError, OSError, KeyError) as error:
+    except UserError as error:
         parser.exit(2, f"skltransient {args.command}: error: {error}\n")
     return 0
 

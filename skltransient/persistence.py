@@ -2,18 +2,31 @@
 
 A saved model is a folder holding
 
-- ``model.json``: the format version, the package version, and for each step
-  of the pipeline its class, its parameters and its fitted state (arrays as
-  lists), plus the classifier's classes and channel names;
+- ``model.json``: the format version, the package version, the SHA-256
+  checksum of ``weights.pt``, and for each step of the pipeline its class,
+  its parameters and its fitted state (arrays as lists), plus the
+  classifier's classes and channel names;
 - ``weights.pt``: the torch module's ``state_dict``, read back with
   ``torch.load(..., weights_only=True)``, so loading executes no pickled code;
 - optionally ``MODEL_CARD.md``, free text about the training data and metrics.
+
+:func:`load_model` checks the folder before it builds anything: the weights
+against their checksum, ``model.json`` against the format (keys, types,
+parameters), the steps' fitted states against each other (channel names and
+order, metadata widths) and against the shapes of the weights, which must be
+finite. What does not pass raises a ``ValueError`` naming the file and key.
 
 A fitted :class:`~skltransient.TransferClassifier` is saved as the pipeline it
 predicts with (its transformers and its fine-tuned classifier).
 """
 
+import hashlib
+import io
 import json
+import pickle
+import re
+import reprlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,20 +36,46 @@ from sklearn.pipeline import Pipeline
 from . import __version__
 from .neural import GRUClassifier, TransientGRU
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
+from .preprocessing._padding import _channels
 from .transfer._transfer import split_model
 
 __all__ = ["FORMAT_VERSION", "load_model", "save_model"]
 
 #: Version of the folder layout written by :func:`save_model`.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Versions load_model reads; version 1 had no checksum of the weights.
+_READABLE_VERSIONS = (1, 2)
 
 _STEPS = {cls.__name__: cls for cls in (LightCurvePadder, FluxNormalizer, MetadataScaler, GRUClassifier)}
 _STATE = {
     "LightCurvePadder": ("bands_", "channels_", "n_channels_"),
     "FluxNormalizer": ("n_channels_",),
     "MetadataScaler": ("mean_", "scale_", "n_features_in_", "feature_names_in_"),
-    "GRUClassifier": ("classes_", "n_channels_", "n_metadata_", "channels_", "metadata_names_", "n_epochs_", "device_"),
+    "GRUClassifier": ("classes_", "n_channels_", "n_metadata_", "channels_", "metadata_names_",
+                      "n_epochs_", "best_epoch_", "device_"),
 }
+# The JSON kind of stored attributes, checked on load (an attribute not listed is not checked).
+_STATE_KINDS = {
+    "bands_": "names", "channels_": "names", "classes_": "array", "mean_": "array", "scale_": "array",
+    "feature_names_in_": "array", "n_channels_": "count", "n_metadata_": "count",
+    "n_features_in_": "count", "n_epochs_": "count", "best_epoch_": "count", "device_": "text",
+    "metadata_names_": "names",
+}
+_KINDS = {
+    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+              "a non-negative integer"),
+    "text": (lambda v: isinstance(v, str), "a string"),
+    "names": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+              "a list of strings"),
+    "array": (lambda v: isinstance(v, dict) and isinstance(v.get("__array__"), list)
+              and isinstance(v.get("dtype"), str), 'an array {"__array__": [...], "dtype": "..."}'),
+    "object": (lambda v: isinstance(v, dict), "a JSON object"),
+    "steps": (lambda v: isinstance(v, list) and len(v) > 0, "a non-empty list"),
+    "sha256": (lambda v: isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v) is not None,
+               "a SHA-256 digest (64 hexadecimal digits)"),
+}
+_REPAIR = ("The file is damaged or was edited: restore the saved folder, or save the model again "
+           "with skltransient.persistence.save_model.")
 
 
 def save_model(model, path, *, card=None):
@@ -58,12 +97,19 @@ def save_model(model, path, *, card=None):
     """
     steps, classifier = split_model(model)
     steps = steps + [("gruclassifier", classifier)]
+    state = classifier.module_.state_dict()
+    _check_finite(state, "The network to save",
+                  "its training diverged: train it again (e.g. with a smaller lr) before saving it")
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    weights = buffer.getvalue()
+    description = {"format_version": FORMAT_VERSION, "skltransient_version": __version__,
+                   "weights_sha256": hashlib.sha256(weights).hexdigest(),
+                   "steps": [_describe(name, step) for name, step in steps]}
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    description = {"format_version": FORMAT_VERSION, "skltransient_version": __version__,
-                   "steps": [_describe(name, step) for name, step in steps]}
     (path / "model.json").write_text(json.dumps(description, indent=1))
-    torch.save(steps[-1][1].module_.state_dict(), path / "weights.pt")
+    (path / "weights.pt").write_bytes(weights)
     if card is not None:
         (path / "MODEL_CARD.md").write_text(card)
     return path
@@ -83,25 +129,90 @@ def load_model(path, *, device="cpu"):
     -------
     model : Pipeline
         The fitted pipeline (a bare classifier is a one-step pipeline).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder lacks ``model.json`` or ``weights.pt``.
+    ValueError
+        If ``weights.pt`` does not match its checksum, cannot be read or
+        holds non-finite values, or ``model.json`` is not valid JSON, lacks
+        a key, has a value of the wrong type, or describes steps that
+        disagree with each other or with the weights; the message names
+        the file and the key. Also if the format version is not one this
+        skltransient reads.
+
+    Warns
+    -----
+    UserWarning
+        For a model in format version 1, which has no checksum of its
+        weights; save it again to add one.
     """
     path = Path(path)
-    if not (path / "model.json").is_file() or not (path / "weights.pt").is_file():
+    description_file, weights_file = path / "model.json", path / "weights.pt"
+    if not description_file.is_file() or not weights_file.is_file():
         raise FileNotFoundError(f"{path} is not a saved skltransient model: it needs model.json and "
                                 f"weights.pt (written by skltransient.persistence.save_model).")
-    description = json.loads((path / "model.json").read_text())
-    version = description.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"{path} was saved in model format version {version} by skltransient "
-            f"{description.get('skltransient_version', 'unknown')}; this skltransient "
-            f"({__version__}) reads format version {FORMAT_VERSION}. "
-            + ("Upgrade skltransient to load it." if isinstance(version, int) and version > FORMAT_VERSION
-               else "Re-save the model with the skltransient version that wrote it, or retrain it."))
-    steps = [(item["name"], _rebuild(item)) for item in description["steps"]]
-    classifier = steps[-1][1]
-    state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
-    _attach_module(classifier, state, device)
+    description = _read_description(description_file)
+    labels = [f"step {i} ({item['name']!r})" for i, item in enumerate(description["steps"])]
+    steps = [(item["name"], _rebuild(item, f"{description_file}, {label}"))
+             for item, label in zip(description["steps"], labels)]
+    _check_pipeline(steps, labels, description_file)
+    state = _read_weights(weights_file, description.get("weights_sha256"), description_file)
+    _attach_module(steps[-1][1], state, device, weights_file, description_file)
     return Pipeline(steps)
+
+
+def _read_description(file):
+    """The parsed model.json, checked against the format down to each step's keys."""
+    try:
+        description = json.loads(file.read_text())
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise ValueError(f"{file} is not valid JSON ({error}). {_REPAIR}") from error
+    _check_kind(description, "object", str(file))
+    version = _field(description, "format_version", "count", file)
+    if version not in _READABLE_VERSIONS:
+        raise ValueError(
+            f"{file} was saved in model format version {version} by skltransient "
+            f"{description.get('skltransient_version', 'unknown')}; this skltransient "
+            f"({__version__}) reads format versions {', '.join(map(str, _READABLE_VERSIONS))}. "
+            + ("Upgrade skltransient to load it." if version > FORMAT_VERSION
+               else "Re-save the model with the skltransient version that wrote it, or retrain it."))
+    _field(description, "skltransient_version", "text", file)
+    if version >= 2:
+        _field(description, "weights_sha256", "sha256", file)
+    else:
+        warnings.warn(f"{file} is in format version 1, which has no checksum of the weights, so "
+                      f"damage to weights.pt cannot be detected; save the model again with "
+                      f"skltransient.persistence.save_model to add one.", UserWarning, stacklevel=3)
+    steps = _field(description, "steps", "steps", file)
+    for i, item in enumerate(steps):
+        where = f"{file}, step {i}"
+        _check_kind(item, "object", where)
+        where = f"{where} ({_field(item, 'name', 'text', where)!r})"
+        kind = _field(item, "class", "text", where)
+        expected = "GRUClassifier" if i == len(steps) - 1 else sorted(set(_STEPS) - {"GRUClassifier"})
+        if kind not in _STEPS or (kind == "GRUClassifier") != (i == len(steps) - 1):
+            raise ValueError(f"{where}: 'class' is {kind!r}; expected one of {sorted(_STEPS)}, the "
+                             f"last step a GRUClassifier and no other ({expected!r} here). {_REPAIR}")
+        _field(item, "params", "object", where)
+        _field(item, "state", "object", where)
+    return description
+
+
+def _field(mapping, key, kind, where):
+    """``mapping[key]``, refused with a message naming ``where`` if absent or not of ``kind``."""
+    if key not in mapping:
+        raise ValueError(f"{where} has no {key!r} key. {_REPAIR}")
+    _check_kind(mapping[key], kind, f"{where}: {key!r}")
+    return mapping[key]
+
+
+def _check_kind(value, kind, what):
+    test, expected = _KINDS[kind]
+    if not test(value):
+        raise ValueError(f"{what} is a {type(value).__name__} ({reprlib.repr(value)}); expected "
+                         f"{expected}. {_REPAIR}")
 
 
 def _describe(name, step):
@@ -138,27 +249,156 @@ def _restore(value):
     return value
 
 
-def _rebuild(item):
-    cls = _STEPS.get(item["class"])
-    if cls is None:
-        raise ValueError(f"Unknown step class {item['class']!r} in the saved model.")
+def _rebuild(item, where):
+    kind = item["class"]
+    cls = _STEPS[kind]
     params = _restore(item["params"])
+    unknown = sorted(set(params) - set(cls._get_param_names()))
+    if unknown:
+        raise ValueError(f"{where}: 'params' has {unknown}, which {kind} does not take. {_REPAIR}")
     for key, value in params.items():  # JSON turns tuples into lists
         if isinstance(value, list) and key in ("metadata_columns", "bands"):
             params[key] = tuple(value) if key == "metadata_columns" else value
     step = cls(**params)
+    try:
+        step._validate_params()
+    except ValueError as error:  # sklearn's InvalidParameterError
+        raise ValueError(f"{where}: {error} {_REPAIR}") from None
+    extra = sorted(set(item["state"]) - set(_STATE[kind]))
+    if extra:
+        raise ValueError(f"{where}: 'state' has {extra}, which the format does not store for a "
+                         f"{kind}. {_REPAIR}")
     for attr, value in item["state"].items():
-        value = _restore(value)
+        if attr in _STATE_KINDS:
+            _check_kind(value, _STATE_KINDS[attr], f"{where}: state {attr!r}")
+        try:
+            value = _restore(value)
+        except (TypeError, ValueError) as error:  # an unknown dtype, ragged lists
+            raise ValueError(f"{where}: state {attr!r} is not a valid array ({error}). "
+                             f"{_REPAIR}") from None
         setattr(step, attr, tuple(value) if attr in ("channels_", "metadata_names_") else value)
     return step
 
 
-def _attach_module(classifier, state, device):
+def _fitted(step, attr, where):
+    if not hasattr(step, attr):
+        raise ValueError(f"{where} has no fitted state {attr!r}. {_REPAIR}")
+    return getattr(step, attr)
+
+
+def _check_pipeline(steps, labels, file):
+    """Refuse fitted states that disagree: channel names and order, channel and metadata widths."""
+    where = [f"{file}, {label}" for label in labels]
+    classifier = steps[-1][1]
+    channels = _fitted(classifier, "channels_", where[-1])
+    n_channels = _fitted(classifier, "n_channels_", where[-1])
+    if len(channels) != n_channels:
+        raise ValueError(f"{where[-1]}: channels_ has {len(channels)} names but n_channels_ is "
+                         f"{n_channels}. {_REPAIR}")
+    classes = _fitted(classifier, "classes_", where[-1])
+    if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
+        raise ValueError(f"{where[-1]}: classes_ {classes.tolist()} are not distinct labels. {_REPAIR}")
+    n_metadata = _fitted(classifier, "n_metadata_", where[-1])
+    given_channels = given_metadata = None  # (value, label of the step that sets it)
+    for (_, step), here, label in zip(steps[:-1], where, labels):
+        if isinstance(step, LightCurvePadder):
+            own = _fitted(step, "channels_", here)
+            expected = _channels(step.representation, _fitted(step, "bands_", here))
+            if tuple(own) != expected:
+                raise ValueError(
+                    f"{here}: its channels_ {list(own)} are not those of representation "
+                    f"{step.representation!r} over bands_ {step.bands_} ({list(expected)}). {_REPAIR}")
+            if _fitted(step, "n_channels_", here) != len(own):
+                raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but channels_ has "
+                                 f"{len(own)} names. {_REPAIR}")
+            given_channels = (tuple(own), label)
+            given_metadata = (len(step.metadata_columns), label)
+        elif isinstance(step, FluxNormalizer):
+            if _fitted(step, "n_channels_", here) != n_channels:
+                raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but the classifier's "
+                                 f"n_channels_ is {n_channels}. {_REPAIR}")
+        else:
+            given_metadata = _check_scaler(step, here, given_metadata, label)
+    if given_channels is not None and given_channels[0] != tuple(channels):
+        raise ValueError(f"{where[-1]}: channels_ {list(channels)} differ from the channels_ "
+                         f"{list(given_channels[0])} of {given_channels[1]}. {_REPAIR}")
+    if given_metadata is not None and given_metadata[0] != n_metadata:
+        raise ValueError(f"{where[-1]}: n_metadata_ is {n_metadata} but {given_metadata[1]} gives "
+                         f"{given_metadata[0]} metadata columns. {_REPAIR}")
+
+
+def _check_scaler(scaler, here, given_metadata, label):
+    """Check a MetadataScaler's state; return the metadata width it gives, and its label."""
+    n_features = _fitted(scaler, "n_features_in_", here)
+    for attr in ("mean_", "scale_"):
+        values = _fitted(scaler, attr, here)
+        if values.shape != (n_features,) or values.dtype.kind != "f":
+            raise ValueError(f"{here}: n_features_in_ is {n_features} but {attr} has "
+                             f"{values.size} values of dtype {values.dtype}. {_REPAIR}")
+    if given_metadata is not None and given_metadata[0] != n_features:
+        raise ValueError(f"{here}: n_features_in_ is {n_features} but {given_metadata[1]} gives "
+                         f"{given_metadata[0]} metadata columns. {_REPAIR}")
+    return len(scaler.get_feature_names_out()), label
+
+
+def _read_weights(file, checksum, description_file):
+    """The state_dict in ``file``, checked against its checksum (when recorded) and for finiteness."""
+    data = file.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if checksum is not None and digest != checksum:
+        raise ValueError(
+            f"{file} does not match the SHA-256 checksum recorded in {description_file}: it has "
+            f"{len(data)} bytes of digest {digest[:16]}..., the model was saved with "
+            f"{checksum[:16]}...; the file was truncated, damaged or replaced. Restore the saved "
+            f"folder, or save the model again with skltransient.persistence.save_model.")
+    try:
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as error:
+        reason = str(error).split(". ")[0] or type(error).__name__
+        raise ValueError(f"{file} cannot be read as the network's weights ({reason}). "
+                         f"{_REPAIR}") from error
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{file} holds a {type(state).__name__}, not the network's state_dict of "
+                         f"tensors. {_REPAIR}")
+    _check_finite(state, str(file), "the weights are damaged: restore the saved folder or "
+                                    "retrain the model")
+    return state
+
+
+def _check_finite(state, what, advice):
+    for key, tensor in state.items():
+        bad = tensor.is_floating_point() and int((~torch.isfinite(tensor)).sum())
+        if bad:
+            raise ValueError(f"{what} holds non-finite values in {key!r} ({bad} of "
+                             f"{tensor.numel()}); {advice}.")
+
+
+def _check_shapes(module, state, classifier, weights_file, description_file):
+    expected = module.state_dict()
+    summary = (f"n_channels_={classifier.n_channels_}, n_metadata_={classifier.n_metadata_}, "
+               f"{len(classifier.classes_)} classes_, hidden_size={classifier.hidden_size}, "
+               f"num_layers={classifier.num_layers}, metadata_size={classifier.metadata_size}, "
+               f"head_size={classifier.head_size}")
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise ValueError(f"{weights_file} does not match {description_file}: it lacks tensors "
+                         f"{missing} and has tensors {unexpected} that the GRUClassifier of "
+                         f"model.json ({summary}) does not have. {_REPAIR}")
+    for key, tensor in expected.items():
+        if state[key].shape != tensor.shape:
+            raise ValueError(
+                f"{weights_file} does not match {description_file}: tensor {key!r} has shape "
+                f"{tuple(state[key].shape)}, but the GRUClassifier of model.json ({summary}) "
+                f"needs {tuple(tensor.shape)}. {_REPAIR}")
+
+
+def _attach_module(classifier, state, device, weights_file, description_file):
     module = TransientGRU(
         classifier.n_channels_, classifier.n_metadata_, len(classifier.classes_),
         hidden_size=classifier.hidden_size, num_layers=classifier.num_layers,
         dropout=classifier.dropout, metadata_size=classifier.metadata_size,
         head_size=classifier.head_size)
+    _check_shapes(module, state, classifier, weights_file, description_file)
     module.load_state_dict(state)
     classifier.device_ = device
     net = classifier._make_net(module, None, None, max_epochs=0)

@@ -1,5 +1,6 @@
 """The command line: each subcommand, its help, and clean errors for user mistakes."""
 
+import shutil
 import subprocess
 import sys
 
@@ -81,3 +82,148 @@ def test_predict_with_the_shipped_model(tmp_path):
     proba = pd.read_csv(tmp_path / "p.csv", index_col="object_id")
     assert proba.shape == (20, 11) and "SN Ia" in proba.columns
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def assert_one_line_error(exit_info, capsys, *names):
+    """Check exit code 2 and a one-line message on stderr naming each of ``names``."""
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    for name in names:
+        assert str(name) in err, err
+    return err
+
+
+def write_avro_alerts(path, n_alerts=50):
+    """A small ZTF alert file in Avro (one candidate per alert, no history)."""
+    fastavro = pytest.importorskip("fastavro")
+    fields = [("jd", "double"), ("fid", "int"), ("magpsf", ["null", "float"]),
+              ("sigmapsf", ["null", "float"]), ("diffmaglim", ["null", "float"]),
+              ("isdiffpos", ["null", "string"]), ("ra", ["null", "double"]),
+              ("dec", ["null", "double"])]
+    candidate = {"type": "record", "name": "candidate",
+                 "fields": [{"name": n, "type": t} for n, t in fields]}
+    schema = fastavro.parse_schema({"type": "record", "name": "alert", "fields": [
+        {"name": "objectId", "type": "string"}, {"name": "candidate", "type": candidate},
+        {"name": "prv_candidates", "type": ["null", {"type": "array", "items": "candidate"}]}]})
+    alerts = [{"objectId": f"ZTF{i}", "prv_candidates": None, "candidate": {
+        "jd": 2459500.5 + i, "fid": 1 + i % 2, "magpsf": 19.0, "sigmapsf": 0.1, "diffmaglim": 20.5,
+        "isdiffpos": "t", "ra": 1.0, "dec": 2.0}} for i in range(n_alerts)]
+    with open(path, "wb") as handle:
+        fastavro.writer(handle, schema, alerts)
+
+
+def truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def truncated_avro(folder):
+    path = folder / "alerts.avro"
+    write_avro_alerts(path)
+    truncate(path)
+    return path
+
+
+def truncated_csv_gz(folder):
+    path = folder / "lightcurves.csv.gz"
+    n = 400
+    pd.DataFrame({"object_id": np.repeat(np.arange(40), 10), "mjd": 60000.0 + np.arange(n) % 10,
+                  "passband": np.arange(n) % 6, "flux": np.linspace(-1, 5, n),
+                  "flux_err": np.ones(n)}).to_csv(path, index=False)
+    truncate(path)
+    return path
+
+
+@pytest.mark.parametrize("make", [truncated_avro, truncated_csv_gz])
+def test_predict_truncated_data_file_is_a_one_line_error(tmp_path, capsys, make):
+    """Check that a truncated Avro or gzip data file exits with code 2 and one line naming it."""
+    path = make(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "ztf-sims", str(path), "--out", str(tmp_path / "p.csv")])
+    assert_one_line_error(exit_info, capsys, path)
+
+
+def test_predict_folder_with_clashing_object_ids_is_a_one_line_error(tmp_path, capsys):
+    """Check that a folder of two simulated files with the same object ids names both files."""
+    (tmp_path / "night").mkdir()
+    for seed in (0, 1):
+        main(["simulate", "ztf", "3", "--out", str(tmp_path / "night" / f"{seed}.parquet"),
+              "--seed", str(seed)])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "ztf-sims", str(tmp_path / "night"), "--out", str(tmp_path / "p.csv")])
+    assert_one_line_error(exit_info, capsys, tmp_path / "night" / "0.parquet",
+                          tmp_path / "night" / "1.parquet")
+
+
+@pytest.mark.parametrize("damage", [lambda data: b"", lambda data: data[: len(data) // 2]],
+                         ids=["empty", "truncated"])
+def test_predict_damaged_weights_is_a_one_line_error(tmp_path, capsys, damage):
+    """Check that an empty or truncated weights.pt exits with code 2 and one line naming it."""
+    from importlib import resources
+
+    shutil.copytree(resources.files("skltransient.pretrained") / "ztf-sims", tmp_path / "model")
+    weights = tmp_path / "model" / "weights.pt"
+    weights.write_bytes(damage(weights.read_bytes()))
+    data = tmp_path / "ztf.parquet"
+    main(["simulate", "ztf", "3", "--out", str(data)])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(tmp_path / "model"), str(data), "--out", str(tmp_path / "p.csv")])
+    assert_one_line_error(exit_info, capsys, weights)
+
+
+def test_predict_unwritable_output_is_a_one_line_error(tmp_path, capsys):
+    """Check that an --out in a folder that does not exist exits with code 2, naming it."""
+    data = tmp_path / "ztf.parquet"
+    main(["simulate", "ztf", "3", "--out", str(data)])
+    capsys.readouterr()
+    out = tmp_path / "absent" / "p.csv"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "ztf-sims", str(data), "--out", str(out)])
+    assert_one_line_error(exit_info, capsys, out)
+
+
+@pytest.mark.parametrize("device, message", [
+    ("bogus", "'bogus' is not a torch device"),
+    ("cuda", "CUDA is not available on this machine"),
+])
+def test_train_device_is_checked_before_anything_runs(tmp_path, capsys, monkeypatch, device, message):
+    """Check that a bad --device is refused by the argument parser with exit code 2."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(tmp_path / "absent.parquet"), "--out", str(tmp_path / "m"),
+              "--device", device])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --device: {message}" in err.splitlines()[-1] and "Traceback" not in err
+
+
+def test_simulate_refuses_absurd_sizes_up_front(tmp_path, capsys):
+    """Check that simulate refuses more light curves than its limit, giving the limit and memory."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["simulate", "ztf", "1000000000000", "--out", str(tmp_path / "x.parquet")])
+    err = assert_one_line_error(exit_info, capsys, "1000000000000")
+    assert "at most 10,000,000" in err and "16 PB" in err
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_cli_does_not_hide_library_errors(tmp_path, monkeypatch):
+    """Check that a ValueError from the model (not from a file or an argument) is not swallowed."""
+    from skltransient import pretrained
+
+    class Broken:
+        classes_ = np.array(["a"])
+
+        def predict_proba(self, X):
+            raise ValueError("a bug")
+
+    monkeypatch.setattr(pretrained, "load", lambda name: Broken())
+    data = tmp_path / "ztf.parquet"
+    main(["simulate", "ztf", "3", "--out", str(data)])
+    with pytest.raises(ValueError, match="a bug"):
+        main(["predict", "ztf-sims", str(data), "--out", str(tmp_path / "p.csv")])

@@ -1,7 +1,10 @@
+import copy
+import hashlib
 import json
 
 import numpy as np
 import pytest
+import torch
 from sklearn.pipeline import make_pipeline
 
 from skltransient import FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler, TransferClassifier
@@ -68,3 +71,155 @@ def test_save_refuses_unknown_steps(tmp_path):
                           GRUClassifier(hidden_size=4, max_epochs=1)).fit(X, y)
     with pytest.raises(TypeError, match="'functiontransformer' is a FunctionTransformer"):
         save_model(model, tmp_path / "m")
+
+
+def saved(fitted, tmp_path):
+    """Save the fitted pipeline to a fresh folder; return the folder and its parsed model.json."""
+    model, _, _ = fitted
+    folder = save_model(model, tmp_path / "m")
+    return folder, json.loads((folder / "model.json").read_text())
+
+
+def rewrite(folder, description=None, state=None):
+    """Write a new model.json and/or weights.pt, keeping the checksum true to the weights."""
+    if state is not None:
+        torch.save(state, folder / "weights.pt")
+    description = description or json.loads((folder / "model.json").read_text())
+    description["weights_sha256"] = hashlib.sha256((folder / "weights.pt").read_bytes()).hexdigest()
+    (folder / "model.json").write_text(json.dumps(description))
+
+
+def test_save_model_records_the_weights_checksum(fitted, tmp_path):
+    """Check that model.json holds the SHA-256 of weights.pt."""
+    folder, description = saved(fitted, tmp_path)
+    assert description["weights_sha256"] == hashlib.sha256((folder / "weights.pt").read_bytes()).hexdigest()
+
+
+def test_load_model_refuses_corrupted_weights(fitted, tmp_path):
+    """Check that 20 flipped bytes, a truncated and an empty weights.pt are refused, naming the file."""
+    folder, _ = saved(fitted, tmp_path)
+    weights = (folder / "weights.pt").read_bytes()
+    flipped = bytearray(weights)
+    for i in range(len(weights) - 400, len(weights) - 380):
+        flipped[i] ^= 0xFF
+    for damaged in (bytes(flipped), weights[: len(weights) // 2], b""):
+        (folder / "weights.pt").write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"weights\.pt does not match the SHA-256 checksum "
+                                             r"recorded in .*model\.json"):
+            load_model(folder)
+    rewrite(folder)  # an empty file with a checksum that matches it
+    with pytest.raises(ValueError, match=r"weights\.pt cannot be read as the network's weights"):
+        load_model(folder)
+
+
+def test_load_model_refuses_non_finite_weights(fitted, tmp_path):
+    """Check that NaN or infinite weights are refused at load (and at save), naming the tensor."""
+    folder, _ = saved(fitted, tmp_path)
+    state = torch.load(folder / "weights.pt", weights_only=True)
+    state["head.3.bias"][1] = float("nan")
+    rewrite(folder, state=state)
+    with pytest.raises(ValueError, match=r"weights\.pt holds non-finite values in 'head\.3\.bias'"):
+        load_model(folder)
+    model, _, _ = fitted
+    broken = copy.deepcopy(model)
+    with torch.no_grad():
+        broken[-1].module_.head[3].bias[0] = float("inf")
+    with pytest.raises(ValueError, match=r"non-finite values in 'head\.3\.bias'"):
+        save_model(broken, tmp_path / "broken")
+
+
+def drop(mapping, key):
+    del mapping[key]
+
+
+def add_band(description, band):
+    """Give the padder and the classifier one more band, consistently across model.json."""
+    bands = description["steps"][0]["state"]["bands_"] + [band]
+    channels = [f"flux_{b}" for b in bands] + [f"flux_err_{b}" for b in bands]
+    description["steps"][0]["state"].update(bands_=bands, channels_=channels)
+    description["steps"][3]["state"]["channels_"] = channels
+    for step in (0, 1, 3):
+        description["steps"][step]["state"]["n_channels_"] = len(channels)
+
+
+def set_state(step, key, value):
+    return lambda d: d["steps"][step]["state"].__setitem__(key, value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: drop(d, "steps"), r"model\.json has no 'steps' key"),
+    (lambda d: drop(d, "weights_sha256"), r"model\.json has no 'weights_sha256' key"),
+    (lambda d: d.__setitem__("steps", {}), r"model\.json: 'steps' is a dict \(\{\}\); expected a non-empty list"),
+    (lambda d: drop(d["steps"][3], "state"), r"step 3 \('gruclassifier'\) has no 'state' key"),
+    (lambda d: d["steps"][3].__setitem__("class", "Net"), r"step 3 \('gruclassifier'\): 'class' is "
+                                                           r"'Net'; expected one of"),
+    (lambda d: drop(d["steps"][3]["state"], "classes_"), r"step 3 \('gruclassifier'\) has no fitted "
+                                                          r"state 'classes_'"),
+    (set_state(3, "n_channels_", "4"), r"state 'n_channels_' is a str \('4'\); expected a "
+                                       r"non-negative integer"),
+    (lambda d: d["steps"][3]["params"].__setitem__("hidden_size", -3),
+     r"step 3 \('gruclassifier'\): .*'hidden_size' parameter"),
+    (lambda d: d["steps"][3]["params"].__setitem__("colour", "red"),
+     r"step 3 \('gruclassifier'\): 'params' has \['colour'\], which GRUClassifier does not take"),
+    (set_state(3, "foo_", 1), r"step 3 \('gruclassifier'\): 'state' has \['foo_'\], which the "
+                              r"format does not store for a GRUClassifier"),
+    # The representation and the channels must match each other and the weights.
+    (lambda d: d["steps"][0]["params"].__setitem__("representation", "observations"),
+     r"step 0 \('lightcurvepadder'\): its channels_ \['flux_ztfg', 'flux_ztfr', 'flux_err_ztfg', "
+     r"'flux_err_ztfr'\] are not those of representation 'observations'"),
+    (set_state(3, "channels_", ["flux_ztfr", "flux_ztfg", "flux_err_ztfg", "flux_err_ztfr"]),
+     r"step 3 \('gruclassifier'\): channels_ \['flux_ztfr', 'flux_ztfg', 'flux_err_ztfg', "
+     r"'flux_err_ztfr'\] differ from the channels_ \['flux_ztfg', 'flux_ztfr', 'flux_err_ztfg', "
+     r"'flux_err_ztfr'\] of step 0 \('lightcurvepadder'\)"),
+    (set_state(3, "channels_", ["flux_ztfg", "flux_ztfr", "flux_err_ztfg"]),
+     r"step 3 \('gruclassifier'\): channels_ has 3 names but n_channels_ is 4"),
+    (lambda d: add_band(d, "ztfi"),
+     r"weights\.pt does not match .*model\.json: tensor 'encoder\.weight_ih_l0' has shape \(24, 4\), "
+     r"but the GRUClassifier of model\.json \(n_channels_=6, .*\) needs \(24, 6\)"),
+    (set_state(3, "classes_", {"__array__": ["a", "b", "c", "d"], "dtype": "<U1"}),
+     r"weights\.pt does not match .*model\.json: tensor 'head\.3\.weight' has shape \(3, 8\), but "
+     r"the GRUClassifier of model\.json \(n_channels_=4, n_metadata_=4, 4 classes_"),
+    (lambda d: d["steps"][3]["params"].__setitem__("hidden_size", 9),
+     r"tensor 'encoder\.weight_ih_l0' has shape \(24, 4\), .* needs \(27, 4\)"),
+    (set_state(2, "n_features_in_", 3), r"step 2 \('metadatascaler'\): n_features_in_ is 3 but "
+                                        r"mean_ has 2 values"),
+    (set_state(3, "n_metadata_", 2), r"step 3 \('gruclassifier'\): n_metadata_ is 2 but step 2 "
+                                     r"\('metadatascaler'\) gives 4 metadata columns"),
+])
+def test_load_model_validates_model_json(fitted, tmp_path, edit, message):
+    """Check that a model.json that breaks the format or disagrees with the weights is refused."""
+    folder, description = saved(fitted, tmp_path)
+    edit(description)
+    (folder / "model.json").write_text(json.dumps(description))
+    with pytest.raises(ValueError, match=message):
+        load_model(folder)
+
+
+def test_load_model_refuses_a_file_that_is_not_json(fitted, tmp_path):
+    """Check that a model.json that does not parse is refused, naming the file."""
+    folder, _ = saved(fitted, tmp_path)
+    (folder / "model.json").write_text('{"format_version": 2,')
+    with pytest.raises(ValueError, match=r"model\.json is not valid JSON"):
+        load_model(folder)
+
+
+def test_load_model_reads_format_version_1_without_checksum(fitted, tmp_path):
+    """Check that a model saved before checksums loads, with a warning saying to save it again."""
+    model, X, _ = fitted
+    folder, description = saved(fitted, tmp_path)
+    description["format_version"] = 1
+    del description["weights_sha256"]
+    (folder / "model.json").write_text(json.dumps(description))
+    with pytest.warns(UserWarning, match=r"model\.json is in format version 1, which has no checksum"):
+        loaded = load_model(folder)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_shipped_model_has_a_checksum():
+    """Check that the shipped ztf-sims model is saved in the current format with its checksum."""
+    from importlib import resources
+
+    folder = resources.files("skltransient.pretrained") / "ztf-sims"
+    description = json.loads((folder / "model.json").read_text())
+    assert description["format_version"] == FORMAT_VERSION
+    assert description["weights_sha256"] == hashlib.sha256((folder / "weights.pt").read_bytes()).hexdigest()

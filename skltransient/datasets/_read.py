@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from .._lightcurves import LightCurves
+from .._parquet import NotLightCurvesParquet
 from ._readers_alerts import read_lsst_alerts, read_ztf_alerts, read_ztf_forced_photometry
 from ._readers_plasticc import read_plasticc
 from ._readers_snana import read_snana
@@ -51,9 +52,8 @@ def read_data(path, metadata=None, *, survey=None):
     if name.endswith(".parquet") or path.is_dir():
         try:
             return LightCurves.read_parquet(path)
-        except ValueError as error:
-            if "was not written by LightCurves.to_parquet" not in str(error):
-                raise
+        except NotLightCurvesParquet:
+            pass  # an alert file, perhaps
         return _first_reader(path, (read_ztf_alerts, read_lsst_alerts))
     if name.endswith(".avro"):
         return _first_reader(path, (read_ztf_alerts, read_lsst_alerts))

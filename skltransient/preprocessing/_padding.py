@@ -124,11 +124,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             seen = np.unique(X.band)
             codes = seen[np.argsort(wavelengths(seen), kind="stable")].tolist()
         self.bands_ = [known_bands()[c] for c in codes]
-        if self.representation == "grid":
-            self.channels_ = tuple(f"flux_{b}" for b in self.bands_) + tuple(
-                f"flux_err_{b}" for b in self.bands_)
-        else:
-            self.channels_ = ("time", "flux", "flux_err", "wavelength")
+        self.channels_ = _channels(self.representation, self.bands_)
         self.n_channels_ = len(self.channels_)
         return self
 
@@ -277,6 +273,13 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.requires_fit = True
         return tags
+
+
+def _channels(representation, bands):
+    """Names of the channels of a representation over the given bands."""
+    if representation == "grid":
+        return tuple(f"flux_{b}" for b in bands) + tuple(f"flux_err_{b}" for b in bands)
+    return ("time", "flux", "flux_err", "wavelength")
 
 
 def _interpolate(key, obj, flux, err, query, width):
