@@ -164,12 +164,18 @@ def _size(n_bytes):
 
 
 def _train(args):
+    import numpy as np
+
     from ._experiment import base_pipeline
     from .persistence import save_model
 
     X, y = _read(args)
     if y is None:
         raise UserError(f"{args.data} has no labels to train on.")
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise UserError(f"{args.data} has labels of only one class ({classes[0].item()!r}); "
+                        f"training a classifier needs at least two.")
     model = base_pipeline(max_epochs=args.epochs, device=args.device, random_state=args.seed,
                           verbose=1).fit(X, y)
     with _file_errors(args.out, OSError):

@@ -227,3 +227,17 @@ def test_cli_does_not_hide_library_errors(tmp_path, monkeypatch):
     main(["simulate", "ztf", "3", "--out", str(data)])
     with pytest.raises(ValueError, match="a bug"):
         main(["predict", "ztf-sims", str(data), "--out", str(tmp_path / "p.csv")])
+
+
+def test_train_on_one_class_is_a_one_line_error(tmp_path, capsys):
+    """Check that labels of a single class are refused before training, naming the file."""
+    from skltransient.utils._testing import make_toy_lightcurves
+
+    X, y = make_toy_lightcurves(6)
+    X.to_parquet(tmp_path / "one.parquet", y=np.full(len(y), "SN Ia"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(tmp_path / "one.parquet"), "--out", str(tmp_path / "model")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "one.parquet" in err and "one class" in err and "'SN Ia'" in err
