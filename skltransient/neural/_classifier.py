@@ -326,6 +326,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             train_split=None if valid_dataset is None else predefined_split(valid_dataset),
             iterator_train=BatchIterator, iterator_valid=BatchIterator,
             iterator_train__shuffle=True, iterator_train__batching=self.batching,
+            # Bucketed batches waste few padded steps: the dense GRU beats packing on them.
+            train_packed=self.batching == "random",
             iterator_train__prefix_probability=self.prefix_augmentation,
             iterator_train__device=self.device_, iterator_valid__device=self.device_,
             iterator_valid__batch_size=self.predict_batch_size,
@@ -333,7 +335,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             verbose=int(self.verbose >= 1), classes=list(range(len(self.classes_))),
         )
         params.update(overrides)
-        return NeuralNetClassifier(**params)
+        return _Net(**params)
 
     def _train(self, module, X, y_encoded, extra_callbacks=(), **net_overrides):
         """Train ``module`` through a skorch net; call inside :class:`_seeded`."""
@@ -509,6 +511,29 @@ def _at_days(over_time, X, days_since_trigger):
         has = count > 0
         out[has, j] = over_time[rows[has], count[has] - 1]
     return out
+
+
+class _Net(NeuralNetClassifier):
+    """skorch's classifier, which may run training batches through the unpacked GRU.
+
+    Parameters
+    ----------
+    module : TransientGRU
+    train_packed : bool, default=True
+        False calls the module with ``packed=False`` in training mode (see
+        :meth:`TransientGRU.encode`); validation and prediction stay packed.
+    **kwargs : dict
+        :class:`skorch.NeuralNetClassifier`'s parameters.
+    """
+
+    def __init__(self, module, *, train_packed=True, **kwargs):
+        super().__init__(module, **kwargs)
+        self.train_packed = train_packed
+
+    def infer(self, x, **fit_params):
+        if self.module_.training and not self.train_packed:
+            fit_params = {**fit_params, "packed": False}
+        return super().infer(x, **fit_params)
 
 
 class _seeded:

@@ -6,7 +6,7 @@ from torch.utils.data import Dataset
 
 from .._padded import PaddedLightCurves
 
-__all__ = ["BatchIterator", "PaddedDataset", "as_padded", "bucketed_order"]
+__all__ = ["BatchIterator", "PaddedDataset", "as_padded", "bucketed_batches"]
 
 
 def as_padded(X, name="The model"):
@@ -90,7 +90,7 @@ class BatchIterator:
         With ``shuffle``, how objects are grouped into batches.
         ``"random"``: a random permutation cut into batches. ``"bucketed"``:
         batches of similar lengths, in a random order (see
-        :func:`bucketed_order`), so that a batch wastes few padded steps.
+        :func:`bucketed_batches`), so that a batch wastes few padded steps.
         Either way every object is seen once per epoch.
     prefix_probability : float, default=0.0
         Probability that each light curve of a batch is cut to a random
@@ -119,7 +119,7 @@ class BatchIterator:
 
     def __iter__(self):
         pinned = torch.device(self.device).type == "cuda"
-        for index in torch.split(self.order(), self.batch_size):
+        for index in self.batches():
             X, y = self.dataset.batch(index, pin_memory=pinned)
             if self.prefix_probability > 0:
                 X["lengths"] = _random_prefixes(X["lengths"], self.prefix_probability)
@@ -128,20 +128,20 @@ class BatchIterator:
                 y = y.to(self.device, non_blocking=True)
             yield X, y
 
-    def order(self):
-        """The indices of one epoch, in the order batches take them."""
+    def batches(self):
+        """The index tensors of one epoch's batches, in the order they are served."""
         n = len(self.dataset)
         if not self.shuffle:
-            return torch.arange(n)
+            return torch.split(torch.arange(n), self.batch_size)
         if self.batching == "bucketed":
-            return bucketed_order(self.dataset.lengths, self.batch_size)
+            return bucketed_batches(self.dataset.lengths, self.batch_size)
         if self.batching == "random":
-            return torch.randperm(n)
+            return torch.split(torch.randperm(n), self.batch_size)
         raise ValueError(f"batching must be 'bucketed' or 'random'; got {self.batching!r}.")
 
 
-def bucketed_order(lengths, batch_size, batches_per_bucket=50, generator=None):
-    """A shuffled order whose consecutive batches hold light curves of similar lengths.
+def bucketed_batches(lengths, batch_size, batches_per_bucket=50, generator=None):
+    """Shuffled batches, each of light curves of similar lengths.
 
     Objects are shuffled, cut into buckets of ``batches_per_bucket`` batches,
     sorted by length inside each bucket, cut into batches, and the batches
@@ -160,8 +160,10 @@ def bucketed_order(lengths, batch_size, batches_per_bucket=50, generator=None):
 
     Returns
     -------
-    order : tensor of shape (n_objects,) of int64
-        A permutation of ``range(n_objects)``.
+    batches : list of tensor of int64
+        Index tensors of at most ``batch_size`` objects that together hold
+        every index once; only the last batch of the last bucket may be
+        short, and it is shuffled with the others.
     """
     lengths = torch.as_tensor(lengths)
     n = len(lengths)
@@ -169,11 +171,8 @@ def bucketed_order(lengths, batch_size, batches_per_bucket=50, generator=None):
     # One stable sort by (bucket, length) sorts every bucket at once.
     bucket = torch.arange(n) // (batch_size * batches_per_bucket)
     key = bucket * (int(lengths.max()) + 1 if n else 1) + lengths[order]
-    order = order[torch.argsort(key, stable=True)]
-    # Buckets are whole batches, so the position // batch_size names each batch.
-    batch = torch.arange(n) // batch_size
-    rank = torch.randperm(int(batch[-1]) + 1 if n else 0, generator=generator)
-    return order[torch.argsort(rank[batch], stable=True)]
+    batches = torch.split(order[torch.argsort(key, stable=True)], batch_size)
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
 def _random_prefixes(lengths, probability):

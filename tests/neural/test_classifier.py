@@ -366,3 +366,22 @@ def test_gru_classifier_bf16_refused_without_native_support(data, monkeypatch):
     monkeypatch.setattr(_runtime, "bf16_supported", lambda device: False)
     with pytest.raises(ValueError, match="precision='bf16' needs native bfloat16 on device 'cpu'"):
         GRUClassifier(**SMALL, max_epochs=1, precision="bf16").fit(X, y)
+
+
+@pytest.mark.parametrize("batching, training_packed", [("bucketed", {False}), ("random", {True})])
+def test_gru_classifier_trains_bucketed_batches_unpacked(data, monkeypatch, batching,
+                                                         training_packed):
+    """Check that bucketed batches train through the unpacked GRU, validation stays packed."""
+    X, y = data
+    calls = []
+    encode = TransientGRU.encode
+
+    def spy(module, values, lengths, packed=True):
+        calls.append((module.training, packed))
+        return encode(module, values, lengths, packed)
+
+    monkeypatch.setattr(TransientGRU, "encode", spy)
+    GRUClassifier(**SMALL, max_epochs=1, batching=batching, validation_fraction=0.2,
+                  random_state=0).fit(X, y)
+    assert {packed for training, packed in calls if training} == training_packed
+    assert {packed for training, packed in calls if not training} == {True}

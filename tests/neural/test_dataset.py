@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from skltransient.neural._dataset import BatchIterator, PaddedDataset, bucketed_order
+from skltransient.neural._dataset import BatchIterator, PaddedDataset, bucketed_batches
 
-N_OBJECTS, BATCH = 1000, 4  # five buckets of 50 batches
+N_OBJECTS, BATCH = 1002, 4  # five buckets of 50 batches and a short last batch
 
 
 def _dataset(seed=0):
@@ -36,7 +36,8 @@ def test_batch_iterator_covers_every_object_once_per_epoch(batching):
     """Check that each epoch's batches hold every index exactly once, in a new order each epoch."""
     first, second = _epochs(batching)
     for epoch in (first, second):
-        assert len(epoch) == N_OBJECTS // BATCH
+        assert len(epoch) == -(-N_OBJECTS // BATCH)
+        assert sorted(len(b) for b in epoch)[1] == BATCH  # only one batch is short
         assert sorted(torch.cat(epoch).tolist()) == list(range(N_OBJECTS))
     assert not torch.equal(torch.cat(first), torch.cat(second))
 
@@ -54,7 +55,7 @@ def test_batch_iterator_bucketed_batches_come_in_random_order():
     assert abs(np.corrcoef(means, np.arange(len(means)))[0, 1]) < 0.2
 
 
-def test_batch_iterator_random_and_bucketed_orders_differ():
+def test_batch_iterator_random_and_bucketed_batchess_differ():
     """Check that the two batchings, from the same seed, give different orders."""
     bucketed, random = _epochs("bucketed", 1)[0], _epochs("random", 1)[0]
     assert not torch.equal(torch.cat(bucketed), torch.cat(random))
@@ -99,9 +100,10 @@ def test_batch_iterator_refuses_unknown_batching():
         next(iter(iterator))
 
 
-def test_bucketed_order_edge_sizes():
-    """Check fewer objects than a batch, a last short batch, and no objects at all."""
+def test_bucketed_batches_edge_sizes():
+    """Check fewer objects than a batch, and one short batch among full ones."""
     generator = torch.Generator().manual_seed(0)
-    for n in (0, 3, 130):
-        order = bucketed_order(torch.arange(n) % 7, 8, generator=generator)
-        assert sorted(order.tolist()) == list(range(n))
+    for n, sizes in ((3, [3]), (130, [2] + [8] * 16)):
+        batches = bucketed_batches(torch.arange(n) % 7, 8, generator=generator)
+        assert sorted(len(b) for b in batches) == sizes
+        assert sorted(torch.cat(batches).tolist()) == list(range(n))
