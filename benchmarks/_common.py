@@ -241,12 +241,10 @@ def unpacked_forward(module, values, lengths, metadata):
 
     A unidirectional GRU is causal, so the output at step ``length - 1`` of
     the last layer equals the final hidden state of the packed sequence:
-    the same logits, computed on a padded batch with one dense kernel.
+    the same logits, computed on a padded batch with one dense kernel
+    (``TransientGRU.encode(..., packed=False)``).
     """
-    output, _ = module.encoder(values)
-    rows = torch.arange(len(lengths), device=output.device)
-    last = output[rows, (lengths.to(output.device) - 1).clamp(min=0)]
-    return module.head(torch.cat([last, module.metadata(metadata)], dim=1))
+    return module(values, lengths, metadata, packed=False)
 
 
 def _autocast(device, precision):

@@ -31,9 +31,9 @@ _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torc
 class GRUClassifier(ClassifierMixin, BaseEstimator):
     """Recurrent neural-network classifier of light curves (skorch + torch).
 
-    A two-layer GRU over the padded light curve, packed by true lengths, and
-    a parallel dense branch on per-object metadata, joined by a small dense
-    head (:class:`~skltransient.neural.TransientGRU`), trained with
+    A two-layer GRU over the padded light curve, read at each true length,
+    and a parallel dense branch on per-object metadata, joined by a small
+    dense head (:class:`~skltransient.neural.TransientGRU`), trained with
     class-weighted cross-entropy on logits, as in Gupta & Muthukrishna (2025).
     Training runs through a skorch :class:`~skorch.NeuralNetClassifier` built
     in ``fit`` and kept as ``net_``; batches are sliced from tensors rather

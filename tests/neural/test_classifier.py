@@ -272,7 +272,7 @@ def _fit_recording(X, y, fail=False, **params):
 
 
 def test_gru_classifier_bucketed_fit_is_reproducible(data):
-    """Check that two bucketed fits with random_state=0 give bitwise equal weights and predictions."""
+    """Check that two bucketed fits with random_state=0 give bitwise equal weights and outputs."""
     X, y = data
     a, b = (GRUClassifier(**SMALL, max_epochs=3, batch_size=8, batching="bucketed",
                           random_state=0).fit(X, y) for _ in range(2))
@@ -334,7 +334,7 @@ def test_runtime_refuses_bad_settings():
     with pytest.raises(ValueError, match="precision must be one of \\['float32', 'bf16'\\]"):
         with runtime(1, "fp16", "cpu"):
             pass
-    with pytest.raises(ValueError, match="n_threads must be a positive int or -1 .all available cores.; got 0"):
+    with pytest.raises(ValueError, match="n_threads must be a positive int or -1 .* got 0"):
         with runtime(0, "float32", "cpu"):
             pass
 

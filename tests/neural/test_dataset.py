@@ -62,7 +62,7 @@ def test_batch_iterator_random_and_bucketed_batchess_differ():
 
 
 def test_batch_iterator_random_order_is_a_permutation_of_the_global_generator():
-    """Check that batching='random' draws the order as before: torch.randperm from the global seed."""
+    """Check that batching='random' draws the order as before: the global seed's randperm."""
     torch.manual_seed(3)
     expected = torch.randperm(N_OBJECTS)
     assert torch.equal(torch.cat(_epochs("random", 1, seed=3)[0]), expected)
@@ -75,7 +75,7 @@ def test_batch_iterator_is_reproducible_from_the_global_seed():
 
 
 def test_batch_iterator_without_shuffle_keeps_the_order():
-    """Check that validation batches (no shuffle) take the objects in order, whatever the batching."""
+    """Check that unshuffled (validation) batches keep the order, whatever the batching."""
     iterator = BatchIterator(_dataset(), batch_size=64, batching="bucketed")
     assert torch.equal(torch.cat([y for _, y in iterator]), torch.arange(N_OBJECTS))
 
