@@ -13,12 +13,13 @@ and reference alternate, best of ``--repeat`` (default 1: each run is long).
     python benchmarks/bench_scale.py --threads 1 --quick    # 5,000 light curves, < 1 min
     python benchmarks/bench_scale.py --threads 1 --accuracy # batchings' macro F1, ~5 min
 
-``--accuracy`` shows instead that bucketed batches cost no accuracy: the
+``--accuracy`` compares instead the accuracy of the two batchings: the
 default pipeline (``skltransient._experiment.base_pipeline``, with
 ``validation_fraction=0.1``) trained with ``batching="random"`` and
 ``"bucketed"`` on the same stratified 80/20 split of
-``simulate_base(--per-class, 0)``, for ``--seeds`` seeds (split and network),
-with the macro F1 on the held-out 20 %, the epochs trained and the time.
+``simulate_base(--per-class, 0)``, for ``--seeds`` seeds from ``--seed``
+(split and network), with the macro F1 on the held-out 20 %, the epochs
+trained and the time.
 """
 
 import time
@@ -43,7 +44,8 @@ def main():
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--accuracy", action="store_true", help="batchings' macro F1 instead")
     p.add_argument("--per-class", type=int, default=100, help="with --accuracy")
-    p.add_argument("--seeds", type=int, default=3, help="with --accuracy")
+    p.add_argument("--seeds", type=int, default=3,
+                   help="with --accuracy: seeds --seed, --seed + 1, ...")
     p.add_argument("--max-epochs", type=int, default=30, help="with --accuracy")
     args = p.parse_args()
     if args.accuracy:
@@ -96,7 +98,7 @@ def accuracy(args):
                       per_class=args.per_class, seeds=args.seeds, max_epochs=args.max_epochs)
     lc, y = simulate_base(args.per_class, 0)
     scores = {"random": [], "bucketed": []}
-    for seed in range(args.seeds):
+    for seed in range(args.seed, args.seed + args.seeds):
         train, test = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
                                        random_state=seed)
         for batching, seed_scores in scores.items():

@@ -92,12 +92,13 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     predict_batch_size : int, default=1024
         Batch size for prediction.
     n_threads : int, default=1
-        Torch threads (:func:`torch.set_num_threads`) for training and
-        prediction, set for the call and restored afterwards; -1 uses all
-        the cores available to the process (``os.sched_getaffinity``). One
-        thread gives the same bits on any machine and is the fastest on a
-        shared machine, where threads wait on each other's busy cores; run
-        several fits at once (``n_jobs`` of a search) to use more cores.
+        Torch threads (:func:`torch.set_num_threads`) for training, set
+        for the call to ``fit`` and restored afterwards, also when it
+        raises; -1 uses all the cores available to the process
+        (``os.sched_getaffinity``). One thread gives the same bits on any
+        machine and is the fastest on a shared machine, where threads wait
+        on each other's busy cores; run several fits at once (``n_jobs`` of
+        a search) to use more cores.
     precision : {"float32", "bf16"}, default="float32"
         ``"bf16"`` trains under bfloat16 autocast (the GRU and dense layers
         in bfloat16, the loss in float32), about 1.3x faster on CPUs with

@@ -95,8 +95,9 @@ class BatchIterator:
     prefix_probability : float, default=0.0
         Probability that each light curve of a batch is cut to a random
         prefix (its length drawn uniformly from 1 to its true length): the
-        truncation augmentation for early classification. Because sequences
-        are packed by length, cutting a prefix is just shortening its length.
+        truncation augmentation for early classification. Because the GRU's
+        state is read at each length (packed or not), cutting a prefix is
+        just shortening its length.
     device : str or torch.device, default="cpu"
         Where batches go. On a CUDA device each batch is gathered into pinned
         host memory and copied with ``non_blocking=True``, so that the copy
