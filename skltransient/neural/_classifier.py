@@ -99,8 +99,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         Torch threads (:func:`torch.set_num_threads`) for training, set
         for the call to ``fit`` and restored afterwards, also when it
         raises; -1 uses all the cores available to the process
-        (``os.sched_getaffinity``). One thread gives the same bits on any
-        machine and is the fastest on a shared machine, where threads wait
+        (``os.sched_getaffinity``). One thread gives the same bits from run to
+        run and is the fastest on a shared machine, where threads wait
         on each other's busy cores; run several fits at once (``n_jobs`` of
         a search) to use more cores.
     precision : {"float32", "bf16"}, default="float32"
