@@ -30,6 +30,8 @@ if str(REPO) not in sys.path:
 
 from skltransient import FluxNormalizer, LightCurvePadder, MetadataScaler  # noqa: E402
 from skltransient.neural import TransientGRU  # noqa: E402
+from skltransient.neural._dataset import bucketed_batches  # noqa: E402
+from skltransient.neural._runtime import bf16_supported  # noqa: E402, F401
 from skltransient.utils._testing import make_toy_lightcurves  # noqa: E402
 
 # GRUClassifier's defaults, repeated here so that the reference builds the same network.
@@ -171,7 +173,7 @@ def reference_fit(module, padded, y_encoded, *, batch_size=128, epochs=1, lr=1e-
     weighted cross-entropy and Adam. No callbacks, history or validation.
 
     ``forward`` (e.g. :func:`unpacked_forward`), ``bucketed`` (batches of
-    similar lengths, see :func:`bucketed_order`) and ``precision="bf16"``
+    similar lengths, the package's :func:`bucketed_batches`) and ``precision="bf16"``
     (autocast) are the variants the experiments try.
     """
     forward = forward or (lambda m, v, l, md: m(v, l, md))
@@ -185,11 +187,11 @@ def reference_fit(module, padded, y_encoded, *, batch_size=128, epochs=1, lr=1e-
     module.train()
     for _ in range(epochs):
         if bucketed:
-            order = bucketed_order(padded.lengths, batch_size, generator).to(device)
+            batches = bucketed_batches(padded.lengths, batch_size, generator=generator)
         else:
-            order = torch.randperm(len(target), generator=generator).to(device)
-        for start in range(0, len(target), batch_size):
-            idx = order[start:start + batch_size]
+            batches = torch.randperm(len(target), generator=generator).split(batch_size)
+        for idx in batches:
+            idx = idx.to(device)
             batch_lengths = lengths[idx]
             steps = int(batch_lengths.max())
             with _autocast(device, precision):
@@ -239,41 +241,10 @@ def unpacked_forward(module, values, lengths, metadata):
 
     A unidirectional GRU is causal, so the output at step ``length - 1`` of
     the last layer equals the final hidden state of the packed sequence:
-    the same logits, computed on a padded batch with one dense kernel.
+    the same logits, computed on a padded batch with one dense kernel
+    (``TransientGRU.encode(..., packed=False)``).
     """
-    output, _ = module.encoder(values)
-    rows = torch.arange(len(lengths), device=output.device)
-    last = output[rows, (lengths.to(output.device) - 1).clamp(min=0)]
-    return module.head(torch.cat([last, module.metadata(metadata)], dim=1))
-
-
-def bucketed_order(lengths, batch_size, generator, batches_per_bucket=50):
-    """A shuffled order whose batches hold light curves of similar lengths.
-
-    Objects are shuffled, cut into buckets of ``batches_per_bucket`` batches,
-    sorted by length inside each bucket, cut into batches, and the batches
-    are shuffled: each epoch still sees every object once in a random batch
-    order, but a batch wastes few padded steps.
-    """
-    n = len(lengths)
-    lengths = torch.as_tensor(np.asarray(lengths))
-    order = torch.randperm(n, generator=generator)
-    bucket = batch_size * batches_per_bucket
-    pieces = []
-    for start in range(0, n, bucket):
-        chunk = order[start:start + bucket]
-        pieces.append(chunk[torch.argsort(lengths[chunk], stable=True)])
-    sorted_order = torch.cat(pieces)
-    batches = list(torch.split(sorted_order, batch_size))
-    shuffle = torch.randperm(len(batches), generator=generator)
-    return torch.cat([batches[i] for i in shuffle.tolist()])
-
-
-def bf16_supported(device="cpu"):
-    """Whether bfloat16 autocast has native support on ``device`` (AVX512-BF16 / AMX on CPUs)."""
-    if str(device).startswith("cuda"):
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    return bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
+    return module(values, lengths, metadata, packed=False)
 
 
 def _autocast(device, precision):

@@ -6,7 +6,7 @@ from torch.utils.data import Dataset
 
 from .._padded import PaddedLightCurves
 
-__all__ = ["BatchIterator", "PaddedDataset", "as_padded"]
+__all__ = ["BatchIterator", "PaddedDataset", "as_padded", "bucketed_batches"]
 
 
 def as_padded(X, name="The model"):
@@ -51,11 +51,25 @@ class PaddedDataset(Dataset):
         return self.values.shape[0]
 
     def __getitem__(self, index):
+        return self.batch(index)
+
+    def batch(self, index, pin_memory=False):
+        """The batch of the objects at ``index``, cut to its longest light curve.
+
+        With ``pin_memory`` the values are gathered straight into pinned host
+        memory, ready for an asynchronous copy to a GPU.
+        """
         lengths = self.lengths[index]
         steps = int(lengths.max()) if lengths.ndim else int(lengths)
-        X = {"values": self.values[index, :steps], "lengths": lengths,
-             "metadata": self.metadata[index]}
-        return X, (self.y[index] if self.y is not None else torch.zeros_like(lengths))
+        values = self.values[:, :steps]
+        y = self.y[index] if self.y is not None else torch.zeros_like(lengths)
+        if not pin_memory:
+            return {"values": values[index], "lengths": lengths,
+                    "metadata": self.metadata[index]}, y
+        out = torch.empty((len(lengths), steps, values.shape[2]), pin_memory=True)
+        X = {"values": torch.index_select(values, 0, index, out=out),
+             "lengths": lengths.pin_memory(), "metadata": self.metadata[index].pin_memory()}
+        return X, y.pin_memory()
 
 
 class BatchIterator:
@@ -72,32 +86,94 @@ class BatchIterator:
     dataset : PaddedDataset
     batch_size : int, default=128
     shuffle : bool, default=False
+    batching : {"bucketed", "random"}, default="random"
+        With ``shuffle``, how objects are grouped into batches.
+        ``"random"``: a random permutation cut into batches. ``"bucketed"``:
+        batches of similar lengths, in a random order (see
+        :func:`bucketed_batches`), so that a batch wastes few padded steps.
+        Either way every object is seen once per epoch.
     prefix_probability : float, default=0.0
         Probability that each light curve of a batch is cut to a random
         prefix (its length drawn uniformly from 1 to its true length): the
-        truncation augmentation for early classification. Because sequences
-        are packed by length, cutting a prefix is just shortening its length.
+        truncation augmentation for early classification. Because the GRU's
+        state is read at each length (packed or not), cutting a prefix is
+        just shortening its length.
+    device : str or torch.device, default="cpu"
+        Where batches go. On a CUDA device each batch is gathered into pinned
+        host memory and copied with ``non_blocking=True``, so that the copy
+        overlaps the GPU's work.
     **kwargs : dict
         Further skorch/DataLoader options, ignored.
     """
 
-    def __init__(self, dataset, batch_size=128, shuffle=False, prefix_probability=0.0, **kwargs):
+    def __init__(self, dataset, batch_size=128, shuffle=False, batching="random",
+                 prefix_probability=0.0, device="cpu", **kwargs):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.batching = batching
         self.prefix_probability = prefix_probability
+        self.device = device
 
     def __len__(self):
         return -(-len(self.dataset) // self.batch_size)
 
     def __iter__(self):
-        n = len(self.dataset)
-        order = torch.randperm(n) if self.shuffle else torch.arange(n)
-        for start in range(0, n, self.batch_size):
-            X, y = self.dataset[order[start:start + self.batch_size]]
+        pinned = torch.device(self.device).type == "cuda"
+        for index in self.batches():
+            X, y = self.dataset.batch(index, pin_memory=pinned)
             if self.prefix_probability > 0:
                 X["lengths"] = _random_prefixes(X["lengths"], self.prefix_probability)
+            if pinned:
+                X = {key: value.to(self.device, non_blocking=True) for key, value in X.items()}
+                y = y.to(self.device, non_blocking=True)
             yield X, y
+
+    def batches(self):
+        """The index tensors of one epoch's batches, in the order they are served."""
+        n = len(self.dataset)
+        if not self.shuffle:
+            return torch.split(torch.arange(n), self.batch_size)
+        if self.batching == "bucketed":
+            return bucketed_batches(self.dataset.lengths, self.batch_size)
+        if self.batching == "random":
+            return torch.split(torch.randperm(n), self.batch_size)
+        raise ValueError(f"batching must be 'bucketed' or 'random'; got {self.batching!r}.")
+
+
+def bucketed_batches(lengths, batch_size, batches_per_bucket=50, generator=None):
+    """Shuffled batches, each of light curves of similar lengths.
+
+    Objects are shuffled, cut into buckets of ``batches_per_bucket`` batches,
+    sorted by length inside each bucket, cut into batches, and the batches
+    are shuffled: each epoch still sees every object once, in a random batch
+    order, but a batch wastes few padded steps (and the packed GRU few
+    shrinking time steps). Buckets keep the batches of an epoch different
+    from those of the next, which a global sort by length would not.
+
+    Parameters
+    ----------
+    lengths : tensor of shape (n_objects,) of int
+    batch_size : int
+    batches_per_bucket : int, default=50
+    generator : torch.Generator, default=None
+        Source of randomness; None is torch's global generator.
+
+    Returns
+    -------
+    batches : list of tensor of int64
+        Index tensors of at most ``batch_size`` objects that together hold
+        every index once; only the last batch of the last bucket may be
+        short, and it is shuffled with the others.
+    """
+    lengths = torch.as_tensor(lengths)
+    n = len(lengths)
+    order = torch.randperm(n, generator=generator)
+    # One stable sort by (bucket, length) sorts every bucket at once.
+    bucket = torch.arange(n) // (batch_size * batches_per_bucket)
+    key = bucket * (int(lengths.max()) + 1 if n else 1) + lengths[order]
+    batches = torch.split(order[torch.argsort(key, stable=True)], batch_size)
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
 def _random_prefixes(lengths, probability):

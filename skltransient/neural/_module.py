@@ -60,15 +60,31 @@ class TransientGRU(nn.Module):
             getattr(self, name).eval()
         return self
 
-    def forward(self, values, lengths, metadata):
-        """Logits of shape (n_objects, n_classes) from each full light curve."""
-        return self.head(torch.cat([self.encode(values, lengths), self.metadata(metadata)], dim=1))
+    def forward(self, values, lengths, metadata, packed=True):
+        """Logits of shape (n_objects, n_classes) from each full light curve.
 
-    def encode(self, values, lengths):
-        """The last GRU layer's state at each light curve's last valid step."""
+        ``packed=False`` gives the same logits by another road (see :meth:`encode`).
+        """
+        encoded = self.encode(values, lengths, packed)
+        return self.head(torch.cat([encoded, self.metadata(metadata)], dim=1))
+
+    def encode(self, values, lengths, packed=True):
+        """The last GRU layer's state at each light curve's last valid step.
+
+        Packed by length, the GRU skips the padding. Unpacked
+        (``packed=False``), it runs every step of the padded batch and the
+        state is read at each length: the same state, because the GRU is
+        causal, and faster when a batch's lengths are close (one dense
+        kernel instead of a shrinking batch at every step).
+        """
         lengths = lengths.clamp(min=1)
-        packed = pack_padded_sequence(values, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, hidden = self.encoder(packed)
+        if not packed:
+            output, _ = self.encoder(values)
+            rows = torch.arange(len(lengths), device=output.device)
+            return output[rows, lengths.to(output.device) - 1]
+        packed_values = pack_padded_sequence(values, lengths.cpu(), batch_first=True,
+                                             enforce_sorted=False)
+        _, hidden = self.encoder(packed_values)
         return hidden[-1]
 
     def forward_sequence(self, values, metadata):

@@ -1,10 +1,15 @@
+import os
+
 import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from skorch.callbacks import Callback
 
 from skltransient import GRUClassifier, LightCurvePadder, MetadataScaler
 from skltransient.neural import TransientGRU
+from skltransient.neural import _runtime
+from skltransient.neural._runtime import bf16_supported, runtime
 from skltransient.utils._testing import make_toy_lightcurves
 
 SMALL = dict(hidden_size=16, num_layers=1, head_size=16, metadata_size=4)
@@ -241,3 +246,142 @@ def test_gru_classifier_refuses_missing_and_mixed_labels(labels, match):
         make_toy_lightcurves(4)[0]))
     with pytest.raises(ValueError, match=match):
         GRUClassifier(**SMALL, max_epochs=1).fit(padded, np.array(labels, dtype=object))
+
+
+class _Record(Callback):
+    """Record torch's thread count and autocast state at every training batch."""
+
+    def __init__(self, fail=False):
+        self.fail = fail
+
+    def initialize(self):
+        self.threads, self.autocast = set(), set()
+        return self
+
+    def on_batch_begin(self, net, **kwargs):
+        self.threads.add(torch.get_num_threads())
+        self.autocast.add(torch.is_autocast_enabled("cpu"))
+        if self.fail:
+            raise RuntimeError("stop here")
+
+
+def _fit_recording(X, y, fail=False, **params):
+    record = _Record(fail)
+    clf = GRUClassifier(**SMALL, max_epochs=1, callbacks=[("record", record)], **params)
+    return clf.fit(X, y), record
+
+
+def test_gru_classifier_bucketed_fit_is_reproducible(data):
+    """Check that two bucketed fits with random_state=0 give bitwise equal weights and outputs."""
+    X, y = data
+    a, b = (GRUClassifier(**SMALL, max_epochs=3, batch_size=8, batching="bucketed",
+                          random_state=0).fit(X, y) for _ in range(2))
+    for (name, left), (_, right) in zip(a.module_.state_dict().items(),
+                                        b.module_.state_dict().items()):
+        assert torch.equal(left, right), name
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_gru_classifier_batching_changes_training(data):
+    """Check that random and bucketed batches train different networks from the same seed."""
+    X, y = data
+    proba = [GRUClassifier(**SMALL, max_epochs=2, batch_size=8, batching=batching,
+                           random_state=0).fit(X, y).predict_proba(X)
+             for batching in ("random", "bucketed")]
+    assert not np.array_equal(*proba)
+
+
+def test_gru_classifier_bucketed_with_validation_and_prefixes(data):
+    """Check that bucketed batches train with early stopping and prefix augmentation."""
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=3, batch_size=8, batching="bucketed",
+                        validation_fraction=0.2, prefix_augmentation=0.5,
+                        random_state=0).fit(X, y)
+    assert np.isfinite(clf.net_.history[-1, "valid_loss"]) and clf.n_epochs_ == 3
+
+
+@pytest.mark.parametrize("n_threads", [2, -1])
+def test_gru_classifier_trains_with_its_threads_and_restores_the_callers(data, n_threads):
+    """Check that training runs with n_threads torch threads and the caller's count comes back."""
+    X, y = data
+    caller = torch.get_num_threads()
+    _, record = _fit_recording(X, y, n_threads=n_threads)
+    expected = len(os.sched_getaffinity(0)) if n_threads == -1 else n_threads
+    assert record.threads == {expected}
+    assert torch.get_num_threads() == caller
+
+
+def test_gru_classifier_restores_threads_after_a_failed_fit(data):
+    """Check that a fit that raises inside training still gives the caller its thread count back."""
+    X, y = data
+    caller = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="stop here"):
+        _fit_recording(X, y, fail=True, n_threads=caller + 1)
+    assert torch.get_num_threads() == caller
+
+
+def test_runtime_restores_threads_on_exception():
+    """Check that the runtime context sets the count inside the block and restores it on error."""
+    caller = torch.get_num_threads()
+    with pytest.raises(KeyError), runtime(caller + 1, "float32", "cpu"):
+        assert torch.get_num_threads() == caller + 1
+        raise KeyError("inside")
+    assert torch.get_num_threads() == caller
+
+
+def test_runtime_refuses_bad_settings():
+    """Check that unknown precisions and thread counts are errors naming the parameter."""
+    with pytest.raises(ValueError, match="precision must be one of \\['float32', 'bf16'\\]"):
+        with runtime(1, "fp16", "cpu"):
+            pass
+    with pytest.raises(ValueError, match="n_threads must be a positive int or -1 .* got 0"):
+        with runtime(0, "float32", "cpu"):
+            pass
+
+
+def test_gru_classifier_float32_trains_without_autocast(data):
+    """Check that the default precision trains outside autocast, in float32."""
+    X, y = data
+    clf, record = _fit_recording(X, y)
+    assert record.autocast == {False}
+    assert clf.predict_proba(X).dtype == np.float64
+
+
+@pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU has no native bfloat16")
+def test_gru_classifier_bf16_trains_under_autocast(data):
+    """Check that precision='bf16' trains under autocast and predicts finite probabilities."""
+    X, y = data
+    clf, record = _fit_recording(X, y, precision="bf16", random_state=0)
+    assert record.autocast == {True} and not torch.is_autocast_enabled("cpu")
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    float32 = GRUClassifier(**SMALL, max_epochs=1, random_state=0).fit(X, y).predict_proba(X)
+    assert not np.array_equal(proba, float32)
+
+
+def test_gru_classifier_bf16_refused_without_native_support(data, monkeypatch):
+    """Check that bf16 on a device without native bfloat16 is an error naming the parameter."""
+    X, y = data
+    monkeypatch.setattr(_runtime, "bf16_supported", lambda device: False)
+    with pytest.raises(ValueError, match="precision='bf16' needs native bfloat16 on device 'cpu'"):
+        GRUClassifier(**SMALL, max_epochs=1, precision="bf16").fit(X, y)
+
+
+@pytest.mark.parametrize("batching, training_packed", [("bucketed", {False}), ("random", {True})])
+def test_gru_classifier_trains_bucketed_batches_unpacked(data, monkeypatch, batching,
+                                                         training_packed):
+    """Check that bucketed batches train through the unpacked GRU, validation stays packed."""
+    X, y = data
+    calls = []
+    encode = TransientGRU.encode
+
+    def spy(module, values, lengths, packed=True):
+        calls.append((module.training, packed))
+        return encode(module, values, lengths, packed)
+
+    monkeypatch.setattr(TransientGRU, "encode", spy)
+    GRUClassifier(**SMALL, max_epochs=1, batching=batching, validation_fraction=0.2,
+                  random_state=0).fit(X, y)
+    assert {packed for training, packed in calls if training} == training_packed
+    assert {packed for training, packed in calls if not training} == {True}

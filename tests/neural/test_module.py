@@ -30,3 +30,21 @@ def test_forward_sequence_matches_forward_at_last_step():
     per_step = module.forward_sequence(values, torch.zeros(5, 0))
     torch.testing.assert_close(per_step[torch.arange(5), lengths - 1],
                                module(values, lengths, torch.zeros(5, 0)), rtol=1e-5, atol=1e-6)
+
+
+def test_unpacked_encoding_matches_packed_values_and_gradients():
+    """Check that packed=False gives the packed logits and gradients, whatever the padding holds."""
+    torch.manual_seed(2)
+    module = TransientGRU(3, 2, 4, hidden_size=8, num_layers=2, dropout=0.0)
+    values, lengths = torch.randn(5, 7, 3), torch.tensor([7, 1, 3, 0, 6])
+    values[torch.arange(7)[None, :] >= lengths[:, None]] = 5.0
+    metadata = torch.randn(5, 2)
+    results = []
+    for packed in (True, False):
+        module.zero_grad()
+        logits = module(values, lengths, metadata, packed=packed)
+        logits.square().sum().backward()
+        results.append((logits, [p.grad.clone() for p in module.parameters()]))
+    torch.testing.assert_close(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
+    for unpacked, packed in zip(results[1][1], results[0][1]):
+        torch.testing.assert_close(unpacked, packed, rtol=1e-4, atol=1e-6)

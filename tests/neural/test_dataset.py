@@ -1,0 +1,109 @@
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from skltransient.neural._dataset import BatchIterator, PaddedDataset, bucketed_batches
+
+N_OBJECTS, BATCH = 1002, 4  # five buckets of 50 batches and a short last batch
+
+
+def _dataset(seed=0):
+    """Light curves of 1 to 100 steps whose label is their own index."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 101, N_OBJECTS)
+    padded = SimpleNamespace(values=np.zeros((N_OBJECTS, 100, 2), np.float32), lengths=lengths,
+                             metadata=np.zeros((N_OBJECTS, 0), np.float32))
+    return PaddedDataset(padded, np.arange(N_OBJECTS))
+
+
+def _epochs(batching, n_epochs=2, seed=0, **kwargs):
+    """Index tensors of the batches of ``n_epochs`` epochs, one list per epoch."""
+    iterator = BatchIterator(_dataset(), batch_size=BATCH, shuffle=True, batching=batching,
+                             **kwargs)
+    torch.manual_seed(seed)
+    return [[y for _, y in iterator] for _ in range(n_epochs)]
+
+
+def _spread(batches):
+    lengths = _dataset().lengths
+    return np.mean([int(lengths[b].max() - lengths[b].min()) for b in batches])
+
+
+@pytest.mark.parametrize("batching", ["bucketed", "random"])
+def test_batch_iterator_covers_every_object_once_per_epoch(batching):
+    """Check that each epoch's batches hold every index exactly once, in a new order each epoch."""
+    first, second = _epochs(batching)
+    for epoch in (first, second):
+        assert len(epoch) == -(-N_OBJECTS // BATCH)
+        assert sorted(len(b) for b in epoch)[1] == BATCH  # only one batch is short
+        assert sorted(torch.cat(epoch).tolist()) == list(range(N_OBJECTS))
+    assert not torch.equal(torch.cat(first), torch.cat(second))
+
+
+def test_batch_iterator_bucketed_batches_are_length_homogeneous():
+    """Check that bucketed batches span few lengths where random ones span most of them."""
+    bucketed, random = _spread(_epochs("bucketed", 1)[0]), _spread(_epochs("random", 1)[0])
+    assert bucketed < 3 and random > 40
+
+
+def test_batch_iterator_bucketed_batches_come_in_random_order():
+    """Check that bucketed batches are not served sorted by length, nor bucket by bucket."""
+    lengths = _dataset().lengths
+    means = np.array([lengths[b].float().mean() for b in _epochs("bucketed", 1)[0]])
+    assert abs(np.corrcoef(means, np.arange(len(means)))[0, 1]) < 0.2
+
+
+def test_batch_iterator_random_and_bucketed_batchess_differ():
+    """Check that the two batchings, from the same seed, give different orders."""
+    bucketed, random = _epochs("bucketed", 1)[0], _epochs("random", 1)[0]
+    assert not torch.equal(torch.cat(bucketed), torch.cat(random))
+
+
+def test_batch_iterator_random_order_is_a_permutation_of_the_global_generator():
+    """Check that batching='random' draws the order as before: the global seed's randperm."""
+    torch.manual_seed(3)
+    expected = torch.randperm(N_OBJECTS)
+    assert torch.equal(torch.cat(_epochs("random", 1, seed=3)[0]), expected)
+
+
+def test_batch_iterator_is_reproducible_from_the_global_seed():
+    """Check that a seed gives the same bucketed batches, another seed others."""
+    a, b, c = (torch.cat(_epochs("bucketed", 1, seed=s)[0]) for s in (0, 0, 1))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_batch_iterator_without_shuffle_keeps_the_order():
+    """Check that unshuffled (validation) batches keep the order, whatever the batching."""
+    iterator = BatchIterator(_dataset(), batch_size=64, batching="bucketed")
+    assert torch.equal(torch.cat([y for _, y in iterator]), torch.arange(N_OBJECTS))
+
+
+def test_batch_iterator_prefixes_with_bucketed_batches():
+    """Check that prefix augmentation still shortens lengths, never beyond 1 or the true length."""
+    dataset = _dataset()
+    iterator = BatchIterator(dataset, batch_size=BATCH, shuffle=True, batching="bucketed",
+                             prefix_probability=1.0)
+    torch.manual_seed(0)
+    for X, index in iterator:
+        true = dataset.lengths[index]
+        assert torch.all((X["lengths"] >= 1) & (X["lengths"] <= true))
+        assert X["values"].shape[1] == int(true.max())
+    assert torch.any(X["lengths"] < true)
+
+
+def test_batch_iterator_refuses_unknown_batching():
+    """Check that an unknown batching is an error naming the parameter and the value."""
+    iterator = BatchIterator(_dataset(), shuffle=True, batching="sorted")
+    with pytest.raises(ValueError, match="batching must be 'bucketed' or 'random'; got 'sorted'"):
+        next(iter(iterator))
+
+
+def test_bucketed_batches_edge_sizes():
+    """Check fewer objects than a batch, and one short batch among full ones."""
+    generator = torch.Generator().manual_seed(0)
+    for n, sizes in ((3, [3]), (130, [2] + [8] * 16)):
+        batches = bucketed_batches(torch.arange(n) % 7, 8, generator=generator)
+        assert sorted(len(b) for b in batches) == sizes
+        assert sorted(torch.cat(batches).tolist()) == list(range(n))
