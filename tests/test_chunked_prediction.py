@@ -133,3 +133,23 @@ def test_transformers_check_deferred_input_at_once(data, model):
     # The same columns in another order are matched by name, also when deferred.
     np.testing.assert_allclose(scaler.transform(swapped).metadata,
                                scaler.transform(model[1].transform(model[0].transform(X))).metadata)
+
+
+def test_prediction_uses_n_threads_and_restores_the_callers(data, model):
+    """Check that predict_* run with the classifier's n_threads and leave the caller's count."""
+    import torch
+
+    X, _ = data
+    clf = model[-1]
+    seen = []
+    hook = clf.module_.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+    caller = torch.get_num_threads()
+    clf.set_params(n_threads=2)
+    try:
+        model.predict_proba(X)
+        predict_proba_at(model, X, [0])
+    finally:
+        hook.remove()
+        clf.set_params(n_threads=1)
+    assert seen and set(seen) == {2}
+    assert torch.get_num_threads() == caller

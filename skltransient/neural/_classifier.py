@@ -1,5 +1,6 @@
 """GRUClassifier: the scikit-learn face of the recurrent light-curve classifier."""
 
+import contextlib
 import numbers
 import warnings
 
@@ -97,17 +98,22 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         0.02 lower on average, within the noise of the measurement, and it
         is not the default until that is settled.
     predict_batch_size : int, default=1024
-        Batch size for prediction.
+        Most light curves in a prediction batch. Prediction pads, scales and
+        classifies one batch at a time, light curves of similar lengths
+        together, so its memory depends on this number and not on how many
+        light curves are classified; a batch also holds at most
+        ``256 * predict_batch_size`` steps, so that very long light curves
+        come in small batches.
     n_threads : int, default=1
-        Torch threads (:func:`torch.set_num_threads`) for training, set
-        for the call to ``fit`` and restored afterwards, also when it
-        raises; -1 uses all the cores available to the process
+        Torch threads (:func:`torch.set_num_threads`) for training and
+        prediction, set for the call to ``fit`` or ``predict_*`` and
+        restored afterwards, also when it raises; -1 uses all the cores available to the process
         (``os.sched_getaffinity``). One thread gives the same bits from run to
         run and is the fastest on a shared machine, where threads wait
         on each other's busy cores; run several fits at once (``n_jobs`` of
         a search) to use more cores.
     precision : {"float32", "bf16"}, default="float32"
-        ``"bf16"`` trains under bfloat16 autocast (the GRU and dense layers
+        ``"bf16"`` trains and predicts under bfloat16 autocast (the GRU and dense layers
         in bfloat16, the loss in float32): 1.2x faster with bucketed batches
         on a CPU with AVX512-BF16; GPUs with bfloat16 too. On a device
         without native bfloat16, ``fit`` raises a ValueError naming this
@@ -395,10 +401,16 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         X = self._check_predict_data(X)
         module = self.net_.module_.eval()
         out = np.empty((len(X), len(self.classes_)), dtype=np.float32)
-        with torch.inference_mode():
+        with self._inference():
             for index, _, batch in self._predict_batches(X):
                 out[index] = module(**batch).float().cpu().numpy()
         return out
+
+    @contextlib.contextmanager
+    def _inference(self):
+        """Prediction's context: the chosen threads and precision, no autograd."""
+        with runtime(self.n_threads, self.precision, self.net_.device), torch.inference_mode():
+            yield
 
     def _predict_batches(self, X):
         """Batches of similar lengths, each padded (when X is deferred) just before inference.
@@ -448,7 +460,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         X = self._check_predict_data(X)
         self.net_.module_.eval()
         out = np.full((len(X), int(X.lengths.max()), len(self.classes_)), np.nan)
-        with torch.inference_mode():
+        with self._inference():
             for index, _, batch in self._predict_batches(X):
                 proba = self._proba_over_steps(batch)
                 out[index, :proba.shape[1]] = proba
@@ -476,7 +488,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         days = np.atleast_1d(np.asarray(days_since_trigger, dtype=np.float64))
         self.net_.module_.eval()
         out = np.full((len(X), days.size, len(self.classes_)), np.nan)
-        with torch.inference_mode():  # one batch at a time: no (n, n_steps, n_classes) array
+        with self._inference():  # one batch at a time: no (n, n_steps, n_classes) array
             for index, part, batch in self._predict_batches(X):
                 out[index] = _at_days(self._proba_over_steps(batch), part, days)
         return out
