@@ -70,7 +70,7 @@ def test_chunked_predictions_equal_whole_array_predictions(data, model, batch_si
         np.testing.assert_allclose(over, whole[1], rtol=0, atol=1e-6)
         np.testing.assert_allclose(predict_proba_at(model, X, [0, 5, 30]), at_whole, atol=1e-6)
     finally:
-        clf.set_params(predict_batch_size=1024)
+        clf.set_params(predict_batch_size=512)
 
 
 def test_chunked_predictions_come_back_in_input_order(data, model):
@@ -82,7 +82,7 @@ def test_chunked_predictions_come_back_in_input_order(data, model):
         np.testing.assert_allclose(model.predict_proba(X[permutation]),
                                    model.predict_proba(X)[permutation], atol=1e-6)
     finally:
-        model[-1].set_params(predict_batch_size=1024)
+        model[-1].set_params(predict_batch_size=512)
 
 
 def test_prediction_pads_batch_by_batch(data, model):
@@ -96,7 +96,7 @@ def test_prediction_pads_batch_by_batch(data, model):
         model.predict_proba(X)
     finally:
         del padder._pad
-        clf.set_params(predict_batch_size=1024)
+        clf.set_params(predict_batch_size=512)
     assert sizes[0] == 1  # the one-object check of the transformers
     assert max(sizes[1:]) <= 16 and sum(sizes[1:]) == len(X)
 

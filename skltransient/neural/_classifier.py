@@ -97,7 +97,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         batches, one bucket) its held-out macro F1 after the same epochs was
         0.02 lower on average, within the noise of the measurement, and it
         is not the default until that is settled.
-    predict_batch_size : int, default=1024
+    predict_batch_size : int, default=512
         Most light curves in a prediction batch. Prediction pads, scales and
         classifies one batch at a time, light curves of similar lengths
         together, so its memory depends on this number and not on how many
@@ -211,7 +211,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                  head_size=64, max_epochs=30, batch_size=128, lr=1e-3, optimizer="adam",
                  weight_decay=0.0, class_weight="balanced", validation_fraction=None,
                  n_iter_no_change=5, tol=1e-4, prefix_augmentation=0.0, batching="random",
-                 predict_batch_size=1024, n_threads=1, precision="float32", device="cpu",
+                 predict_batch_size=512, n_threads=1, precision="float32", device="cpu",
                  random_state=None, verbose=0, callbacks=None):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
