@@ -91,7 +91,7 @@ def stage_timings(model, lc, report, seconds, repeat):
     scale_s, X = c.best_of(lambda: scaler._transform_padded(normalized), repeat=3, warmup=0)
     best, _ = c.interleaved({
         "package": lambda: clf.predict_proba(X),
-        "reference": lambda: c.reference_proba(clf.module_, X, batch_size=clf.predict_batch_size),
+        "reference": lambda: c.reference_proba(clf.module_, X, batch_size=clf._predict_batch_size()),
     }, repeat=repeat, warmup=0)
     n = len(lc)
     preprocessing = pad_s + norm_s + scale_s
@@ -141,7 +141,7 @@ def normalize_in_blocks(normalizer, padded, block=8192):
 def experiments(model, lc, report, padded_bytes, whole_seconds, whole_proba, chunk=10_000):
     """Smaller prediction batches, chunk-by-chunk prediction and bf16: speed and peak memory."""
     clf = model[-1]
-    default = clf.predict_batch_size
+    default = clf._predict_batch_size()
 
     def whole():
         return model.predict_proba(lc)

@@ -26,7 +26,7 @@ from skltransient import GRUClassifier
 def main():
     p = c.parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=None, help="light curves to predict")
-    p.add_argument("--batch-size", type=int, default=GRUClassifier().predict_batch_size,
+    p.add_argument("--batch-size", type=int, default=GRUClassifier()._predict_batch_size(),
                    help="predict_batch_size (the package's default)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--profile", action="store_true")

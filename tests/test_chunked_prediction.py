@@ -153,3 +153,12 @@ def test_prediction_uses_n_threads_and_restores_the_callers(data, model):
         clf.set_params(n_threads=1)
     assert seen and set(seen) == {2}
     assert torch.get_num_threads() == caller
+
+
+def test_predict_batch_size_auto_follows_the_device():
+    """Check that predict_batch_size='auto' means small batches on a CPU, large ones on a GPU."""
+    clf = GRUClassifier()
+    assert clf.predict_batch_size == "auto" and clf._predict_batch_size() == 512
+    clf.device_ = "cuda:0"
+    assert clf._predict_batch_size() == 8192
+    assert GRUClassifier(predict_batch_size=64, device="cuda")._predict_batch_size() == 64
