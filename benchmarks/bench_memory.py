@@ -59,13 +59,17 @@ def main():
         X = tiled(base, -(-n // len(base)))[:n]
         seconds, peak = measure(model, X, args.repeat or 1)
         padded = n * int(X.lengths.max()) * 4 * 4
-        peaks[n] = peak
+        result = n * len(model.classes_) * 8  # the float64 probabilities returned
+        peaks[n] = peak - result
         report.add(f"n={n:,}: peak RSS growth", peak / 2**20, "MiB", goal=1024,
                    higher_is_better=False, note=f"eager padded array {padded / 2**20:,.0f} MiB")
+        report.add(f"n={n:,}: peak growth beyond the result", (peak - result) / 2**20, "MiB",
+                   note=f"result {result / 2**20:,.0f} MiB")
         report.add(f"n={n:,}: light curves per second", n / seconds, "lc/s")
         del X
-    report.add("growth from smallest to largest n", peaks[sizes[-1]] / max(peaks[sizes[0]], 1),
-               "x", goal=1.5, higher_is_better=False, note="independent of n: about 1")
+    report.add("growth beyond the result, largest / smallest n",
+               peaks[sizes[-1]] / max(peaks[sizes[0]], 1), "x", goal=1.5, higher_is_better=False,
+               note="independent of n: about 1")
 
     ordinary = base[:5000]
     n_long = 10_000

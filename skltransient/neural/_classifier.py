@@ -378,7 +378,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X):
         """Logits of each class, shape (n_objects, n_classes)."""
-        return self._logits(X)
+        return self._each_batch(X, lambda logits: logits.float(), None, np.float32)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -392,21 +392,27 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_objects, n_classes)
             Rows sum to 1; columns follow ``classes_``.
         """
-        logits = torch.from_numpy(self._logits(X))
-        return torch.softmax(logits.double(), dim=1).numpy()
+        # Softmax batch by batch: no n-sized array of logits beside the result.
+        return self._each_batch(X, lambda logits: torch.softmax(logits.float().double(), dim=1),
+                                None, np.float64)
 
     def predict(self, X):
         """Most probable class of each light curve, shape (n_objects,)."""
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
+        best = self._each_batch(X, lambda logits: logits.argmax(dim=1, keepdim=True), 1, np.int64)
+        return self.classes_[best[:, 0]]
 
-    def _logits(self, X):
+    def _each_batch(self, X, then, width, dtype):
+        """``then`` of the network's logits, batch by batch, as an array in X's order.
+
+        ``width`` is the number of columns of ``then``'s output (None: one per class).
+        """
         check_is_fitted(self, "net_")
         X = self._check_predict_data(X)
         module = self.net_.module_.eval()
-        out = np.empty((len(X), len(self.classes_)), dtype=np.float32)
+        out = np.empty((len(X), len(self.classes_) if width is None else width), dtype=dtype)
         with self._inference():
             for index, _, batch in self._predict_batches(X):
-                out[index] = module(**batch).float().cpu().numpy()
+                out[index] = then(module(**batch)).cpu().numpy()
         return out
 
     def _predict_batch_size(self):
