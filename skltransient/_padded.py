@@ -203,10 +203,10 @@ class PaddedLightCurves:
         while start < len(order):
             stop = min(start + batch_size, len(order))
             if steps_per_batch is not None:
-                # Shrink the batch until it fits (lengths grow along a length-sorted order).
-                while stop - start > 1 and (stop - start) * lengths[start:stop].max() > steps_per_batch:
-                    stop = start + max(1, min(stop - start - 1,
-                                              steps_per_batch // int(lengths[start:stop].max())))
+                # The longest prefix whose size x longest length fits (a prefix: both grow).
+                window = lengths[start:stop]
+                steps = np.arange(1, window.size + 1) * np.maximum.accumulate(window)
+                stop = start + max(1, int(np.count_nonzero(steps <= steps_per_batch)))
             index = order[start:stop]
             yield index, (self._pad(index) if self._data is None else self[index])
             start = stop

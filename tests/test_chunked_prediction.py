@@ -117,6 +117,7 @@ def test_a_long_light_curve_pads_only_a_small_batch():
                for index, part in batches)
     last_index, last = batches[-1]
     assert last.object_ids.tolist() == ["long"] and last.values.shape[:2] == (1, n)
+    assert [len(index) for index, _ in batches] == [32, 8, 1]  # the short ones stay together
     assert max(part.values.shape[1] for _, part in batches[:-1]) <= 10
     assert sorted(np.concatenate([index for index, _ in batches]).tolist()) == list(range(len(X)))
 
