@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import torch
 
 import _common as c
 from skltransient import LightCurves, pretrained
@@ -50,6 +51,7 @@ def main():
     sizes = (20_000, 60_000, 200_000) if args.quick else (100_000, 300_000, 1_000_000)
     report = c.Report("predict_proba memory", c.setup(args), sizes=sizes)
     model = pretrained.load("ztf-sims")
+    model[-1].set_params(n_threads=torch.get_num_threads())  # the benchmark's --threads
     base, _, source = c.load_lightcurves(min(50_000, sizes[0]), source=args.data,
                                          random_state=args.seed)
     report.note(f"data: {source}: {c.describe(base)}, repeated")

@@ -75,8 +75,8 @@ def main():
 def fitted_pipeline(lc, y, args):
     """The four-step pipeline, fitted for one epoch on about 1,000 light curves."""
     every = max(1, len(lc) // 1000)
-    model = make_pipeline(*c.preprocessing(args.max_obs), GRUClassifier(max_epochs=1,
-                                                                         random_state=args.seed))
+    model = make_pipeline(*c.preprocessing(args.max_obs), GRUClassifier(
+        max_epochs=1, random_state=args.seed, n_threads=torch.get_num_threads()))
     return model.fit(lc[::every], y[::every])
 
 

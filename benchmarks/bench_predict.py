@@ -69,7 +69,8 @@ def fitted_classifier(X, y, args):
     """A GRUClassifier with default sizes fitted briefly; weights do not change the speed."""
     every = max(1, len(X) // 512)
     return GRUClassifier(max_epochs=1, predict_batch_size=args.batch_size, random_state=args.seed,
-                         device=args.device).fit(X[::every], y[::every])
+                         device=args.device, n_threads=torch.get_num_threads()
+                         ).fit(X[::every], y[::every])
 
 
 def profile_predict(package, report):

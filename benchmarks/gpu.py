@@ -139,7 +139,8 @@ def fit_section(report, state, sizes, device, args):
     for batch in sizes["fit_batches"]:
         def package(batch=batch, batching="random"):
             return GRUClassifier(batch_size=batch, max_epochs=1, random_state=args.seed,
-                                 batching=batching, device=str(device)).fit(X, y)
+                                 batching=batching, device=str(device),
+                                 n_threads=torch.get_num_threads()).fit(X, y)
 
         def reference(batch=batch, **variant):
             module = c.reference_module(*dims, seed=args.seed, device=device)
@@ -178,7 +179,8 @@ def classifier(state, device, args):
     if "classifier" not in state:
         X, y = state["padded_pool"], state["y"]
         state["classifier"] = GRUClassifier(max_epochs=1, batch_size=1024, random_state=args.seed,
-                                            device=str(device)).fit(X, y)
+                                            device=str(device),
+                                            n_threads=torch.get_num_threads()).fit(X, y)
     return state["classifier"]
 
 
