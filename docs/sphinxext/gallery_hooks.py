@@ -5,6 +5,7 @@ ORDER = (
     "plot_lightcurves_and_predictions.py",
     "plot_reading_data.py",
     "plot_grid_search.py",
+    "plot_features_baseline.py",
     "plot_early_classification.py",
     "plot_transfer_ztf_to_lsst.py",
     "plot_sims_to_bts.py",
