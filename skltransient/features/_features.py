@@ -178,15 +178,12 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         return out.reshape(len(X), -1), peaks
 
     def _metadata(self, X):
-        columns = []
         for name in self.metadata_columns:
-            if name in X.metadata.columns:
-                columns.append(X.metadata[name].to_numpy(dtype=np.float64, na_value=np.nan))
-            else:
+            if name not in X.metadata.columns:
                 warnings.warn(f"Metadata column {name!r} is not in the light curves' metadata "
                               f"({list(X.metadata.columns)}); its feature is NaN.", UserWarning)
-                columns.append(np.full(len(X), np.nan))
-        return np.stack(columns, axis=1) if columns else np.zeros((len(X), 0))
+        return X.metadata.reindex(columns=list(self.metadata_columns)).to_numpy(
+            np.float64, na_value=np.nan)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features: ``<band>_<feature>``, colours, timing, metadata."""

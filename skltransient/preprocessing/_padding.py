@@ -260,13 +260,9 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         Shared by :meth:`transform` and :class:`~skltransient.early.StreamingClassifier`;
         a missing column is NaN (:meth:`transform` warns about it).
         """
-        columns = []
-        for name in self.metadata_columns:
-            if name in frame.columns:
-                columns.append(frame[name].to_numpy(dtype=np.float32, na_value=np.nan))
-            else:  # NaN, which a MetadataScaler flags; transform warns about it
-                columns.append(np.full(len(frame), np.nan, dtype=np.float32))
-        return np.stack(columns, axis=1) if columns else np.zeros((len(frame), 0), np.float32)
+        # A missing column comes back NaN, which a MetadataScaler flags.
+        columns = frame.reindex(columns=list(self.metadata_columns))
+        return columns.to_numpy(np.float32, na_value=np.nan)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
