@@ -183,7 +183,7 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
                 warnings.warn(f"Metadata column {name!r} is not in the light curves' metadata "
                               f"({list(X.metadata.columns)}); its feature is NaN.", UserWarning)
         return X.metadata.reindex(columns=list(self.metadata_columns)).to_numpy(
-            np.float64, na_value=np.nan)
+            np.float64, na_value=np.nan, copy=True)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features: ``<band>_<feature>``, colours, timing, metadata."""

@@ -262,7 +262,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         """
         # A missing column comes back NaN, which a MetadataScaler flags.
         columns = frame.reindex(columns=list(self.metadata_columns))
-        return columns.to_numpy(np.float32, na_value=np.nan)
+        return columns.to_numpy(np.float32, na_value=np.nan, copy=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
