@@ -249,10 +249,19 @@ def _restore(value):
     return value
 
 
+#: Parameters added after the format was first written, with the value that
+#: gives the behaviour of the package before they existed: a file without one
+#: was saved before it, and must load as the model it was, not with today's default.
+_ADDED_PARAMS = {
+    "FluxNormalizer": {"keep_brightness": False},
+    "GRUClassifier": {"sequence_loss": 0.0},
+}
+
+
 def _rebuild(item, where):
     kind = item["class"]
     cls = _STEPS[kind]
-    params = _restore(item["params"])
+    params = {**_ADDED_PARAMS.get(kind, {}), **_restore(item["params"])}
     unknown = sorted(set(params) - set(cls._get_param_names()))
     if unknown:
         raise ValueError(f"{where}: 'params' has {unknown}, which {kind} does not take. {_REPAIR}")
@@ -314,9 +323,13 @@ def _check_pipeline(steps, labels, file):
             given_channels = (tuple(own), label)
             given_metadata = (len(step.metadata_columns), label)
         elif isinstance(step, FluxNormalizer):
-            if _fitted(step, "n_channels_", here) != n_channels:
-                raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but the classifier's "
-                                 f"n_channels_ is {n_channels}. {_REPAIR}")
+            # The normaliser may add a channel (keep_brightness): follow the names through it.
+            inputs = given_channels[0] if given_channels is not None else channels[:_fitted(
+                step, "n_channels_", here)]
+            if _fitted(step, "n_channels_", here) != len(inputs):
+                raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but its input has "
+                                 f"{len(inputs)} channels {list(inputs)}. {_REPAIR}")
+            given_channels = (step._channels(inputs), label)
         else:
             given_metadata = _check_scaler(step, here, given_metadata, label)
     if given_channels is not None and given_channels[0] != tuple(channels):

@@ -188,7 +188,7 @@ def test_grid_search_under_dask_backend_finds_the_same_best_params(data, client)
     grid = {"gruclassifier__lr": [1e-5, 3e-2], "gruclassifier__hidden_size": [2, 8]}
 
     def search(**kwargs):
-        return GridSearchCV(make_model(max_epochs=6), grid, cv=StratifiedKFold(2),
+        return GridSearchCV(make_model(max_epochs=6, validation_fraction=None), grid, cv=StratifiedKFold(2),
                             scoring="neg_log_loss", error_score="raise", **kwargs).fit(X, y)
 
     local = search()

@@ -15,8 +15,8 @@ from skltransient.utils._testing import make_toy_lightcurves
 @pytest.fixture(scope="module")
 def fitted():
     X, y = make_toy_lightcurves(40, 3, random_state=0)
-    model = make_pipeline(LightCurvePadder("grid", max_length=20), FluxNormalizer("median"), MetadataScaler(),
-                          GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2, random_state=0))
+    model = make_pipeline(LightCurvePadder("grid", max_length=20), FluxNormalizer("median", keep_brightness=False),
+                          MetadataScaler(), GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2, random_state=0))
     return model.fit(X, y), X, y
 
 
@@ -112,6 +112,29 @@ def test_load_model_refuses_corrupted_weights(fitted, tmp_path):
         load_model(folder)
 
 
+def test_default_pipeline_round_trip_and_files_older_than_its_parameters(tmp_path):
+    """Check the brightness channel survives a round trip, and that a file saved before a
+    parameter existed loads with the behaviour it was saved with, not with today's default."""
+    X, y = make_toy_lightcurves(40, 3, random_state=0)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
+                          GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2,
+                                        random_state=0)).fit(X, y)
+    assert model[-1].channels_[-1] == "scale_mag"
+    folder, description = saved((model, X, y), tmp_path)
+    np.testing.assert_array_equal(load_model(folder).predict_proba(X), model.predict_proba(X))
+    # An older file: no keep_brightness, no sequence_loss (and four channels).
+    old = make_pipeline(LightCurvePadder(), FluxNormalizer(keep_brightness=False), MetadataScaler(),
+                        GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2,
+                                      sequence_loss=0.0, random_state=0)).fit(X, y)
+    folder, description = saved((old, X, y), tmp_path / "old")
+    del description["steps"][1]["params"]["keep_brightness"]
+    del description["steps"][3]["params"]["sequence_loss"]
+    (folder / "model.json").write_text(json.dumps(description))
+    loaded = load_model(folder)
+    assert loaded[1].keep_brightness is False and loaded[-1].sequence_loss == 0.0
+    np.testing.assert_array_equal(loaded.predict_proba(X), old.predict_proba(X))
+
+
 def test_load_model_refuses_non_finite_weights(fitted, tmp_path):
     """Check that NaN or infinite weights are refused at load (and at save), naming the tensor."""
     folder, _ = saved(fitted, tmp_path)
@@ -170,7 +193,7 @@ def set_state(step, key, value):
     (set_state(3, "channels_", ["flux_ztfr", "flux_ztfg", "flux_err_ztfg", "flux_err_ztfr"]),
      r"step 3 \('gruclassifier'\): channels_ \['flux_ztfr', 'flux_ztfg', 'flux_err_ztfg', "
      r"'flux_err_ztfr'\] differ from the channels_ \['flux_ztfg', 'flux_ztfr', 'flux_err_ztfg', "
-     r"'flux_err_ztfr'\] of step 0 \('lightcurvepadder'\)"),
+     r"'flux_err_ztfr'\] of step 1 \('fluxnormalizer'\)"),
     (set_state(3, "channels_", ["flux_ztfg", "flux_ztfr", "flux_err_ztfg"]),
      r"step 3 \('gruclassifier'\): channels_ has 3 names but n_channels_ is 4"),
     (lambda d: add_band(d, "ztfi"),

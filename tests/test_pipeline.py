@@ -66,7 +66,7 @@ def test_cross_val_score(data):
 def test_clone_and_params(fitted):
     """Check get_params/set_params through the pipeline and clone of a fitted pipeline."""
     params = fitted.get_params()
-    assert params["gruclassifier__hidden_size"] == 12 and params["fluxnormalizer__method"] == "peak"
+    assert params["gruclassifier__hidden_size"] == 12 and params["fluxnormalizer__method"] == "running_peak"
     model = make_model().set_params(fluxnormalizer__method="median", gruclassifier__lr=0.01)
     assert model[1].method == "median" and model[-1].lr == 0.01
     cloned = clone(fitted)

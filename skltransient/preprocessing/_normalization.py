@@ -6,6 +6,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .._compat import StrOptions, _fit_context
 from .._padded import PaddedLightCurves
 
+#: Zero point of the package's fluxes (SNANA FLUXCAL): m = 27.5 - 2.5 log10(flux).
+FLUXCAL_ZEROPOINT = 27.5
+
 __all__ = ["FluxNormalizer"]
 
 
@@ -20,19 +23,33 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
     point gives finite output: a scale that is zero or not finite is
     replaced by 1.
 
+    Scaling removes the brightness, which with the redshift gives the
+    luminosity, the best single clue to a transient's class; so by default
+    the scale itself is kept, as one more channel (``keep_brightness``).
+
     Parameters
     ----------
-    method : {"peak", "running_peak", "median", "arcsinh", "none"}, default="peak"
+    method : {"peak", "running_peak", "median", "arcsinh", "none"}, default="running_peak"
+        - ``"running_peak"``: causal; divide each step by the largest
+          absolute flux up to and including that step, so that early steps
+          know nothing of the future: predictions over time equal
+          predictions on truncated light curves.
         - ``"peak"``: divide by the largest absolute flux of the light curve.
           It looks at the whole light curve, so early steps see the future
-          peak: use ``"running_peak"`` for predictions over time.
-        - ``"running_peak"``: causal; divide each step by the largest
-          absolute flux up to and including that step.
+          peak.
         - ``"median"``: divide by the median absolute flux.
         - ``"arcsinh"``: ``arcsinh(flux / (2 s))`` with ``s`` the median flux
           uncertainty, a noise-aware compression of the dynamic range.
         - ``"none"``: leave the fluxes unchanged.
-
+    keep_brightness : bool, default=True
+        Append a channel ``"scale_mag"``: the AB magnitude of each step's
+        scale, ``(27.5 - 2.5 log10(scale) - 20) / 5`` (fluxes are FLUXCAL,
+        zero point 27.5), so 0 for a scale of magnitude 20. With
+        ``"running_peak"`` it is the brightest magnitude so far, causal like
+        the scaling. Ignored by ``"arcsinh"`` (whose scale is the noise, not
+        the source) and ``"none"`` (which keeps the brightness in the
+        fluxes). In the ablation of the user guide this channel is worth
+        about 0.1 macro F1 on simulated ZTF light curves.
     See Also
     --------
     LightCurvePadder : Produces the input of this transformer.
@@ -43,16 +60,23 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
     >>> from skltransient.preprocessing import LightCurvePadder, FluxNormalizer
     >>> lc = LightCurves.from_arrays(["a", "a"], [0.0, 1.0], ["ztfg", "ztfg"], [2.0, 4.0], [0.2, 0.4])
     >>> padded = LightCurvePadder(metadata_columns=()).fit_transform(lc)
-    >>> FluxNormalizer().fit_transform(padded).values[0, :, 1].tolist()
+    >>> scaled = FluxNormalizer().fit_transform(padded)
+    >>> scaled.values[0, :, 1].tolist()
+    [1.0, 1.0]
+    >>> scaled.channels[-1], [round(float(v), 3) for v in scaled.values[0, :, -1]]
+    ('scale_mag', [1.349, 1.199])
+    >>> FluxNormalizer("peak", keep_brightness=False).fit_transform(padded).values[0, :, 1].tolist()
     [0.5, 1.0]
     """
 
     _parameter_constraints = {
         "method": [StrOptions({"peak", "running_peak", "median", "arcsinh", "none"})],
+        "keep_brightness": ["boolean"],
     }
 
-    def __init__(self, method="peak"):
+    def __init__(self, method="running_peak", *, keep_brightness=True):
         self.method = method
+        self.keep_brightness = keep_brightness
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -91,7 +115,14 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
 
     def _transform_padded(self, X):
         values, _ = self._scale_values(X.values, X.lengths, X.flux_channels, X.flux_err_channels)
-        return X.replace(values=values)
+        return X.replace(values=values, channels=self._channels(X.channels))
+
+    def _adds_brightness(self):
+        return self.keep_brightness and self.method in ("peak", "running_peak", "median")
+
+    def _channels(self, channels):
+        """Names of the output channels, from the input's."""
+        return tuple(channels) + (("scale_mag",) if self._adds_brightness() else ())
 
     def _scale_values(self, values, lengths, flux_channels, flux_err_channels, peak=None):
         """Scale padded values; the one implementation, shared with streaming.
@@ -109,8 +140,9 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        values : ndarray of shape (n_objects, n_steps, n_channels), float32
-            A scaled copy.
+        values : ndarray of shape (n_objects, n_steps, n_channels_out), float32
+            A scaled copy, with the ``"scale_mag"`` channel last when
+            ``keep_brightness`` applies (zero beyond each length).
         peak : ndarray of shape (n_objects,), float32 or None
             ``"running_peak"`` only: the running peak after the last step.
         """
@@ -129,6 +161,10 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         scale = self._scale(np.abs(flux), valid, running)
         values[:, :, flux_ch] = flux / scale
         values[:, :, err_ch] = err / scale
+        if self._adds_brightness():
+            magnitude = (FLUXCAL_ZEROPOINT - 2.5 * np.log10(scale[:, :, 0]) - 20.0) / 5.0
+            magnitude = np.broadcast_to(magnitude, values.shape[:2]) * valid[:, :, 0]
+            values = np.concatenate([values, magnitude[:, :, None].astype(np.float32)], axis=2)
         return values, None if running is None else running[:, -1]
 
     def _scale(self, size, valid, running):

@@ -62,7 +62,7 @@ def test_gru_classifier_class_weight(data):
     X, y = data
     y = y.copy()
     y[:60] = "SN Ia"
-    clf = GRUClassifier(**SMALL, max_epochs=1).fit(X, y)
+    clf = GRUClassifier(**SMALL, max_epochs=1, validation_fraction=None).fit(X, y)
     counts = np.array([np.sum(y == c) for c in clf.classes_])
     expected = len(y) / (len(counts) * counts)
     np.testing.assert_allclose(clf.net_.criterion_.weight.numpy(), expected, rtol=1e-6)
@@ -382,6 +382,42 @@ def test_gru_classifier_trains_bucketed_batches_unpacked(data, monkeypatch, batc
 
     monkeypatch.setattr(TransientGRU, "encode", spy)
     GRUClassifier(**SMALL, max_epochs=1, batching=batching, validation_fraction=0.2,
-                  random_state=0).fit(X, y)
+                  sequence_loss=0.0, random_state=0).fit(X, y)
     assert {packed for training, packed in calls if training} == training_packed
     assert {packed for training, packed in calls if not training} == {True}
+
+
+def test_sequence_loss_share_zero_is_the_plain_weighted_loss():
+    """Check that the loss of every prefix reduces to the plain class-weighted loss at share 0."""
+    from skltransient.neural._classifier import _sequence_loss
+
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(5, 7, 3, generator=gen)
+    y = torch.tensor([0, 1, 2, 1, 1])
+    lengths = torch.tensor([7, 3, 1, 5, 2])
+    weight = torch.tensor([1.0, 0.5, 2.0])
+    last = logits[torch.arange(5), lengths - 1]
+    plain = torch.nn.functional.cross_entropy(last, y, weight=weight)
+    assert torch.allclose(_sequence_loss(logits, y, lengths, weight, 0.0), plain)
+    # share 1: the class-weighted mean over objects of each object's mean over its valid steps.
+    per_step = -torch.log_softmax(logits, dim=2).gather(2, y[:, None, None].expand(-1, 7, 1))[..., 0]
+    per_object = torch.stack([per_step[i, :n].mean() for i, n in enumerate(lengths.tolist())])
+    expected = (per_object * weight[y]).sum() / weight[y].sum()
+    assert torch.allclose(_sequence_loss(logits, y, lengths, weight, 1.0), expected)
+    # Padding beyond each length never enters the loss.
+    noisy = logits.clone()
+    for i, n in enumerate(lengths.tolist()):
+        noisy[i, n:] = 1e3
+    assert torch.allclose(_sequence_loss(noisy, y, lengths, weight, 0.5),
+                          _sequence_loss(logits, y, lengths, weight, 0.5))
+
+
+def test_sequence_loss_trains_and_is_a_parameter(data):
+    """Check that sequence_loss changes training, and that 0 reproduces whole-curve training."""
+    X, y = data
+    seq = GRUClassifier(**SMALL, max_epochs=3, random_state=0).fit(X, y)
+    assert seq.get_params()["sequence_loss"] == 0.5
+    plain = GRUClassifier(**SMALL, max_epochs=3, random_state=0, sequence_loss=0.0).fit(X, y)
+    assert not np.array_equal(seq.predict_proba(X), plain.predict_proba(X))
+    with pytest.raises(ValueError, match="sequence_loss"):
+        GRUClassifier(sequence_loss=1.5).fit(X, y)

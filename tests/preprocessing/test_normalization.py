@@ -70,7 +70,7 @@ def test_flux_normalizer_grid_keeps_colours():
     lc = LightCurves.from_arrays(["a"] * 4, [0.0, 0.0, 3.0, 3.0], ["ztfg", "ztfr", "ztfg", "ztfr"],
                                  [2.0, 4.0, 1.0, 8.0], np.ones(4))
     padded = LightCurvePadder("grid", metadata_columns=()).fit_transform(lc)
-    out = FluxNormalizer().fit_transform(padded)
+    out = FluxNormalizer("peak").fit_transform(padded)
     np.testing.assert_allclose(out.values[0, :2, :2], [[0.25, 0.5], [0.125, 1.0]])
 
 
@@ -94,3 +94,20 @@ def test_flux_normalizer_running_peak_continues_from_a_given_peak():
                                                 padded.flux_channels, padded.flux_err_channels, peak=peak)
         np.testing.assert_array_equal(values[:, 0], whole[:, step])
     assert peak.tolist() == [3.0, 2.0]
+
+
+def test_flux_normalizer_keeps_brightness_as_a_magnitude_channel():
+    """Check the scale_mag channel: the scale's AB magnitude, causal with running_peak."""
+    padded = padded_from([[100.0, 1000.0, 10.0], [10000.0]])
+    out = FluxNormalizer("running_peak").fit_transform(padded)
+    assert out.channels == tuple(padded.channels) + ("scale_mag",)
+    assert out.values.shape[2] == padded.values.shape[2] + 1
+    # Running peaks 100, 1000, 1000 -> m = 22.5, 20, 20 -> (m - 20) / 5.
+    np.testing.assert_allclose(out.values[0, :, -1], [0.5, 0.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(out.values[1, :, -1], [-0.5, 0.0, 0.0], atol=1e-6)  # zero padding
+    peak = FluxNormalizer("peak").fit_transform(padded)
+    np.testing.assert_allclose(peak.values[0, :, -1], [0.0, 0.0, 0.0], atol=1e-6)
+    for method in ("arcsinh", "none"):
+        assert FluxNormalizer(method).fit_transform(padded).channels == tuple(padded.channels)
+    off = FluxNormalizer(keep_brightness=False).fit_transform(padded)
+    np.testing.assert_array_equal(off.values, out.values[:, :, :-1])

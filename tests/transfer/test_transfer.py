@@ -180,7 +180,7 @@ def test_transfer_ztf_to_lsst_observation_representation(base, target):
     """Check that a ZTF g,r model reads LSST bands with its own encoder, not a fresh one."""
     X, y = target
     tuned = TransferClassifier(base, max_epochs=2, lr=1e-2, random_state=0).fit(X, y)
-    assert tuned.classifier_.n_channels_ == base[-1].n_channels_ == 4
+    assert tuned.classifier_.n_channels_ == base[-1].n_channels_ == 5  # with scale_mag
     fresh = clone(base).set_params(gruclassifier__max_epochs=0).fit(X, y)
     for name, value in base[-1].module_.encoder.state_dict().items():
         assert torch.equal(tuned.classifier_.module_.encoder.state_dict()[name], value), name
@@ -194,14 +194,15 @@ def test_transfer_ztf_to_lsst_grid_widens_input(source, target):
     tuned = TransferClassifier(base, refit_transformers=["lightcurvepadder"], max_epochs=0).fit(*target)
     assert tuned.classifier_.channels_ == ("flux_lsstg", "flux_lsstr", "flux_lssti", "flux_lsstz",
                                            "flux_err_lsstg", "flux_err_lsstr", "flux_err_lssti",
-                                           "flux_err_lsstz")
+                                           "flux_err_lsstz", "scale_mag")
     old = base[-1].module_.encoder.weight_ih_l0
     new = tuned.classifier_.module_.encoder.weight_ih_l0
-    assert new.shape == (old.shape[0], 8)
+    assert new.shape == (old.shape[0], 9)
     # g <- ztfg alone; r, i, z <- ztfr (nearest), sharing its weights three ways
     torch.testing.assert_close(new[:, 0], old[:, 0])
     for column in (1, 2, 3):
         torch.testing.assert_close(new[:, column], old[:, 1] / 3)
+    torch.testing.assert_close(new[:, 8], old[:, 4])  # the brightness channel, as it was
     assert tuned.predict_proba(target[0]).shape == (45, 3)
     with pytest.warns(UserWarning, match="not among the grid's bands"):
         TransferClassifier(base, max_epochs=0).fit(*target)
@@ -278,7 +279,7 @@ def test_transfer_set_params_refuses_estimator_params(base):
     tuned = clone(TransferClassifier(base))
     with pytest.raises(ValueError, match="estimator__gruclassifier__lr.*estimator__lightcurvepadder"):
         tuned.set_params(estimator__gruclassifier__lr=0.5, estimator__lightcurvepadder__max_length=3)
-    assert base[-1].lr == 1e-3 and base[0].max_length is None
+    assert base[-1].lr == 3e-3 and base[0].max_length is None
     other = make_base()
     assert tuned.set_params(estimator=other, lr=0.1) is tuned
     assert tuned.estimator is other and tuned.lr == 0.1
@@ -293,7 +294,7 @@ def test_transfer_grid_search_over_estimator_params_refused(base, target):
                           error_score="raise")
     with pytest.raises(ValueError, match="pretrained estimator"):
         search.fit(X, y)
-    assert base[-1].lr == 1e-3
+    assert base[-1].lr == 3e-3
     np.testing.assert_array_equal(base.predict_proba(X), before)
 
 
