@@ -669,3 +669,19 @@ def _normalize_key(key, n):
             raise IndexError(f"index out of range for {n} light curves")
         return key % n if key.size else key
     raise IndexError(f"LightCurves cannot be indexed by {key.dtype} values; use ints, slices or masks.")
+
+
+#: Prefix of the simulator's truth columns (``true_z``, ``true_peak_absmag``, ...).
+TRUTH_PREFIX = "true_"
+
+
+def _warn_if_truth(metadata_columns, owner):
+    """Warn when a model is given the simulator's truth as metadata: it would learn the answer."""
+    truth = [str(c) for c in metadata_columns if str(c).startswith(TRUTH_PREFIX)]
+    if truth:
+        warnings.warn(
+            f"{owner} reads metadata columns {truth}, which are simulation truth (the simulator's "
+            f"'{TRUTH_PREFIX}*' columns): a model given them learns the answer, scores far better on "
+            f"simulations than it can on real data, and cannot be applied to real light curves, "
+            f"which have no such columns. Use observable metadata (redshift, mwebv).",
+            UserWarning, stacklevel=3)

@@ -94,7 +94,11 @@ def _parser():
     p.add_argument("data", help="labelled data file (see 'predict --help' for formats)")
     p.add_argument("--metadata", help="metadata CSV for PLAsTiCC light curves")
     p.add_argument("--out", required=True, help="model folder to write")
-    p.add_argument("--epochs", type=int, default=25)
+    p.add_argument("--model", choices=["gru", "features"], default="gru",
+                   help="gru: the package's recurrent network (default); features: light-curve "
+                   "features and gradient boosting, the field's standard baseline (needs the "
+                   "features extra; saved with joblib, a pickle: load only models you trust)")
+    p.add_argument("--epochs", type=int, default=60, help="most GRU epochs (default: 60)")
     p.add_argument("--device", type=_device, default="auto",
                    help="torch device: auto, cpu, cuda, cuda:N or mps (default: auto)")
     p.add_argument("--seed", type=int, default=0)
@@ -126,8 +130,21 @@ def _load(model):
         raise UserError(f"No model at {path} (and no shipped model of that name; shipped: "
                         f"{pretrained.available()}).")
     card = path / "MODEL_CARD.md"
+    card = card.read_text() if card.is_file() else None
+    if (path / FEATURES_FILE).is_file():
+        import joblib
+
+        # A pickle (scikit-learn's trees have no safer format here): load only models you trust.
+        # A damaged pickle fails in many ways (KeyError, EOFError, UnpicklingError...), all of
+        # them "this file is not a model".
+        with _file_errors(path / FEATURES_FILE, Exception):
+            return joblib.load(path / FEATURES_FILE), card
     with _file_errors(path, (ValueError, OSError)):
-        return load_model(path), card.read_text() if card.is_file() else None
+        return load_model(path), card
+
+
+#: File of a ``train --model features`` model in its folder (joblib pickle).
+FEATURES_FILE = "features-model.joblib"
 
 
 def _read(args):
@@ -176,11 +193,31 @@ def _train(args):
     if len(classes) < 2:
         raise UserError(f"{args.data} has labels of only one class ({classes[0].item()!r}); "
                         f"training a classifier needs at least two.")
+    card = (f"# Model trained by `skltransient train {args.data} --model {args.model}`\n\n"
+            f"{len(X)} light curves; classes: {', '.join(map(str, classes))}.\n")
+    if args.model == "features":
+        import joblib
+
+        from ._experiment import baseline_pipeline
+
+        try:
+            model = baseline_pipeline(args.seed)
+        except ImportError:
+            raise UserError("--model features needs the light-curve package: "
+                            "pip install 'skltransient[features]'.") from None
+        print(f"training features + gradient boosting on {len(X)} light curves", flush=True)
+        model.fit(X, y)
+        with _file_errors(args.out, OSError):
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            joblib.dump(model, out / FEATURES_FILE)
+            (out / "MODEL_CARD.md").write_text(card)
+        print(f"saved the model to {args.out}")
+        return
     model = base_pipeline(max_epochs=args.epochs, device=args.device, random_state=args.seed,
                           verbose=1).fit(X, y)
     with _file_errors(args.out, OSError):
-        save_model(model, args.out, card=f"# Model trained by `skltransient train {args.data}`\n\n"
-                   f"{len(X)} light curves; classes: {', '.join(map(str, model.classes_))}.\n")
+        save_model(model, args.out, card=card)
     print(f"saved the model to {args.out}")
 
 
@@ -201,6 +238,11 @@ def _info(args):
     clf = model[-1]
     print(f"steps: {' -> '.join(type(step).__name__ for _, step in model.steps)}")
     print(f"classes ({len(clf.classes_)}): {', '.join(map(str, clf.classes_))}")
+    if not hasattr(clf, "module_"):
+        print(f"features: {len(model[0].get_feature_names_out())}")
+        if card:
+            print("\n" + card)
+        return
     print(f"input channels: {', '.join(clf.channels_)}; metadata columns: {clf.n_metadata_}")
     print(f"network: GRU {clf.num_layers} x {clf.hidden_size}, "
           f"{sum(p.numel() for p in clf.module_.parameters())} parameters")

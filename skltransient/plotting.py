@@ -7,7 +7,11 @@ import numpy as np
 
 from .bands import get_band, known_bands
 
-__all__ = ["plot_learning_curve", "plot_lightcurve_probabilities", "plot_scores_over_time"]
+__all__ = ["plot_confusion_matrices", "plot_learning_curve", "plot_lightcurve_probabilities",
+           "plot_scores_over_time"]
+
+#: How a reader names the score columns of :func:`skltransient.metrics.scores_over_time`.
+SCORE_NAMES = {"f1_macro": "macro F1", "accuracy": "accuracy", "roc_auc_macro": "macro ROC AUC"}
 
 #: Band colours, blue to red by wavelength.
 BAND_COLOURS = {"lsstu": "#56b4e9", "ztfg": "#009e73", "lsstg": "#009e73", "ztfr": "#d55e00",
@@ -125,8 +129,8 @@ def plot_scores_over_time(scores, *, ax=None, title="Scores after trigger"):
     ax : matplotlib Axes
     """
     ax = _axes(ax)
-    for column in ("f1_macro", "accuracy", "roc_auc_macro"):
-        ax.plot(scores.index, scores[column], marker="o", label=column)
+    for column, label in SCORE_NAMES.items():
+        ax.plot(scores.index, scores[column], marker="o", label=label)
     ax.set_xlabel("Days since trigger")
     ax.set_ylabel("Score")
     ax.set_ylim(0, 1)
@@ -134,3 +138,57 @@ def plot_scores_over_time(scores, *, ax=None, title="Scores after trigger"):
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
+
+
+def plot_confusion_matrices(models, X, y, *, title=None, normalize="true"):
+    """Row-normalised confusion matrices of fitted models side by side, readable at any class count.
+
+    The figure is sized to the number of classes; cells show one decimal
+    and zeros are left blank, so that eleven or fourteen classes stay legible.
+
+    Parameters
+    ----------
+    models : list of (str, estimator)
+        Labels and fitted classifiers, one panel each.
+    X : LightCurves
+        Test light curves.
+    y : array-like of shape (n_objects,)
+        Their true classes.
+    title : str or None, default=None
+        Prefix of each panel's title.
+    normalize : {"true", "pred", "all"} or None, default="true"
+        As :func:`sklearn.metrics.confusion_matrix`.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    import numpy as np
+    from sklearn.metrics import confusion_matrix
+
+    plt = _pyplot()
+    y = np.asarray(y)
+    labels = np.unique(np.concatenate([y, *[np.asarray(m.classes_) for _, m in models]]))
+    n = len(labels)
+    side = max(4.0, 0.55 * n + 1.5)
+    fig, axes = plt.subplots(1, len(models), figsize=(side * len(models), side), squeeze=False)
+    for ax, (label, model) in zip(axes[0], models):
+        matrix = confusion_matrix(y, model.predict(X), labels=labels, normalize=normalize)
+        matrix = np.nan_to_num(matrix)
+        ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+        for i in range(n):
+            for j in range(n):
+                value = matrix[i, j]
+                text = f"{value:.1f}" if normalize else f"{value:.0f}"
+                if text.strip("0.") == "":
+                    continue  # zero, or rounds to zero: leave the cell blank
+                ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                        color="white" if value > 0.6 * (matrix.max() or 1) else "black")
+        ax.set_xticks(range(n), labels, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(n), labels, fontsize=8)
+        ax.set_xlabel("Predicted class")
+        ax.set_ylabel("True class")
+        suffix = " (rows normalised)" if normalize == "true" else ""
+        ax.set_title(f"{title}: {label}{suffix}" if title else f"{label}{suffix}", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -41,6 +41,38 @@ def test_simulate_train_predict_info(tmp_path, capsys):
     assert "classes (" in capsys.readouterr().out
 
 
+def test_train_features_model_predicts_like_the_pipeline(tmp_path, capsys):
+    """Check train --model features: the feature baseline, saved, loaded and used by predict and info."""
+    pytest.importorskip("light_curve")
+    from skltransient._experiment import baseline_pipeline
+
+    data = tmp_path / "ztf.parquet"
+    main(["simulate", "ztf", "80", "--out", str(data), "--seed", "2"])
+    model = tmp_path / "features"
+    main(["train", str(data), "--model", "features", "--out", str(model), "--seed", "0"])
+    assert (model / "features-model.joblib").is_file() and not (model / "weights.pt").exists()
+    out = tmp_path / "proba.csv"
+    main(["predict", str(model), str(data), "--out", str(out)])
+    X, y = LightCurves.read_parquet(data)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        expected = baseline_pipeline(0).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(pd.read_csv(out, index_col="object_id").to_numpy(), expected,
+                               rtol=1e-6)
+    capsys.readouterr()
+    main(["info", str(model)])
+    printed = capsys.readouterr().out
+    assert "LightCurveFeatures -> " in printed and "-> HistGradientBoostingClassifier" in printed
+    assert "features: 43" in printed  # 17 per band x 2, a colour, 6 timing features, 2 metadata
+    (model / "features-model.joblib").write_bytes(b"not a pickle")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(model), str(data), "--out", str(out)])
+    assert exit_info.value.code == 2
+    assert "features-model.joblib" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["predict", "no-such-model", "x.parquet", "--out", "p.csv"], "No model at no-such-model"),
     (["simulate", "ztf", "0", "--out", "x.parquet"], "N must be a positive number"),

@@ -39,5 +39,9 @@ def test_reproduce_tiny_end_to_end(tmp_path, monkeypatch):
     report = (tmp_path / "results.md").read_text()
     assert "| 30% |" in report and "epochs to converge" in report and "temperature scaling" in report
     curve = sections[0]["curve"]
-    assert set(curve["strategy"]) == {"scratch", "transfer", "frozen"}
+    assert set(curve["strategy"]) == {"scratch", "transfer", "frozen", "features"}
     assert np.isfinite(curve["score_mean"]).all()
+    # The feature baseline is a column of every table, early scores included.
+    assert "features + boosting (scratch)" in report
+    assert set(sections[0]["early"]) == {"scratch", "transfer", "features"}
+    assert "| 5 |" in report and "macro F1 after trigger" in report.replace("Macro", "macro")

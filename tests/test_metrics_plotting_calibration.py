@@ -115,3 +115,50 @@ def test_calibrate_with_a_single_example_of_a_class():
     calibrated = calibrate(model, X[hold], y[hold])
     assert len(calibrated.calibrated_classifiers_) == 1
     np.testing.assert_allclose(calibrated.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_plot_confusion_matrices_sized_to_classes_one_decimal_blank_zeros():
+    """Check the confusion figure: grows with the classes, one decimal, zeros left blank."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.dummy import DummyClassifier
+
+    from skltransient.plotting import plot_confusion_matrices
+
+    def model_of(classes):
+        model = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(classes), 1)), classes)
+        model.predict = lambda X: np.full(len(X), classes[0])
+        return model
+
+    small = np.array(["a", "b", "a"])
+    big = np.array([f"class {i}" for i in range(11)])
+    fig_small = plot_confusion_matrices([("m", model_of(small))], np.zeros(3), small)
+    fig_big = plot_confusion_matrices([("m", model_of(big)), ("n", model_of(big))], np.zeros(11), big)
+    assert fig_big.get_size_inches()[1] > fig_small.get_size_inches()[1]
+    assert fig_big.get_size_inches()[0] == pytest.approx(2 * fig_big.get_size_inches()[1])
+    texts = [t.get_text() for t in fig_small.axes[0].texts]
+    assert sorted(texts) == ["1.0", "1.0"]  # a -> a (1.0) and b -> a (1.0); zeros blank
+    assert all(len(t.get_text().split(".")[1]) == 1 for t in fig_big.axes[0].texts)
+    plt.close("all")
+
+
+def test_plot_scores_over_time_legend_reads_as_words():
+    """Check that the legend says "macro F1", not the column name f1_macro."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from skltransient.plotting import plot_scores_over_time
+
+    scores = pd.DataFrame({"f1_macro": [0.2, 0.5], "accuracy": [0.3, 0.6],
+                           "roc_auc_macro": [0.6, 0.8]}, index=[2, 10])
+    ax = plot_scores_over_time(scores)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["macro F1", "accuracy",
+                                                                   "macro ROC AUC"]
+    plt.close("all")

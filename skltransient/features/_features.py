@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, _fit_context
-from .._lightcurves import LightCurves
+from .._lightcurves import LightCurves, _warn_if_truth
 from ..bands import get_band, known_bands, wavelengths
 
 __all__ = ["LightCurveFeatures"]
@@ -114,6 +114,7 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         self : object
         """
         X = _check_lightcurves(X)
+        _warn_if_truth(self.metadata_columns, type(self).__name__)
         if self.bands is not None:
             self.bands_ = [get_band(band).name for band in self.bands]
         else:
@@ -239,3 +240,27 @@ def _check_lightcurves(X):
     if len(X) == 0:
         raise ValueError("LightCurveFeatures got an empty LightCurves (0 objects).")
     return X
+
+
+class _FillEmptyFeatures(TransformerMixin, BaseEstimator):
+    """Fill with 0 the feature columns that were all NaN in ``fit``, and only those.
+
+    scikit-learn 1.9's ``HistGradientBoostingClassifier`` fails to fit on a
+    column that is entirely NaN ("window shape cannot be larger than input
+    array shape"), which a small or very young training set gives (a band
+    never observed before the cut). A column learned empty in ``fit`` is
+    constant 0 in ``transform`` too, so that the trees never split on it;
+    every other NaN stays NaN, the trees' missing value.
+    """
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=float)
+        self.empty_ = np.all(np.isnan(X), axis=0)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        X = np.array(X, dtype=float)
+        X[:, self.empty_] = 0.0
+        return X

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions, _fit_context
-from .._lightcurves import LightCurves
+from .._lightcurves import LightCurves, _warn_if_truth
 from .._padded import PaddedLightCurves
 from ..bands import known_bands, wavelengths
 
@@ -118,6 +118,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         self : object
         """
         X = _check_lightcurves(X, type(self).__name__)
+        _warn_if_truth(self.metadata_columns, type(self).__name__)
         if self.bands is not None:
             codes = [known_bands().index(_canonical(b)) for b in self.bands]
         else:

@@ -23,7 +23,8 @@ STRATEGIES = {"transfer": {"freeze": None}, "frozen": {"freeze": "encoder"}}
 def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.5, 1.0),
                             strategies=("scratch", "transfer"), scoring="f1_macro", n_repeats=3,
                             test_size=0.3, transfer_params=None, scratch_params=None,
-                            random_state=None, n_jobs=None, verbose=0, return_fits=False):
+                            baselines=None, random_state=None, n_jobs=None, verbose=0,
+                            return_fits=False):
     """Score training from scratch against transfer at growing fractions of the labels.
 
     In the spirit of :func:`sklearn.model_selection.learning_curve`: the
@@ -60,6 +61,14 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     scratch_params : dict or None, default=None
         Parameters set on the scratch clone (e.g.
         ``{"gruclassifier__max_epochs": 40}``).
+    baselines : dict of {str: estimator} or None, default=None
+        More models trained from scratch on the same subsets and scored on
+        the same test set, each a strategy under its key, after
+        ``strategies``: e.g. ``{"features": make_pipeline(LightCurveFeatures(),
+        HistGradientBoostingClassifier())}``, the yardstick a neural model
+        must beat. Unfitted estimators taking ``LightCurves``; their
+        ``random_state`` parameters are seeded per repeat. Their ``epochs``
+        are NaN when they have no ``best_epoch_``.
     random_state : int, RandomState instance or None, default=None
     n_jobs : int or None, default=None
         Fits run in parallel with joblib; torch threads are divided among
@@ -101,6 +110,11 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     if unknown:
         raise ValueError(f"Unknown strategies {unknown}; choose from 'scratch', "
                          f"{', '.join(map(repr, STRATEGIES))}.")
+    baselines = dict(baselines or {})
+    clash = sorted(set(baselines) & {"scratch", *STRATEGIES})
+    if clash:
+        raise ValueError(f"baselines {clash} have the names of built-in strategies; rename them.")
+    strategies = [*strategies, *baselines]
     sizes = np.asarray(train_sizes, dtype=float)
     if sizes.size == 0 or np.any((sizes <= 0) | (sizes > 1)):
         raise ValueError(f"train_sizes must be fractions in (0, 1]; got {list(train_sizes)}.")
@@ -120,7 +134,8 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     threads = max(1, (os.cpu_count() or 1) // n_workers)
     run = delayed(_fit_and_score)
     results = Parallel(n_jobs=n_jobs)(
-        run(estimator, X, y, subset, test, strategy, seed, scorer, transfer_params,
+        run(baselines.get(strategy, estimator), X, y, subset, test,
+            "baseline" if strategy in baselines else strategy, seed, scorer, transfer_params,
             scratch_params, threads if n_workers > 1 else None)
         for _, _, strategy, subset, seed in _progress(jobs, verbose))
     fits = pd.DataFrame([
@@ -154,6 +169,9 @@ def _fit_once(estimator, X, y, train, test, strategy, seed, scorer, transfer_par
     if strategy == "scratch":
         model = clone(estimator)
         model.set_params(**_seed_params(model, seed), **(scratch_params or {}))
+    elif strategy == "baseline":
+        model = clone(estimator)
+        model.set_params(**_seed_params(model, seed))
     else:
         params = {**STRATEGIES[strategy], **(transfer_params or {})}
         model = TransferClassifier(estimator, random_state=seed, **params)
@@ -165,8 +183,9 @@ def _fit_once(estimator, X, y, train, test, strategy, seed, scorer, transfer_par
         model.fit(X[train], y[train])
     elapsed = time.perf_counter() - start
     final = model[-1] if hasattr(model, "steps") else model
-    return {"score": scorer(model, X[test], y[test]), "epochs": final.best_epoch_,
-            "epochs_trained": final.n_epochs_, "time": elapsed,
+    return {"score": scorer(model, X[test], y[test]),
+            "epochs": getattr(final, "best_epoch_", np.nan),
+            "epochs_trained": getattr(final, "n_epochs_", np.nan), "time": elapsed,
             "warnings": "; ".join(sorted({str(w.message) for w in caught}))}
 
 

@@ -88,3 +88,35 @@ def test_learning_curve_bad_arguments(base):
         transfer_learning_curve(base, X, y, strategies=("magic",))
     with pytest.raises(ValueError, match="fractions in \\(0, 1\\]"):
         transfer_learning_curve(base, X, y, train_sizes=(0.0, 1.5))
+
+
+def test_learning_curve_baselines_train_on_the_same_subsets(base):
+    """Check that a baseline estimator joins the curve as a strategy, on the same subsets."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Counting(ClassifierMixin, BaseEstimator):
+        """Predicts the majority class; remembers how many light curves it was fitted on."""
+
+        def __init__(self, random_state=None):
+            self.random_state = random_state
+
+        def fit(self, X, y):
+            self.dummy_ = DummyClassifier().fit(np.zeros((len(X), 1)), y)
+            self.classes_ = self.dummy_.classes_
+            return self
+
+        def predict(self, X):
+            return self.dummy_.predict(np.zeros((len(X), 1)))
+
+    X, y = make_toy_lightcurves(60, 3, random_state=1)
+    curve, fits = transfer_learning_curve(
+        base, X, y, train_sizes=(0.5, 1.0), strategies=("transfer",), baselines={"majority": Counting()},
+        n_repeats=1, transfer_params={"max_epochs": 1}, random_state=0, return_fits=True)
+    assert sorted(set(curve["strategy"])) == ["majority", "transfer"]
+    by = fits.set_index(["train_size", "strategy"])
+    for size in (0.5, 1.0):
+        assert by.loc[(size, "majority"), "n_train"] == by.loc[(size, "transfer"), "n_train"]
+    assert np.isnan(by["epochs"].xs("majority", level="strategy")).all()
+    with pytest.raises(ValueError, match=r"baselines \['scratch'\] have the names of built-in"):
+        transfer_learning_curve(base, X, y, baselines={"scratch": Counting()})
