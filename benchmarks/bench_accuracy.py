@@ -20,17 +20,14 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
 
 import _common as c
 from skltransient import pretrained
-from skltransient._experiment import base_pipeline
+from skltransient._experiment import base_pipeline, baseline_pipeline
 from skltransient.datasets import CLASSES, load_plasticc, simulate
 from skltransient.early import predict_proba_at
-from skltransient.features import LightCurveFeatures
 
 PHASES = (0, 2, 5, 10, 20, 40)
 
@@ -110,9 +107,7 @@ def run(name, args, report):
 
     baseline = {}
     for day in phases:
-        model = make_pipeline(LightCurveFeatures(),
-                              HistGradientBoostingClassifier(class_weight="balanced",
-                                                             random_state=args.seed))
+        model = baseline_pipeline(args.seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             model.fit(cut(X_train, day), y_train)

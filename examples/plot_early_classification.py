@@ -42,10 +42,10 @@ print(len(X_train), "training,", len(X_cal), "calibration,", len(X_test), "test 
 #
 # Two choices make a model fit for early classification:
 #
-# - ``FluxNormalizer("running_peak")`` scales every step by the brightest
-#   flux *so far*. The default ``"peak"`` would scale the first observations
-#   by the peak that comes weeks later, information that a broker does not
-#   have yet.
+# - ``FluxNormalizer("running_peak")`` (the default) scales every step by
+#   the brightest flux *so far*. ``"peak"`` would scale the first
+#   observations by the peak that comes weeks later, information that a
+#   broker does not have yet.
 # - ``prefix_augmentation=0.5`` cuts half of the training light curves, anew
 #   in every batch, to a random prefix, so that the network also learns
 #   what young light curves look like.

@@ -71,9 +71,16 @@ def predict_proba_over_time(estimator, X):
 def predict_proba_at(estimator, X, days_since_trigger):
     """Class probabilities from the observations up to given days after trigger.
 
+    A recurrent model gives every day from one pass over time. Any other
+    fitted classifier of light curves (e.g. ``make_pipeline(LightCurveFeatures(),
+    HistGradientBoostingClassifier())``) is applied to the light curves
+    truncated at each day, one prediction per day.
+
     Parameters
     ----------
-    estimator : Pipeline, GRUClassifier or TransferClassifier
+    estimator : Pipeline, GRUClassifier, TransferClassifier or classifier
+        A fitted model; one that is not a GRU model needs ``X`` as
+        ``LightCurves`` and a ``predict_proba``.
     X : LightCurves or PaddedLightCurves
     days_since_trigger : array-like of float
 
@@ -82,9 +89,30 @@ def predict_proba_at(estimator, X, days_since_trigger):
     proba : ndarray of shape (n_objects, n_days, n_classes)
         NaN where an object has no observation yet.
     """
-    steps, clf = split_model(estimator)
+    try:
+        steps, clf = split_model(estimator)
+    except TypeError:
+        return _proba_by_truncation(estimator, X, days_since_trigger)
     _warn_if_not_causal(steps)
     return clf.predict_proba_at(_transform(steps, X), days_since_trigger)
+
+
+def _proba_by_truncation(estimator, X, days_since_trigger):
+    """``predict_proba_at`` of a classifier that is not recurrent: predict on each cut."""
+    if not isinstance(X, LightCurves) or not hasattr(estimator, "predict_proba"):
+        raise TypeError(
+            f"predict_proba_at needs a GRU model (a GRUClassifier, a TransferClassifier or a "
+            f"Pipeline ending in one), or a classifier with predict_proba and LightCurves to "
+            f"truncate; got {type(estimator).__name__} and {type(X).__name__}.")
+    days = np.atleast_1d(np.asarray(days_since_trigger, dtype=float))
+    first = X.time[X.offsets[:-1]]
+    out = np.full((len(X), len(days), len(estimator.classes_)), np.nan)
+    for j, day in enumerate(days):
+        cutoff = X.trigger_time + day
+        seen = np.flatnonzero(first <= cutoff)  # objects with an observation by then
+        if seen.size:
+            out[seen, j] = estimator.predict_proba(X[seen].truncate(max_time=cutoff[seen]))
+    return out
 
 
 class StreamingClassifier:

@@ -167,3 +167,28 @@ def test_fill_empty_features_keeps_missing_values_but_not_empty_columns():
         young = lc.truncate(max_time=lc.time[lc.offsets[:-1]] + 0.5)  # one point each
         model = baseline_pipeline(0).fit(young, y)
     assert model.predict_proba(young).shape == (30, 2)
+
+
+def test_predict_proba_at_by_truncation_for_the_feature_baseline():
+    """Check that predict_proba_at takes the feature baseline: equal to predicting on the light
+    curves cut at each day, NaN for an object not observed yet."""
+    from skltransient.early import predict_proba_at
+
+    X, y = make_toy_lightcurves(40, 2, random_state=3, bands=("ztfg", "ztfr"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = make_pipeline(LightCurveFeatures(), HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
+        # Toy triggers are the first observations: nothing is observed a day before.
+        days = [-1.0, 1.0, 10.0]
+        proba = predict_proba_at(model, X, days)
+        assert proba.shape == (40, 3, 2)
+        assert np.isnan(proba[:, 0]).all() and not np.isnan(proba[:, 1:]).any()
+        for j, day in enumerate(days[1:], start=1):
+            cutoff = X.trigger_time + day
+            seen = np.flatnonzero(X.time[X.offsets[:-1]] <= cutoff)
+            expected = model.predict_proba(X[seen].truncate(max_time=cutoff[seen]))
+            np.testing.assert_array_equal(proba[seen, j], expected)
+            unseen = np.setdiff1d(np.arange(40), seen)
+            assert np.isnan(proba[unseen, j]).all()
+    with pytest.raises(TypeError, match="predict_proba_at needs a GRU model"):
+        predict_proba_at(model, np.zeros((3, 4, 2)), [1.0])
