@@ -262,7 +262,6 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
     errors, and PNG figures (learning curves, confusion matrices, one light
     curve with its class probabilities over time).
     """
-    import warnings
     from pathlib import Path
 
     import matplotlib
@@ -437,7 +436,6 @@ def _fraction(value):
 
 
 def _report(sections, base_report, mode, device, seed, seconds):
-    import pandas as pd
 
     lines = [f"# skltransient reproduce --{mode}", "",
              f"Measured {datetime.date.today().isoformat()} on {platform.machine()} "

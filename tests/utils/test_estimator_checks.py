@@ -1,6 +1,5 @@
 import importlib.util
 
-import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 
