@@ -36,19 +36,22 @@ torch.set_num_threads(1)
 model, report = train_base_model(args.per_class, survey=args.survey, max_epochs=args.epochs,
                                  n_iter_no_change=4, random_state=args.seed, verbose=1)
 print(f"GRU: macro F1 {report['f1_macro']:.3f}; by day {report['f1_by_day']}", flush=True)
-baseline = None if args.no_baseline else baseline_report(report, args.seed)
-if baseline is not None:
-    print(f"baseline: macro F1 {baseline['f1_macro']:.3f}; by day {baseline['f1_by_day']}")
 model[-1].set_params(verbose=0)  # quiet when users load and refit it
 name = f"{args.survey}-sims"
 out = Path(args.out) if args.out else Path(__file__).resolve().parents[1] / "skltransient" / "pretrained" / name
 command = (f"python scripts/train_pretrained.py --survey {args.survey} --per-class {args.per_class} "
            f"--seed {args.seed} --epochs {args.epochs}")
+# Saved before the baseline runs, so that a failure there loses no training.
+save_model(model, out, card=model_card(report, n_per_class=args.per_class, random_state=args.seed,
+                                       command=command, name=name))
+baseline = None if args.no_baseline else baseline_report(report, args.seed)
+if baseline is not None:
+    print(f"baseline: macro F1 {baseline['f1_macro']:.3f}; by day {baseline['f1_by_day']}")
 card = model_card(report, n_per_class=args.per_class, random_state=args.seed, command=command,
                   name=name, baseline=baseline)
-save_model(model, out, card=card)
+(out / "MODEL_CARD.md").write_text(card)
 numbers = {k: report[k] for k in ("survey", "n_train", "n_test", "seconds", "epochs", "best_epoch",
                                   "accuracy", "f1_macro", "f1_by_day")}
 numbers["baseline"] = None if baseline is None else {k: baseline[k] for k in ("f1_macro", "f1_by_day")}
-(out.parent / f".{name}-numbers.json").write_text(json.dumps(numbers, indent=1))
+(Path(__file__).resolve().parent / f"{name}-numbers.json").write_text(json.dumps(numbers, indent=1))
 print(card)

@@ -107,13 +107,13 @@ def _parser():
                        description="Data formats: Parquet from 'skltransient simulate' or "
                        "LightCurves.to_parquet, ZTF/Rubin alert Parquet or Avro, PLAsTiCC CSV "
                        "(with --metadata), SNANA FITS/DAT, ZTF forced photometry .txt.")
-    p.add_argument("model", help="model folder, or 'ztf-sims' for the shipped model")
+    p.add_argument("model", help="model folder, or a shipped model: ztf-sims or lsst-sims")
     p.add_argument("data", help="data file")
     p.add_argument("--metadata", help="metadata CSV for PLAsTiCC light curves")
     p.add_argument("--out", required=True, help="output .csv (one row per object, one column per class)")
 
     p = sub.add_parser("info", help="describe a saved model")
-    p.add_argument("model", help="model folder, or 'ztf-sims' for the shipped model")
+    p.add_argument("model", help="model folder, or a shipped model: ztf-sims or lsst-sims")
     return parser
 
 

@@ -116,13 +116,42 @@ def test_saved_model_checks_metadata_names(data, fitted, tmp_path):
         loaded[-1].predict(swapped)
 
 
-def test_shipped_model_without_metadata_names_predicts(data):
-    """Check that the shipped model, saved before metadata names were recorded, still predicts."""
-    from skltransient.persistence import load_model
-    from skltransient.pretrained import __file__ as pretrained
+def test_saved_model_without_metadata_names_predicts(data, fitted, tmp_path):
+    """Check that a model saved before metadata names were recorded still loads and predicts."""
+    import json
 
-    model = load_model(Path(pretrained).parent / "ztf-sims")
+    from skltransient.persistence import load_model, save_model
+
+    folder = save_model(fitted, tmp_path / "old")
+    description = json.loads((folder / "model.json").read_text())
+    del description["steps"][-1]["state"]["metadata_names_"]
+    (folder / "model.json").write_text(json.dumps(description))
+    model = load_model(folder)
     assert not hasattr(model[-1], "metadata_names_")
-    proba = model.predict_proba(data[0][:5])
-    assert proba.shape == (5, len(model.classes_))
+    np.testing.assert_array_equal(model.predict_proba(data[0][:5]), fitted.predict_proba(data[0][:5]))
+
+
+@pytest.mark.parametrize("name, bands", [("ztf-sims", ("ztfg", "ztfr")),
+                                         ("lsst-sims", ("lsstu", "lsstg", "lsstr", "lssti", "lsstz", "lssty"))])
+def test_shipped_models_are_the_default_recipe_with_cards(name, bands):
+    """Check each shipped base model: small, the default pipeline, 11 classes, a card with the
+    baseline beside it, and predictions on simulated light curves of its survey."""
+    from importlib import resources
+
+    from skltransient import pretrained
+    from skltransient.datasets import CLASSES, simulate
+
+    assert name in pretrained.available()
+    folder = resources.files("skltransient.pretrained") / name
+    assert (folder / "weights.pt").stat().st_size < 5_000_000
+    model = pretrained.load(name)
+    assert [type(step).__name__ for _, step in model.steps] == [
+        "LightCurvePadder", "FluxNormalizer", "MetadataScaler", "GRUClassifier"]
+    clf = model[-1]
+    assert clf.channels_[-1] == "scale_mag" and clf.sequence_loss == 0.5
+    assert sorted(clf.classes_) == sorted(CLASSES) and set(model[0].bands_) == set(bands)
+    card = pretrained.card(name)
+    assert "features + boosting, same training set" in card and "random_state=1000" in card
+    X, _ = simulate(name.split("-")[0], 30, random_state=5, return_X_y=True)
+    proba = model.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)

@@ -1,12 +1,19 @@
 """Pretrained models shipped with the package.
 
-``load("ztf-sims")`` returns a fitted pipeline (``LightCurvePadder`` with the
-observation representation, ``FluxNormalizer("running_peak")``,
-``MetadataScaler``, paper-sized ``GRUClassifier``) trained on light curves
-from :func:`skltransient.datasets.simulate` ``("ztf", ...)``, the base model
-for transfer. ``scripts/train_pretrained.py`` in the repository rebuilds it;
-its model card (``card("ztf-sims")``) gives the training data, classes,
-bands and held-out metrics.
+Two base models for transfer, each a fitted pipeline of the package's
+defaults (``LightCurvePadder()``, ``FluxNormalizer()``, ``MetadataScaler()``,
+``GRUClassifier()``, the recipe of the user guide's "What makes the
+classifier work") trained on about 50,000 light curves of
+:func:`skltransient.datasets.simulate`, eleven classes in equal numbers:
+
+- ``load("ztf-sims")``: simulated ZTF, g and r bands;
+- ``load("lsst-sims")``: simulated Rubin LSST, ugrizy.
+
+Both read any survey's bands (bands are encoded by wavelength).
+``scripts/train_pretrained.py --survey ztf|lsst`` in the repository rebuilds
+them; a model card (``card(name)``) gives the training data and command,
+per-class scores on a fresh simulated test set, scores at days after
+trigger, and the feature baseline's scores on the same test set.
 """
 
 from importlib import resources
