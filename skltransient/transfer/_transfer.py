@@ -58,11 +58,15 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     estimator : GRUClassifier or Pipeline
         A fitted ``GRUClassifier``, or a fitted ``Pipeline`` whose last step
         is one; its transformers are reused (see ``refit_transformers``).
-    freeze : str, tuple of str or None, default="encoder"
+    freeze : str, tuple of str or None, default=None
         Parameters kept fixed: group names ``"encoder"``, ``"metadata"``,
         ``"head"`` and combinations such as ``("encoder", "metadata")``;
         glob patterns over parameter names (``"encoder.*_l0"``);
-        ``"all_but_head"``; or None to fine-tune everything. Frozen
+        ``"all_but_head"``; or None (the default) to fine-tune everything,
+        which beat a frozen encoder at every label fraction in
+        ``skltransient reproduce --quick`` with the shipped base model
+        (simulated LSST with all 2,100 labels: macro F1 0.681 against 0.517;
+        BTS-like: 0.863 against 0.794). Frozen
         parameters are bitwise unchanged by ``fit``; a wholly frozen group
         runs in evaluation mode during training (no dropout), so it acts as a
         fixed feature extractor.
@@ -165,7 +169,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         "classifier_params": [dict, None],
     }
 
-    def __init__(self, estimator, *, freeze="encoder", unfreeze_at=None, reset_head="auto",
+    def __init__(self, estimator, *, freeze=None, unfreeze_at=None, reset_head="auto",
                  class_map=None, refit_transformers=False, lr=1e-3, lr_pretrained=None,
                  max_epochs=30, batch_size=128, class_weight="balanced", validation_fraction=None,
                  n_iter_no_change=5, tol=1e-4, device=None, random_state=None, verbose=0,

@@ -179,7 +179,7 @@ def test_transfer_reset_head(base, target):
 def test_transfer_ztf_to_lsst_observation_representation(base, target):
     """Check that a ZTF g,r model reads LSST bands with its own encoder, not a fresh one."""
     X, y = target
-    tuned = TransferClassifier(base, max_epochs=2, lr=1e-2, random_state=0).fit(X, y)
+    tuned = TransferClassifier(base, freeze="encoder", max_epochs=2, lr=1e-2, random_state=0).fit(X, y)
     assert tuned.classifier_.n_channels_ == base[-1].n_channels_ == 5  # with scale_mag
     fresh = clone(base).set_params(gruclassifier__max_epochs=0).fit(X, y)
     for name, value in base[-1].module_.encoder.state_dict().items():
@@ -425,3 +425,12 @@ def test_transfer_refuses_other_metadata_columns(base, target):
                              metadata_names=tuple([names[1], names[0], *names[2:]]))
     with pytest.raises(ValueError, match=r"metadata columns.*redshift.*another order"):
         TransferClassifier(base[-1], max_epochs=1).fit(swapped, yt)
+
+
+def test_transfer_default_fine_tunes_every_layer(base, target):
+    """Check the default (freeze=None, measured best in reproduce --quick) trains the encoder too."""
+    X, y = target
+    assert TransferClassifier(base).freeze is None
+    tuned = TransferClassifier(base, max_epochs=2, lr=1e-2, random_state=0).fit(X, y)
+    before = base[-1].module_.encoder.weight_ih_l0
+    assert not torch.equal(tuned.classifier_.module_.encoder.weight_ih_l0, before)
