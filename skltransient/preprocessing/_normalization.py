@@ -147,7 +147,11 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
             ``"running_peak"`` only: the running peak after the last step.
         """
         flux_ch, err_ch = list(flux_channels), list(flux_err_channels)
-        values = values.copy()
+        # One output array, with room for the brightness channel: no second copy to append it.
+        n_in = values.shape[2]
+        out = np.zeros(values.shape[:2] + (n_in + self._adds_brightness(),), dtype=np.float32)
+        out[:, :, :n_in] = values
+        values = out
         valid = (np.arange(values.shape[1])[None, :] < lengths[:, None])[:, :, None]
         flux = np.where(valid, values[:, :, flux_ch], 0.0)
         err = np.where(valid, values[:, :, err_ch], 0.0)
@@ -163,8 +167,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         values[:, :, err_ch] = err / scale
         if self._adds_brightness():
             magnitude = (FLUXCAL_ZEROPOINT - 2.5 * np.log10(scale[:, :, 0]) - 20.0) / 5.0
-            magnitude = np.broadcast_to(magnitude, values.shape[:2]) * valid[:, :, 0]
-            values = np.concatenate([values, magnitude[:, :, None].astype(np.float32)], axis=2)
+            values[:, :, n_in] = np.broadcast_to(magnitude, values.shape[:2]) * valid[:, :, 0]
         return values, None if running is None else running[:, -1]
 
     def _scale(self, size, valid, running):
