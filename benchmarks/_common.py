@@ -395,8 +395,11 @@ class Report:
         if config:
             print("   config:  " + ", ".join(f"{k}={v}" for k, v in config.items()))
 
-    def add(self, name, value, unit="", goal=None, higher_is_better=True, note=""):
-        """Record and print one number, with its goal and whether it is met."""
+    def add(self, name, value, unit="", goal=None, higher_is_better=True, note="", quiet=False):
+        """Record and print one number, with its goal and whether it is met.
+
+        ``quiet`` records it without printing (a number already shown in a table).
+        """
         met = None
         if goal is not None and value is not None:
             met = bool(value >= goal) if higher_is_better else bool(value <= goal)
@@ -408,6 +411,8 @@ class Report:
         goal_text = "" if goal is None else (
             f"  goal {'>=' if higher_is_better else '<='} {goal:,}: {'MET' if met else 'NOT MET'}")
         note_text = f"  ({note})" if note else ""
+        if quiet:
+            return value
         print(f"   {name:<46} {shown:>12} {unit:<10}{goal_text}{note_text}", flush=True)
         return value
 

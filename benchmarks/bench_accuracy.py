@@ -124,7 +124,7 @@ def run(name, args, report):
         print(f"   {model_name:<26}{cells}")
         for day in phases:
             label = "all" if day is None else f"{day}d"
-            report.add(f"{name} {model_name} F1 {label}", by_phase[day]["f1_macro"])
+            report.add(f"{name} {model_name} F1 {label}", by_phase[day]["f1_macro"], quiet=True)
     print(f"\n   {name}: per-class F1 on whole light curves")
     for model_name, by_phase in results.items():
         print(f"   {model_name:<26}{by_phase[None]['per_class']}")

@@ -1,14 +1,29 @@
 """skltransient: scikit-learn estimators for classifying astronomical transients
-from their light curves, and for transferring models between surveys."""
+from their light curves, and for transferring models between surveys.
 
-from ._lightcurves import LightCurves
-from .neural import GRUClassifier
-from .transfer import TransferClassifier, headline_numbers, transfer_learning_curve
-from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler, PaddedLightCurves
+The names below are imported on first use (PEP 562), so that ``import
+skltransient`` and the command line's ``--help`` do not pay for importing
+torch and scikit-learn until a model is needed.
+"""
+
+import importlib
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
+#: Public name -> the module that defines it.
+_LAZY = {
+    "FluxNormalizer": ".preprocessing",
+    "GRUClassifier": ".neural",
+    "LightCurvePadder": ".preprocessing",
+    "LightCurves": "._lightcurves",
+    "MetadataScaler": ".preprocessing",
+    "PaddedLightCurves": ".preprocessing",
+    "TransferClassifier": ".transfer",
+    "headline_numbers": ".transfer",
+    "transfer_learning_curve": ".transfer",
+}
+
+__all__ = [  # defined on first use by __getattr__
     "FluxNormalizer",
     "GRUClassifier",
     "LightCurvePadder",
@@ -20,3 +35,15 @@ __all__ = [
     "headline_numbers",
     "transfer_learning_curve",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])

@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from . import __version__
+from ._optional import install_hint
 from .datasets import BTS_CLASS_MAP, CLASSES, read_data, simulate
 from .neural import GRUClassifier
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
@@ -279,12 +280,8 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     threads = torch.get_num_threads()
+    n_jobs = _n_jobs(n_jobs, device)
     if device == "cpu":
-        # Parallel fits with one torch thread each use the cores far better than
-        # one fit with several threads, which slow down badly on a busy machine.
-        import os
-
-        n_jobs = os.cpu_count() if n_jobs is None else n_jobs
         torch.set_num_threads(1)
     if mode == "quick" and "ztf-sims" in pretrained.available() and device == "cpu":
         _say("base model: the shipped pretrained 'ztf-sims' (simulated ZTF, 11 classes)")
@@ -308,6 +305,21 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
     (out / "results.md").write_text(_report(sections, base_report, mode, device, seed, seconds))
     _say(f"done in {seconds:.0f} s; wrote {out / 'results.md'}, {out / 'results.csv'} and figures")
     return sections
+
+
+def _n_jobs(n_jobs, device):
+    """Parallel fits of ``reproduce``: as given, else one per core on CPU and one on a GPU.
+
+    On CPU every fit has one torch thread, in one process or in several:
+    parallel fits with one thread each use the cores far better than one fit
+    with several threads (which slow down badly on a busy machine), and the
+    arithmetic, hence the table, is the same whatever ``n_jobs`` is.
+    """
+    import os
+
+    if n_jobs is not None:
+        return n_jobs
+    return (os.cpu_count() or 1) if device == "cpu" else 1
 
 
 def _one_target(base, target, settings, device, seed, n_jobs, out):
@@ -356,7 +368,8 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     curve = transfer_learning_curve(
         base, X, y, train_sizes=settings["train_sizes"], strategies=("scratch", "transfer", "frozen"),
         baselines=baselines, n_repeats=settings["n_repeats"], transfer_params=transfer_params,
-        scratch_params=scratch_params, random_state=seed, n_jobs=n_jobs, verbose=1)
+        scratch_params=scratch_params, random_state=seed, n_jobs=n_jobs,
+        torch_threads=1 if device == "cpu" else None, verbose=1)
     numbers = headline_numbers(curve)
     frozen_numbers = headline_numbers(curve, strategy="frozen")
     ax = plot_learning_curve(curve, title=f"Transfer from simulated ZTF to {name}")
@@ -404,7 +417,8 @@ def _baselines(seed):
     try:
         import light_curve  # noqa: F401
     except ImportError:
-        _say("light-curve is not installed (pip install skltransient[features]): no feature baseline")
+        _say(f"light-curve is not installed ({install_hint('light_curve', 'features')}): "
+             f"no feature baseline")
         return {}
     return {"features": baseline_pipeline(seed)}
 

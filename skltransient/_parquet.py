@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._optional import import_optional
+
 LAYOUT_VERSION = 2
 _PARQUET_KEY = b"skltransient.lightcurves"
 _LAYOUT_1_KEY = b"skltransient.metadata"
@@ -44,11 +46,8 @@ class NotLightCurvesParquet(ValueError):
 
 
 def _pyarrow():
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError as error:
-        raise ImportError("Parquet files need pyarrow: pip install 'skltransient[io]'.") from error
+    pyarrow = import_optional("pyarrow", "Reading or writing Parquet", "io")
+    import_optional("pyarrow.parquet", "Reading or writing Parquet", "io")
     return pyarrow
 
 

@@ -81,7 +81,9 @@ def _parser():
     p.add_argument("--device", type=_device, default="auto",
                    help="torch device: auto, cpu, cuda, cuda:N or mps (default: auto)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--n-jobs", type=int, default=None, help="parallel fits (default: 1)")
+    p.add_argument("--n-jobs", type=int, default=None,
+                   help="parallel fits (default: on CPU one per core, each with one torch thread; "
+                   "on a GPU 1); the results do not depend on it")
     p.set_defaults(mode="quick")
 
     p = sub.add_parser("simulate", help="simulate light curves and write them to Parquet")
@@ -199,12 +201,13 @@ def _train(args):
         import joblib
 
         from ._experiment import baseline_pipeline
+        from ._optional import import_optional
 
         try:
-            model = baseline_pipeline(args.seed)
-        except ImportError:
-            raise UserError("--model features needs the light-curve package: "
-                            "pip install 'skltransient[features]'.") from None
+            import_optional("light_curve", "--model features", "features")
+        except ImportError as error:
+            raise UserError(str(error)) from None
+        model = baseline_pipeline(args.seed)
         print(f"training features + gradient boosting on {len(X)} light curves", flush=True)
         model.fit(X, y)
         with _file_errors(args.out, OSError):

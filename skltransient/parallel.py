@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ._lightcurves import LightCurves, _find_column
+from ._optional import import_optional
 from .transfer._transfer import split_model
 
 __all__ = ["predict_parquet"]
@@ -201,14 +202,8 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
 
 
 def _import_dask():
-    try:
-        import dask
-        import dask.dataframe as dd
-    except ImportError as exc:
-        raise ImportError(
-            "skltransient.parallel needs Dask: install it with pip install \"skltransient[dask]\" "
-            "(or pip install \"dask[distributed]\").") from exc
-    return dask, dd
+    dask = import_optional("dask", "skltransient.parallel", "dask")
+    return dask, import_optional("dask.dataframe", "skltransient.parallel", "dask")
 
 
 def _check_model(model):

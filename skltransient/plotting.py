@@ -1,10 +1,11 @@
 """Figures: light curves with class probabilities over time, learning curves, scores.
 
-matplotlib is an optional dependency (``pip install skltransient[plot]``).
+matplotlib is an optional dependency (the ``plot`` extra).
 """
 
 import numpy as np
 
+from ._optional import import_optional
 from .bands import get_band, known_bands
 
 __all__ = ["plot_confusion_matrices", "plot_learning_curve", "plot_lightcurve_probabilities",
@@ -20,11 +21,7 @@ BAND_COLOURS = {"lsstu": "#56b4e9", "ztfg": "#009e73", "lsstg": "#009e73", "ztfr
 
 
 def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("Plotting needs matplotlib: pip install 'skltransient[plot]'.") from error
-    return plt
+    return import_optional("matplotlib.pyplot", "Plotting", "plot")
 
 
 def _axes(ax):

@@ -273,3 +273,19 @@ def test_train_on_one_class_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "one.parquet" in err and "one class" in err and "'SN Ia'" in err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["reproduce", "--help"],
+                                  ["train"]])
+def test_help_and_argument_errors_do_not_import_torch(argv):
+    """Check that --help and a usage error answer without importing torch or scikit-learn."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom skltransient.cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('torch', 'sklearn', 'pandas', 'skorch') if m in sys.modules)\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                         check=True).stdout
+    assert "HEAVY []" in out, out[-300:]

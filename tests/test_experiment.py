@@ -45,3 +45,30 @@ def test_reproduce_tiny_end_to_end(tmp_path, monkeypatch):
     assert "features + boosting (scratch)" in report
     assert set(sections[0]["early"]) == {"scratch", "transfer", "features"}
     assert "| 5 |" in report and "macro F1 after trigger" in report.replace("Macro", "macro")
+
+
+def test_reproduce_table_does_not_depend_on_n_jobs(tmp_path, monkeypatch):
+    """Check that a seed gives the same scores whether the fits run in one process or two."""
+    pytest.importorskip("matplotlib")
+    tiny = dict(_experiment.SETTINGS["quick"], n_target=100, train_sizes=(0.5, 1.0), n_repeats=1,
+                max_epochs=2, n_base_per_class=8, base_epochs=1, days=(5,))
+    monkeypatch.setitem(_experiment.SETTINGS, "tiny", tiny)
+    tables = []
+    for n_jobs in (1, 2):
+        sections = _experiment.reproduce(["lsst"], mode="tiny", out=tmp_path / str(n_jobs),
+                                         device="cpu", n_jobs=n_jobs)
+        tables.append(sections[0]["curve"][["train_size", "strategy", "score_mean", "epochs_mean"]])
+    assert tables[0].equals(tables[1]), (tables[0], tables[1])
+
+
+def test_reproduce_n_jobs_default_is_what_the_help_says():
+    """Check that --n-jobs' default (None) means one fit per core on CPU, as --help says."""
+    import os
+
+    from skltransient.cli import _parser
+
+    assert _experiment._n_jobs(None, "cpu") == os.cpu_count()
+    assert _experiment._n_jobs(None, "cuda") == 1 and _experiment._n_jobs(3, "cpu") == 3
+    reproduce = _parser()._subparsers._group_actions[0].choices["reproduce"]
+    help_text = " ".join(reproduce.format_help().split())
+    assert "default: on CPU one per core" in help_text and "on a GPU 1" in help_text

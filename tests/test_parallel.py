@@ -178,7 +178,7 @@ def test_predict_parquet_without_dask_says_how_to_install(monkeypatch, model, tm
     """Check that a missing Dask gives an ImportError with the install command."""
     monkeypatch.setitem(sys.modules, "dask", None)
     monkeypatch.setitem(sys.modules, "dask.dataframe", None)
-    with pytest.raises(ImportError, match=r"pip install \"skltransient\[dask\]\""):
+    with pytest.raises(ImportError, match=r"pip install 'skltransient\[dask\]'"):
         predict_parquet(model, tmp_path, tmp_path / "proba.csv")
 
 

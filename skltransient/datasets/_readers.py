@@ -9,7 +9,6 @@ conversions all go through :func:`to_fluxcal`, on the simulator's zero point
 
 import contextlib
 import gzip
-import importlib
 import struct
 import zlib
 from pathlib import Path
@@ -208,18 +207,6 @@ def read_text(path, source, expected):
     """The text of a file (gzipped or not) ending with a complete line; see :func:`read_bytes`."""
     raw = read_bytes(path, source, expected, lines=True)
     return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-
-
-def import_optional(module, purpose, extra="io"):
-    """Import an optional dependency, or raise an ImportError saying how to get it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        package = module.split(".")[0]
-        raise ImportError(
-            f"{purpose} needs the optional dependency {package!r}, which is not installed. "
-            f"Install it with `pip install {package}` or `pip install skltransient[{extra}]`."
-        ) from exc
 
 
 def standard_metadata(object_ids, redshift=None, redshift_err=None, mwebv=None, **extra):

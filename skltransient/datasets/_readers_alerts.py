@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._optional import import_optional
 from ._readers import (
     NJY_ZEROPOINT,
     build_lightcurves,
     describe_source,
     expand_paths,
-    import_optional,
     read_text,
     refuse_corrupt,
     require_columns,
@@ -226,7 +226,7 @@ def _deduplicate(observations, epoch):
 # ------------------------------------------------------------------ alert input
 def _alert_tables(path, required, optional, what):
     """Return ``[(pyarrow.Table, description), ...]`` with the needed columns."""
-    pa = import_optional("pyarrow", "Reading alert packets")
+    pa = import_optional("pyarrow", "Reading alert packets", "io")
     if isinstance(path, (pd.DataFrame, pa.Table)):
         source = describe_source(path, f"{what} table")
         names = list(path.columns) if isinstance(path, pd.DataFrame) else path.column_names
@@ -244,7 +244,7 @@ def _read_alert_file(pa, path, required, optional):
     with open(path, "rb") as handle:
         magic = handle.read(4)
     if magic == b"PAR1":
-        pq = import_optional("pyarrow.parquet", "Reading Parquet alert files")
+        pq = import_optional("pyarrow.parquet", "Reading Parquet alert files", "io")
         with refuse_corrupt(source, "Parquet file"):
             names = pq.read_schema(path).names
         require_columns(names, required, source)
@@ -252,7 +252,7 @@ def _read_alert_file(pa, path, required, optional):
             table = pq.read_table(path, columns=[n for n in required + optional if n in names])
         return table, source
     if magic == b"Obj\x01":
-        fastavro = import_optional("fastavro", "Reading Avro alert files")
+        fastavro = import_optional("fastavro", "Reading Avro alert files", "io")
         from fastavro.schema import SchemaParseException
 
         with open(path, "rb") as handle, refuse_corrupt(source, "Avro container file",

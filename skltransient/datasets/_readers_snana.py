@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 
 from .._lightcurves import LightCurves
+from .._optional import import_optional
 from ..bands import known_bands, resolve_bands
 from ._readers import (
     build_lightcurves,
     describe_source,
     expand_paths,
-    import_optional,
     read_bytes,
     read_text,
     refuse_corrupt,
@@ -326,7 +326,7 @@ def _read_fits_table(path, source, names):
     astropy cannot read, or only warns about (a header or data cut short),
     raises a ValueError naming it.
     """
-    fits = import_optional("astropy.io.fits", "Reading SNANA FITS files")
+    fits = import_optional("astropy.io.fits", "Reading SNANA FITS files", "io")
     from astropy.utils.exceptions import AstropyUserWarning
 
     with open(path, "rb") as handle:

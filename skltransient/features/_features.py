@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, _fit_context
 from .._lightcurves import LightCurves, _warn_if_truth
+from .._optional import import_optional
 from ..bands import get_band, known_bands, wavelengths
 
 __all__ = ["LightCurveFeatures"]
@@ -223,12 +224,7 @@ def _object_features(X):
 
 
 def _extractor(n_jobs):
-    try:
-        import light_curve
-    except ImportError as error:
-        raise ImportError("LightCurveFeatures needs the light-curve package: pip install "
-                          "light-curve, or install skltransient with its 'features' extra "
-                          "(pip install -e \".[features]\" in a checkout).") from error
+    light_curve = import_optional("light_curve", "LightCurveFeatures", "features")
     return light_curve.Extractor(*(getattr(light_curve, name)(**kwargs)
                                    for name, kwargs in _BAND_FEATURES))
 

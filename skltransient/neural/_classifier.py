@@ -2,6 +2,8 @@
 
 import contextlib
 import numbers
+import re
+import sys
 import warnings
 
 import numpy as np
@@ -14,7 +16,7 @@ from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import EarlyStopping, PrintLog, ProgressBar
 from skorch.helper import predefined_split
 
 from .._compat import Interval, StrOptions, _fit_context
@@ -361,7 +363,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             iterator_train__prefix_probability=self.prefix_augmentation,
             iterator_train__device=self.device_, iterator_valid__device=self.device_,
             iterator_valid__batch_size=self._predict_batch_size(),
-            callbacks=callbacks, callbacks__valid_acc=None, device=self.device_,
+            callbacks=callbacks, callbacks__valid_acc=None, callbacks__print_log=_PrintLog(),
+            device=self.device_,
             verbose=int(self.verbose >= 1), classes=list(range(len(self.classes_))),
         )
         params.update(overrides)
@@ -673,6 +676,22 @@ class _seeded:
 
 def _quiet(*args, **kwargs):
     """Sink for skorch messages when not verbose."""
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _PrintLog(PrintLog):
+    """skorch's epoch table, with its colour codes only when standard output is a terminal.
+
+    skorch marks each column's best value with ANSI colours; in a log file or
+    a notebook's captured output they are raw ``\x1b[36m`` noise.
+    """
+
+    def table(self, row):
+        text = super().table(row)
+        isatty = getattr(sys.stdout, "isatty", None)
+        return text if isatty is not None and isatty() else _ANSI.sub("", text)
 
 
 def _named(channels):

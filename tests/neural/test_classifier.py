@@ -421,3 +421,15 @@ def test_sequence_loss_trains_and_is_a_parameter(data):
     assert not np.array_equal(seq.predict_proba(X), plain.predict_proba(X))
     with pytest.raises(ValueError, match="sequence_loss"):
         GRUClassifier(sequence_loss=1.5).fit(X, y)
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_gru_classifier_log_colours_only_on_a_terminal(data, capsys, monkeypatch, terminal):
+    """Check that the epoch table has no raw colour codes when written to a file or a pipe."""
+    import sys
+
+    X, y = data
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: terminal, raising=False)
+    GRUClassifier(**SMALL, max_epochs=2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and ("\x1b[" in out) == terminal
