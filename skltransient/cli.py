@@ -86,10 +86,17 @@ def _parser():
                    "on a GPU 1); the results do not depend on it")
     p.set_defaults(mode="quick")
 
-    p = sub.add_parser("simulate", help="simulate light curves and write them to Parquet")
+    p = sub.add_parser(
+        "simulate", help="simulate light curves and write them to Parquet",
+        description="The class mix is the survey's expected detected mix by default (rates times "
+        "detectable volume: mostly SNe Ia, rare classes few or absent in small samples); "
+        "--balanced draws every class with the same probability, as for the shipped base models.")
     p.add_argument("survey", choices=["ztf", "lsst", "ztf-bts"])
     p.add_argument("n", type=int, help=f"number of light curves (at most {MAX_SIMULATE:,})")
     p.add_argument("--out", required=True, help="output .parquet file")
+    p.add_argument("--balanced", action="store_true",
+                   help="every class of the survey equally likely, as for the shipped base models "
+                   "(default: the survey's physical mix)")
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("train", help="train a classifier on labelled light curves")
@@ -158,6 +165,8 @@ def _read(args):
 
 
 def _simulate(args):
+    import numpy as np
+
     from .datasets import simulate
 
     if args.n < 1:
@@ -167,10 +176,22 @@ def _simulate(args):
             f"N = {args.n} light curves would need about {_size(args.n * _SIMULATE_BYTES)} of "
             f"memory; skltransient simulate makes at most {MAX_SIMULATE:,} (about "
             f"{_size(MAX_SIMULATE * _SIMULATE_BYTES)}) in one run.")
-    X, y = simulate(args.survey, args.n, random_state=args.seed, return_X_y=True)
+    fractions = None
+    if args.balanced:
+        from .datasets import survey_classes
+
+        names = survey_classes(args.survey)
+        fractions = dict.fromkeys(names, 1 / len(names))
+    X, y = simulate(args.survey, args.n, class_fractions=fractions, random_state=args.seed,
+                    return_X_y=True)
     with _file_errors(args.out, OSError):
         X.to_parquet(args.out, y=y)
-    print(f"wrote {len(X)} {args.survey} light curves ({X.n_observations} observations) to {args.out}")
+    names, counts = np.unique(y, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    mix = ", ".join(f"{names[i]} {counts[i]}" for i in order)
+    print(f"wrote {len(X)} {args.survey} light curves ({X.n_observations} observations) to "
+          f"{args.out}\nclasses ({len(names)}, {'balanced' if args.balanced else 'physical mix'}): "
+          f"{mix}")
 
 
 def _size(n_bytes):

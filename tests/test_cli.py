@@ -289,3 +289,21 @@ def test_help_and_argument_errors_do_not_import_torch(argv):
     out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
                          check=True).stdout
     assert "HEAVY []" in out, out[-300:]
+
+
+def test_simulate_says_its_class_mix_and_balances_on_request(tmp_path, capsys):
+    """Check that simulate prints the class counts, and --balanced draws every class alike."""
+    from skltransient.datasets import survey_classes
+
+    main(["simulate", "ztf", "44", "--out", str(tmp_path / "mix.parquet")])
+    physical = capsys.readouterr().out
+    _, y = LightCurves.read_parquet(tmp_path / "mix.parquet")
+    names, counts = np.unique(y, return_counts=True)
+    assert f"classes ({len(names)}, physical mix): SN Ia {counts[names == 'SN Ia'][0]}" in physical
+    main(["simulate", "ztf", "220", "--balanced", "--out", str(tmp_path / "even.parquet")])
+    balanced = capsys.readouterr().out
+    _, y = LightCurves.read_parquet(tmp_path / "even.parquet")
+    names, counts = np.unique(y, return_counts=True)
+    # 20 expected of each; the physical mix has about 140 SNe Ia in 220 and no kilonova.
+    assert sorted(names) == sorted(survey_classes("ztf")) and counts.min() >= 8 and counts.max() <= 35
+    assert "classes (11, balanced)" in balanced

@@ -8,7 +8,7 @@ from ._read import read_data
 from ._readers_alerts import read_lsst_alerts, read_ztf_alerts, read_ztf_forced_photometry
 from ._readers_plasticc import load_plasticc, read_plasticc
 from ._readers_snana import read_snana
-from ._simulate import simulate
+from ._simulate import simulate, survey_classes
 from ._taxonomy import (BTS_CLASS_MAP, CLASSES, ELASTICC_CLASSES, PARENT_CLASSES, PLASTICC_CLASSES,
                         SNANA_PLASTICC_CLASSES)
 
@@ -27,4 +27,5 @@ __all__ = [
     "read_ztf_alerts",
     "read_ztf_forced_photometry",
     "simulate",
+    "survey_classes",
 ]

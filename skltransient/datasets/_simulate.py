@@ -23,7 +23,7 @@ from ._sources import SOURCES, Photometry
 from ._surveys import SURVEYS
 from ._taxonomy import CLASSES
 
-__all__ = ["simulate"]
+__all__ = ["simulate", "survey_classes"]
 
 _Z_MIN, _Z_MAX = 1e-3, 4.0
 _DETECTION_SNR = 5.0
@@ -182,6 +182,29 @@ def simulate(
         lightcurves=lightcurves, target=target, target_names=np.array(names),
         DESCR=_describe(model_survey, names, fractions, band_names, window, min_detections),
     )
+
+
+def survey_classes(survey):
+    """Classes :func:`simulate` makes for a survey, in :data:`CLASSES` order.
+
+    Parameters
+    ----------
+    survey : {"ztf", "lsst", "ztf-bts"}
+
+    Returns
+    -------
+    classes : list of str
+
+    Examples
+    --------
+    >>> from skltransient.datasets import survey_classes
+    >>> len(survey_classes("ztf"))
+    11
+    """
+    if survey not in SURVEYS:
+        raise ValueError(f"Unknown survey {survey!r}; the simulator's surveys are "
+                         f"{', '.join(map(repr, SURVEYS))}.")
+    return list(SURVEYS[survey].classes or CLASSES)
 
 
 # ------------------------------------------------------------------ arguments
