@@ -380,8 +380,13 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     # confusion matrices, early scores, calibration and the example figure.
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed)
     fit, hold = train_test_split(train, test_size=0.2, stratify=y[train], random_state=seed)
-    scratch = clone(base).set_params(**scratch_params, gruclassifier__random_state=seed).fit(X[fit], y[fit])
-    transfer = TransferClassifier(base, random_state=seed, **transfer_params).fit(X[fit], y[fit])
+    threads = 1 if device == "cpu" else None
+    _say(f"target {name}: training scratch and transfer on {len(fit)} light curves for the "
+         f"confusion matrices, early scores, calibration and example figure")
+    scratch, transfer = _fit_all(
+        [(clone(base).set_params(**scratch_params, gruclassifier__random_state=seed), X[fit], y[fit]),
+         (TransferClassifier(base, random_state=seed, **transfer_params), X[fit], y[fit])],
+        n_jobs, threads)
     fig = plot_confusion_matrices([("scratch", scratch), ("transfer", transfer)], X[test], y[test],
                                   title=name)
     fig.savefig(out / f"{slug}_confusion.png", dpi=120, bbox_inches="tight")
@@ -392,7 +397,11 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
              for label, model in [("scratch", scratch), ("transfer", transfer)]}
     for label, baseline in baselines.items():
         # The baseline is trained and scored on light curves cut at each phase.
-        early[label] = _baseline_over_time(baseline, X[fit], y[fit], X[test], y[test], days, seed)
+        _say(f"target {name}: {label} baseline trained at {', '.join(map(str, days))} days after "
+             f"trigger")
+        early[label] = _baseline_over_time(baseline, X[fit], y[fit], X[test], y[test], days,
+                                           n_jobs)
+    _say(f"target {name}: calibration and figures")
     ax = plot_scores_over_time(early["transfer"], title=f"{name}: transfer model after trigger")
     ax.figure.savefig(out / f"{slug}_early.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
@@ -423,18 +432,39 @@ def _baselines(seed):
     return {"features": baseline_pipeline(seed)}
 
 
-def _baseline_over_time(baseline, X_fit, y_fit, X_test, y_test, days, seed):
+def _fit_all(fits, n_jobs, threads):
+    """Fitted models of ``(model, X, y)`` triples, in parallel, each with ``threads`` torch threads."""
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=min(len(fits), n_jobs or 1))(
+        delayed(_fit_with_threads)(model, X, y, threads) for model, X, y in fits)
+
+
+def _fit_with_threads(model, X, y, threads):
+    import torch
+
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return model.fit(X, y)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _baseline_over_time(baseline, X_fit, y_fit, X_test, y_test, days, n_jobs=None):
     """Scores after trigger of a model trained and scored on light curves cut at each day."""
     import pandas as pd
     from sklearn.base import clone
     from sklearn.metrics import accuracy_score, roc_auc_score
 
+    def cut(lc, day):
+        return lc.truncate(max_time=lc.trigger_time + day)
+
+    models = _fit_all([(clone(baseline), cut(X_fit, day), y_fit) for day in days], n_jobs, None)
     rows = {}
-    for day in days:
-        def cut(lc):
-            return lc.truncate(max_time=lc.trigger_time + day)
-        model = clone(baseline).fit(cut(X_fit), y_fit)
-        proba = model.predict_proba(cut(X_test))
+    for day, model in zip(days, models):
+        proba = model.predict_proba(cut(X_test, day))
         predicted = model.classes_[np.argmax(proba, axis=1)]
         try:
             auc = roc_auc_score(y_test, proba, multi_class="ovr", labels=model.classes_)
