@@ -332,6 +332,15 @@ def _one_target(base, target, settings, device, seed, n_jobs, out):
         return _run_target(base, X, y, class_map, str(target), settings, device, seed, n_jobs, out)
 
 
+#: How titles and reports name the built-in targets; a file keeps its path.
+TARGET_TITLES = {"lsst": "simulated LSST", "ztf-bts": "BTS-like simulated ZTF",
+                 "plasticc": "PLAsTiCC (training set)"}
+
+
+def _title(name):
+    return TARGET_TITLES.get(name, name)
+
+
 def _say(message):
     print(f"[skltransient reproduce] {message}", flush=True)
 
@@ -365,14 +374,17 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     _say(f"target {name}: {len(X)} light curves, {len(np.unique(y))} classes; learning curve "
          f"over {len(settings['train_sizes'])} fractions x {3 + len(baselines)} strategies x "
          f"{settings['n_repeats']} repeats")
-    curve = transfer_learning_curve(
+    curve, fits = transfer_learning_curve(
         base, X, y, train_sizes=settings["train_sizes"], strategies=("scratch", "transfer", "frozen"),
         baselines=baselines, n_repeats=settings["n_repeats"], transfer_params=transfer_params,
         scratch_params=scratch_params, random_state=seed, n_jobs=n_jobs,
-        torch_threads=1 if device == "cpu" else None, verbose=1)
+        torch_threads=1 if device == "cpu" else None, verbose=1, return_fits=True)
+    # Fits that trained to the cap: their epochs say only that they had not converged.
+    capped = {strategy: (int((part["epochs_trained"] >= epochs).sum()), len(part))
+              for strategy, part in fits.groupby("strategy") if strategy in ("scratch", "transfer")}
     numbers = headline_numbers(curve)
     frozen_numbers = headline_numbers(curve, strategy="frozen")
-    ax = plot_learning_curve(curve, title=f"Transfer from simulated ZTF to {name}")
+    ax = plot_learning_curve(curve, title=f"Transfer from simulated ZTF to {_title(name)}")
     ax.figure.savefig(out / f"{slug}_learning_curve.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
 
@@ -387,8 +399,10 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
         [(clone(base).set_params(**scratch_params, gruclassifier__random_state=seed), X[fit], y[fit]),
          (TransferClassifier(base, random_state=seed, **transfer_params), X[fit], y[fit])],
         n_jobs, threads)
-    fig = plot_confusion_matrices([("scratch", scratch), ("transfer", transfer)], X[test], y[test],
-                                  title=name)
+    fig = plot_confusion_matrices(
+        [(f"GRU from scratch ({len(fit)} labels)", scratch),
+         (f"transfer, all layers ({len(fit)} labels)", transfer)], X[test], y[test],
+        title=f"{_title(name)}: {len(test)} held-out light curves")
     fig.savefig(out / f"{slug}_confusion.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
 
@@ -402,7 +416,9 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
         early[label] = _baseline_over_time(baseline, X[fit], y[fit], X[test], y[test], days,
                                            n_jobs)
     _say(f"target {name}: calibration and figures")
-    ax = plot_scores_over_time(early["transfer"], title=f"{name}: transfer model after trigger")
+    ax = plot_scores_over_time(
+        early["transfer"], title=f"{_title(name)}: transfer (all layers, {len(fit)} labels) "
+        f"after trigger")
     ax.figure.savefig(out / f"{slug}_early.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
 
@@ -414,11 +430,14 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     correct = np.flatnonzero(transfer.predict(X[test]) == y[test])
     example = int(correct[np.argmax(X[test].lengths[correct])]) if correct.size else 0
     fig = plot_lightcurve_probabilities(X[test], example, proba, times, transfer.classes_,
-                                        title=f"{name}: {y[test][example]} ({X[test].object_ids[example]})")
+                                        title=f"{_title(name)}: object {X[test].object_ids[example]} "
+                                        f"({y[test][example]}, held out)\nprobabilities of "
+                                        f"transfer (all layers) trained on {len(fit)} labels")
     fig.savefig(out / f"{slug}_lightcurve.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     return {"name": name, "curve": curve, "left_out": rare.tolist(), "numbers": numbers, "frozen": frozen_numbers,
-            "early": early, "ece": ece, "n": len(X), "n_classes": len(np.unique(y)), "slug": slug}
+            "early": early, "ece": ece, "n": len(X), "n_classes": len(np.unique(y)), "slug": slug,
+            "capped": capped, "max_epochs": epochs, "train_sizes": tuple(settings["train_sizes"])}
 
 
 def _baselines(seed):
@@ -475,6 +494,32 @@ def _baseline_over_time(baseline, X_fit, y_fit, X_test, y_test, days, n_jobs=Non
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("day")
 
 
+def _share_note(train_sizes, at=0.3):
+    """How the share of the baseline at ``at`` of the labels was obtained."""
+    sizes = np.sort(np.asarray(train_sizes, dtype=float))
+    if np.any(np.isclose(sizes, at)):
+        return f"The share at {100 * at:.0f}% is measured ({100 * at:.0f}% is one of the fractions)."
+    below, above = sizes[sizes < at], sizes[sizes > at]
+    if below.size and above.size:
+        return (f"The share at {100 * at:.0f}% is interpolated linearly between the measured "
+                f"{100 * below[-1]:.0f}% and {100 * above[0]:.0f}%.")
+    return f"The share at {100 * at:.0f}% is extrapolated from the nearest measured fraction."
+
+
+def _epochs_note(section):
+    """What the epochs mean, and how many fits ran to the cap."""
+    capped = section["capped"]
+    text = (f"Epochs count to the best validation epoch (early stopping on 20% of each fit's "
+            f"labels, patience 4, at most {section['max_epochs']} epochs).")
+    hit = [f"{n} of {total} {strategy} fits" for strategy, (n, total) in sorted(capped.items()) if n]
+    if hit:
+        text += (f" {' and '.join(hit)} trained to the cap of {section['max_epochs']} epochs "
+                 f"without converging: for them the count is the cap.")
+    else:
+        text += " No fit reached the cap."
+    return text
+
+
 def _fraction(value):
     return "never" if np.isnan(value) else f"{100 * value:.0f}% of the labels"
 
@@ -490,7 +535,8 @@ def _report(sections, base_report, mode, device, seed, seconds):
     for s in sections:
         n, fz = s["numbers"], s["frozen"]
         table = s["curve"].pivot(index="train_size", columns="strategy", values=["score_mean", "score_std"])
-        lines += [f"## Target: {s['name']} ({s['n']} light curves, {s['n_classes']} classes)", ""]
+        lines += [f"## Target: {_title(s['name'])} ({s['n']} light curves, {s['n_classes']} "
+                  f"classes)", ""]
         if s["left_out"]:
             lines += [f"Left out for having fewer than {MIN_PER_CLASS} light curves: "
                       f"{', '.join(s['left_out'])}.", ""]
@@ -515,6 +561,7 @@ def _report(sections, base_report, mode, device, seed, seconds):
                   f"{100 * fz['share_of_baseline_at']:.0f}% | 95% (LSST) |",
                   f"| epochs to converge, transfer / scratch | {n['epochs_ratio']:.2f} | "
                   f"{fz['epochs_ratio']:.2f} | about 0.75 |", "",
+                  _share_note(s["train_sizes"]) + " " + _epochs_note(s), "",
                   "Macro F1 after trigger (models trained on all the training labels; the GRUs "
                   "from one pass over time, the baseline trained and scored on light curves cut "
                   "at each phase):", "",

@@ -14,6 +14,14 @@ __all__ = ["plot_confusion_matrices", "plot_learning_curve", "plot_lightcurve_pr
 #: How a reader names the score columns of :func:`skltransient.metrics.scores_over_time`.
 SCORE_NAMES = {"f1_macro": "macro F1", "accuracy": "accuracy", "roc_auc_macro": "macro ROC AUC"}
 
+#: How a reader names the strategies of :func:`skltransient.transfer_learning_curve`, in
+#: the order the legend lists them; other strategies (baselines) keep their own names.
+STRATEGY_NAMES = {"scratch": "GRU from scratch", "transfer": "transfer (all layers)",
+                  "frozen": "transfer (frozen encoder)", "features": "features + boosting"}
+
+#: The flux unit of the package's light curves (readers and simulator alike).
+FLUX_LABEL = "Flux (FLUXCAL: AB zero point 27.5)"
+
 #: Band colours, blue to red by wavelength.
 BAND_COLOURS = {"lsstu": "#56b4e9", "ztfg": "#009e73", "lsstg": "#009e73", "ztfr": "#d55e00",
                 "lsstr": "#d55e00", "ztfi": "#8b0000", "lssti": "#8b0000", "lsstz": "#6a3d9a",
@@ -31,8 +39,15 @@ def _axes(ax):
     return ax
 
 
+def _class_styles(n):
+    """A distinct (colour, line style) per class: tab10's ten strong colours solid, then dashed, ..."""
+    palette = _pyplot().get_cmap("tab10").colors
+    dashes = ["-", "--", ":", "-."]
+    return [(palette[k % len(palette)], dashes[(k // len(palette)) % len(dashes)]) for k in range(n)]
+
+
 def plot_lightcurve_probabilities(lightcurves, index, proba, times, classes, *, trigger=None,
-                                  title=None, figsize=(7, 6)):
+                                  title=None, figsize=(9, 6), flux_label=FLUX_LABEL):
     """The RAPID figure: a light curve above its class probabilities over time.
 
     Parameters
@@ -49,11 +64,17 @@ def plot_lightcurve_probabilities(lightcurves, index, proba, times, classes, *, 
         Trigger time (MJD) marked on both panels; by default the object's
         first detection.
     title : str or None, default=None
-    figsize : tuple, default=(7, 6)
+        By default the object's id.
+    figsize : tuple, default=(9, 6)
+    flux_label : str, default=FLUX_LABEL
+        Label of the flux axis, with its unit.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
+        Legends sit to the right of the panels, off the data; each class has
+        its own colour (and line style beyond 20 classes); the probability
+        axis runs a little past 0 and 1 so that a line at either edge shows.
     """
     plt = _pyplot()
     one = lightcurves[index]
@@ -65,18 +86,19 @@ def plot_lightcurve_probabilities(lightcurves, index, proba, times, classes, *, 
         rows = one.band == code
         top.errorbar(one.time[rows] - trigger, one.flux[rows], one.flux_err[rows], fmt="o", ms=4,
                      color=BAND_COLOURS.get(name), label=f"{name} ({get_band(name).wavelength:.0f} Å)")
-    top.set_ylabel("Flux")
-    top.legend(fontsize="small")
+    top.set_ylabel(flux_label)
+    top.legend(fontsize="small", title="band", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     steps = ~np.isnan(times[index])
-    for k, label in enumerate(classes):
+    for (colour, dash), (k, label) in zip(_class_styles(len(classes)), enumerate(classes)):
         bottom.plot(times[index, steps] - trigger, proba[index, steps, k], drawstyle="steps-post",
-                    label=str(label))
+                    color=colour, ls=dash, lw=1.6, label=str(label))
     for ax in (top, bottom):
         ax.axvline(0.0, color="grey", ls=":", lw=1)
-    bottom.set_ylim(0, 1)
+    bottom.set_ylim(-0.03, 1.03)
     bottom.set_ylabel("Class probability")
-    bottom.set_xlabel("Days since trigger")
-    bottom.legend(fontsize="small", ncol=2)
+    bottom.set_xlabel("Days since trigger (first detection)")
+    bottom.legend(fontsize="small", title="class", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  ncol=1 if len(classes) <= 12 else 2)
     top.set_title(title or f"Object {one.object_ids[0]}")
     fig.tight_layout()
     return fig
@@ -97,16 +119,25 @@ def plot_learning_curve(curve, *, ax=None, title="Transfer against training from
     -------
     ax : matplotlib Axes
     """
+    from matplotlib.ticker import FixedLocator, NullLocator, PercentFormatter
+
     ax = _axes(ax)
-    for strategy, part in curve.groupby("strategy"):
-        part = part.sort_values("train_size")
+    present = list(curve["strategy"].unique())
+    order = [s for s in STRATEGY_NAMES if s in present] + [s for s in present
+                                                           if s not in STRATEGY_NAMES]
+    for strategy in order:
+        part = curve[curve["strategy"] == strategy].sort_values("train_size")
         ax.errorbar(100 * part["train_size"], part["score_mean"], yerr=part["score_std"].fillna(0),
-                    marker="o", capsize=3, label=strategy)
+                    marker="o", capsize=3, label=STRATEGY_NAMES.get(strategy, strategy))
     ax.set_xscale("log")
-    ax.set_xlabel("Training labels used (%)")
+    # Ticks at the measured fractions, written as percentages (not 10^1, 10^2).
+    ax.xaxis.set_major_locator(FixedLocator(100 * np.unique(curve["train_size"])))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_xlabel("Training labels used")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(title="strategy")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.grid(alpha=0.3)
     return ax
 
@@ -132,7 +163,7 @@ def plot_scores_over_time(scores, *, ax=None, title="Scores after trigger"):
     ax.set_ylabel("Score")
     ax.set_ylim(0, 1)
     ax.set_title(title)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.grid(alpha=0.3)
     return ax
 
@@ -152,7 +183,7 @@ def plot_confusion_matrices(models, X, y, *, title=None, normalize="true"):
     y : array-like of shape (n_objects,)
         Their true classes.
     title : str or None, default=None
-        Prefix of each panel's title.
+        Title of the figure, above the panels (each panel is titled by its label).
     normalize : {"true", "pred", "all"} or None, default="true"
         As :func:`sklearn.metrics.confusion_matrix`.
 
@@ -168,7 +199,9 @@ def plot_confusion_matrices(models, X, y, *, title=None, normalize="true"):
     labels = np.unique(np.concatenate([y, *[np.asarray(m.classes_) for _, m in models]]))
     n = len(labels)
     side = max(4.0, 0.55 * n + 1.5)
-    fig, axes = plt.subplots(1, len(models), figsize=(side * len(models), side), squeeze=False)
+    # Constrained layout makes room for the figure title above the panels' own.
+    fig, axes = plt.subplots(1, len(models), figsize=(side * len(models), side), squeeze=False,
+                             layout="constrained")
     for ax, (label, model) in zip(axes[0], models):
         matrix = confusion_matrix(y, model.predict(X), labels=labels, normalize=normalize)
         matrix = np.nan_to_num(matrix)
@@ -185,7 +218,9 @@ def plot_confusion_matrices(models, X, y, *, title=None, normalize="true"):
         ax.set_yticks(range(n), labels, fontsize=8)
         ax.set_xlabel("Predicted class")
         ax.set_ylabel("True class")
-        suffix = " (rows normalised)" if normalize == "true" else ""
-        ax.set_title(f"{title}: {label}{suffix}" if title else f"{label}{suffix}", fontsize=10)
-    fig.tight_layout()
+        ax.set_title(label, fontsize=10)
+    suffix = "rows normalised: each true class sums to 1" if normalize == "true" else ""
+    heading = "; ".join(part for part in (title, suffix) if part)
+    if heading:
+        fig.suptitle(heading, fontsize=11)
     return fig

@@ -45,6 +45,9 @@ def test_reproduce_tiny_end_to_end(tmp_path, monkeypatch):
     assert "features + boosting (scratch)" in report
     assert set(sections[0]["early"]) == {"scratch", "transfer", "features"}
     assert "| 5 |" in report and "macro F1 after trigger" in report.replace("Macro", "macro")
+    # max_epochs=1: every GRU fit ran to the cap, and the report says so.
+    assert "The share at 30% is measured" in report
+    assert "trained to the cap of 1 epochs without converging" in report
 
 
 def test_reproduce_table_does_not_depend_on_n_jobs(tmp_path, monkeypatch):
@@ -75,3 +78,10 @@ def test_reproduce_n_jobs_default_is_what_the_help_says():
     reproduce = _parser()._subparsers._group_actions[0].choices["reproduce"]
     help_text = " ".join(reproduce.format_help().split())
     assert "default: on CPU one per core" in help_text and "on a GPU 1" in help_text
+
+
+def test_share_note_says_measured_or_interpolated():
+    """Check that the report says how the share at 30% of the labels was obtained."""
+    assert "measured" in _experiment._share_note((0.05, 0.3, 1.0))
+    assert "interpolated linearly between the measured 25% and 50%" in _experiment._share_note(
+        (0.05, 0.1, 0.25, 0.5, 1.0))

@@ -94,13 +94,14 @@ def test_plots(tmp_path):
     proba, times = predict_proba_over_time(model, X)
     fig = plot_lightcurve_probabilities(X, 3, proba, times, model.classes_)
     top, bottom = fig.axes
-    assert top.get_title() == "Object obj3" and bottom.get_xlabel() == "Days since trigger"
+    assert top.get_title() == "Object obj3"
+    assert bottom.get_xlabel() == "Days since trigger (first detection)"
     assert len(bottom.get_lines()) >= 3 and top.get_legend() is not None
     fig.savefig(tmp_path / "lc.png")
     curve = pd.DataFrame({"train_size": [0.1, 1.0, 0.1, 1.0], "strategy": ["scratch"] * 2 + ["transfer"] * 2,
                           "score_mean": [0.3, 0.8, 0.6, 0.85], "score_std": [0.05, 0.02, 0.04, 0.01]})
     ax = plot_learning_curve(curve)
-    assert ax.get_xlabel() == "Training labels used (%)" and len(ax.get_legend().texts) == 2
+    assert ax.get_xlabel() == "Training labels used" and len(ax.get_legend().texts) == 2
     scores = pd.DataFrame({"f1_macro": [0.2, 0.6], "accuracy": [0.3, 0.7], "roc_auc_macro": [0.6, 0.9]},
                           index=pd.Index([0, 10], name="days_since_trigger"))
     assert plot_scores_over_time(scores).get_ylabel() == "Score"
@@ -162,3 +163,73 @@ def test_plot_scores_over_time_legend_reads_as_words():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["macro F1", "accuracy",
                                                                    "macro ROC AUC"]
     plt.close("all")
+
+
+def test_lightcurve_figure_reads_at_its_size():
+    """Check the light-curve figure: flux unit, a line at 1.0 inside the frame, one colour per
+    class among eleven, legends off the data."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skltransient.plotting import plot_lightcurve_probabilities
+
+    X, _ = make_toy_lightcurves(3, 3)
+    classes = [f"class {k}" for k in range(11)]
+    times = np.where(np.arange(10)[None, :] < 5, X.time[X.offsets[:-1]][:, None] + np.arange(10), np.nan)
+    proba = np.zeros((3, 10, 11))
+    proba[:, :, 0] = 1.0  # one class certain throughout: its line lies along y = 1
+    fig = plot_lightcurve_probabilities(X, 1, proba, times, classes)
+    top, bottom = fig.axes
+    assert "FLUXCAL" in top.get_ylabel()
+    low, high = bottom.get_ylim()
+    assert low < 0 and high > 1
+    styles = {(line.get_color(), line.get_linestyle()) for line in bottom.get_lines()[:11]}
+    assert len(styles) == 11
+    fig.canvas.draw()
+    for legend in (top.get_legend(), bottom.get_legend()):  # to the right of the panels
+        assert legend.get_window_extent().x0 >= bottom.get_window_extent().x1
+    plt.close(fig)
+
+
+def test_learning_curve_axis_in_percent_and_legend_in_words():
+    """Check the learning curve's ticks (5%, 100%: not 10^1) and strategy names in the legend."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skltransient.plotting import plot_learning_curve
+
+    curve = pd.DataFrame({"train_size": [0.05, 1.0] * 4,
+                          "strategy": ["features"] * 2 + ["frozen"] * 2 + ["scratch"] * 2
+                          + ["transfer"] * 2,
+                          "score_mean": np.linspace(0.2, 0.9, 8), "score_std": 0.01})
+    ax = plot_learning_curve(curve)
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["5%", "100%"]
+    assert [t.get_text() for t in ax.get_legend().texts] == [
+        "GRU from scratch", "transfer (all layers)", "transfer (frozen encoder)",
+        "features + boosting"]
+    plt.close(ax.figure)
+
+
+def test_confusion_panels_titles_do_not_overlap():
+    """Check that the figure title is written once above the panels, which carry their labels."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.dummy import DummyClassifier
+
+    from skltransient.plotting import plot_confusion_matrices
+
+    y = np.array(["SN II", "SN Ia", "SN Ib/c"] * 3)
+    model = DummyClassifier().fit(np.zeros((9, 1)), y)
+    fig = plot_confusion_matrices([("GRU from scratch (164 labels)", model),
+                                   ("transfer, all layers (164 labels)", model)],
+                                  np.zeros((9, 1)), y, title="BTS-like simulated ZTF: 89 held out")
+    fig.canvas.draw()
+    first, second = (ax.title.get_window_extent() for ax in fig.axes)
+    assert first.x1 < second.x0
+    assert fig._suptitle.get_window_extent().y0 >= max(first.y1, second.y1) - 1
+    assert fig.get_suptitle().startswith("BTS-like simulated ZTF: 89 held out")
+    plt.close(fig)
