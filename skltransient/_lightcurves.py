@@ -346,6 +346,55 @@ class LightCurves:
             self.band[keep], self.flux[keep], self.flux_err[keep],
             None if self.detected is None else self.detected[keep], self.metadata)
 
+    def window(self, start=None, end=None):
+        """Keep only each object's observations within a window around its trigger.
+
+        A window relative to the trigger (:attr:`trigger_time`, the first
+        detection) makes light curves of different origins alike: alert
+        histories of 30 days, forced photometry of years and PLAsTiCC's whole
+        survey all become the days around the transient, as the simulator
+        writes them (its ``trigger_window``).
+
+        Parameters
+        ----------
+        start : float or None, default=None
+            Days before the trigger (zero or negative) from which
+            observations are kept; None keeps all earlier ones.
+        end : float or None, default=None
+            Days after the trigger (zero or positive) up to which
+            observations are kept; None keeps all later ones.
+
+        Returns
+        -------
+        lightcurves : LightCurves
+            A new collection with the same objects and metadata; every object
+            keeps at least its trigger observation.
+
+        Examples
+        --------
+        >>> lc = LightCurves.from_arrays(["a"] * 4, [0.0, 50.0, 60.0, 400.0], ["ztfg"] * 4,
+        ...                              [1.0, 9.0, 7.0, 1.0], [1.0] * 4,
+        ...                              detected=[False, True, True, False])
+        >>> lc.window(-30, 100).time.tolist()
+        [50.0, 60.0]
+        """
+        for value, name, sign in ((start, "start", -1), (end, "end", 1)):
+            if value is not None and not (np.isfinite(value) and sign * value >= 0):
+                raise ValueError(
+                    f"window {name} must be a finite number of days {'<=' if sign < 0 else '>='} 0 "
+                    f"(relative to the trigger, which every object keeps), or None; got {value!r}.")
+        elapsed = self.time - self.trigger_time[self.object_index]
+        keep = np.ones(self.n_observations, dtype=bool)
+        if start is not None:
+            keep &= elapsed >= start
+        if end is not None:
+            keep &= elapsed <= end
+        counts = np.bincount(self.object_index[keep], minlength=len(self))
+        return type(self)(
+            self.object_ids, np.concatenate([[0], np.cumsum(counts)]), self.time[keep],
+            self.band[keep], self.flux[keep], self.flux_err[keep],
+            None if self.detected is None else self.detected[keep], self.metadata)
+
     def _per_object(self, value, name, dtype):
         """A scalar or one value per object, as an array of shape (n_objects,)."""
         value = np.asarray(value, dtype=dtype)

@@ -294,6 +294,12 @@ class StreamingClassifier:
         if self._padder.max_length is not None:  # truncate="end": later observations are cut
             kept = state.count[index] < self._padder.max_length
             index, obs = index[kept], obs[kept]
+        window = self._padder._window()
+        if window is not None and window[1] is not None:
+            # A stream has no detection flags: its trigger is the first observation, so the
+            # window's start keeps everything and its end cuts later observations.
+            kept = new.time[obs] <= state.first[index] + window[1]
+            index, obs = index[kept], obs[kept]
         if index.size == 0:
             return
         state.count[index] += 1

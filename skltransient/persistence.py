@@ -266,8 +266,8 @@ def _rebuild(item, where):
     if unknown:
         raise ValueError(f"{where}: 'params' has {unknown}, which {kind} does not take. {_REPAIR}")
     for key, value in params.items():  # JSON turns tuples into lists
-        if isinstance(value, list) and key in ("metadata_columns", "bands"):
-            params[key] = tuple(value) if key == "metadata_columns" else value
+        if isinstance(value, list) and key in ("metadata_columns", "bands", "window"):
+            params[key] = value if key == "bands" else tuple(value)
     step = cls(**params)
     try:
         step._validate_params()

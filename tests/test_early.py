@@ -102,7 +102,15 @@ def causal_short(data):
     return model.fit(*data)
 
 
-@pytest.mark.parametrize("model_name", ["causal", "causal_short"])
+@pytest.fixture(scope="module")
+def causal_windowed(data):
+    """A model that pads only the observations up to 40 days after trigger."""
+    model = make_pipeline(LightCurvePadder(window=(-10, 40)), FluxNormalizer("running_peak"),
+                          MetadataScaler(), GRUClassifier(**SMALL, max_epochs=3))
+    return model.fit(*data)
+
+
+@pytest.mark.parametrize("model_name", ["causal", "causal_short", "causal_windowed"])
 def test_streaming_equals_predict_proba_at_every_step(data, model_name, request):
     """Check that streaming, observation by observation, equals the pipeline's predict_proba on the light curve so far."""
     X, _ = data

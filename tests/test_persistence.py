@@ -246,3 +246,16 @@ def test_shipped_model_has_a_checksum():
     description = json.loads((folder / "model.json").read_text())
     assert description["format_version"] == FORMAT_VERSION
     assert description["weights_sha256"] == hashlib.sha256((folder / "weights.pt").read_bytes()).hexdigest()
+
+
+def test_windowed_padder_round_trip(tmp_path):
+    """Check that a padder's window survives saving (as the tuple it was) and still windows."""
+    X, y = make_toy_lightcurves(30, 3, random_state=1)
+    model = make_pipeline(LightCurvePadder(window=(-10.0, 30.0)), FluxNormalizer(), MetadataScaler(),
+                          GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=1,
+                                        random_state=0)).fit(X, y)
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded[0].window == (-10.0, 30.0)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X.window(None, 30.0)))

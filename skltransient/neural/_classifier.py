@@ -416,6 +416,30 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         return self._each_batch(X, lambda logits: torch.softmax(logits.float().double(), dim=1),
                                 None, np.float64)
 
+    def embed(self, X):
+        """The encoder's representation of each light curve: the last GRU layer's final state.
+
+        What the classification head and the metadata network build on; used
+        to ask whether two data sets look alike to the network
+        (:func:`skltransient.metrics.domain_gap`).
+
+        Parameters
+        ----------
+        X : PaddedLightCurves or ndarray of shape (n_objects, n_steps, n_channels)
+
+        Returns
+        -------
+        embedding : ndarray of shape (n_objects, hidden_size), float32
+        """
+        check_is_fitted(self, "net_")
+        X = self._check_predict_data(X)
+        module = self.net_.module_.eval()
+        out = np.empty((len(X), module.encoder.hidden_size), dtype=np.float32)
+        with self._inference():
+            for index, _, batch in self._predict_batches(X):
+                out[index] = module.encode(batch["values"], batch["lengths"]).float().cpu().numpy()
+        return out
+
     def predict(self, X):
         """Most probable class of each light curve, shape (n_objects,)."""
         best = self._each_batch(X, lambda logits: logits.argmax(dim=1, keepdim=True), 1, np.int64)
@@ -598,14 +622,42 @@ class _Net(NeuralNetClassifier):
         Share of the training loss taken over the logits after every step
         (see :class:`GRUClassifier`); the rest is the loss of the whole
         light curve. Validation scores whole light curves only.
+    adaptation : {None, "coral", "entropy"}, default=None
+        Domain-adaptation term added to every training step's loss, on a
+        batch drawn from ``unlabelled`` (see :func:`_adaptation_loss`).
+    adaptation_weight : float, default=1.0
+        Its weight.
+    unlabelled : PaddedDataset or None, default=None
+        Unlabelled light curves of the target domain, preprocessed.
     **kwargs : dict
         :class:`skorch.NeuralNetClassifier`'s parameters.
     """
 
-    def __init__(self, module, *, train_packed=True, sequence_loss=0.0, **kwargs):
+    def __init__(self, module, *, train_packed=True, sequence_loss=0.0, adaptation=None,
+                 adaptation_weight=1.0, unlabelled=None, **kwargs):
         super().__init__(module, **kwargs)
         self.train_packed = train_packed
         self.sequence_loss = sequence_loss
+        self.adaptation = adaptation
+        self.adaptation_weight = adaptation_weight
+        self.unlabelled = unlabelled
+
+    def train_step_single(self, batch, **fit_params):
+        if self.adaptation is None or self.unlabelled is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = batch
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        # As many unlabelled light curves as the labelled batch has, drawn with torch's
+        # seeded generator (fit runs inside _seeded).
+        index = torch.randint(len(self.unlabelled), (min(len(yi), len(self.unlabelled)),))
+        target, _ = self.unlabelled.batch(index)
+        target = {key: value.to(Xi["values"].device) for key, value in target.items()}
+        loss = loss + self.adaptation_weight * _adaptation_loss(
+            self.module_, self.adaptation, Xi, target)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def infer(self, x, **fit_params):
         if self.module_.training and self.sequence_loss > 0:
@@ -620,6 +672,46 @@ class _Net(NeuralNetClassifier):
             return super().get_loss(y_pred, y_true, X=X, training=training)
         return _sequence_loss(y_pred, y_true, X["lengths"], self.criterion_.weight,
                               self.sequence_loss)
+
+
+def _adaptation_loss(module, method, labelled, target):
+    """The domain-adaptation term of one training step.
+
+    ``"coral"`` (Sun & Saenko 2016, Deep CORAL): the squared Frobenius
+    distance between the covariances of the encoder's representations of
+    the labelled batch and of the unlabelled target batch, over ``4 d^2``;
+    it pulls the two domains' features onto the same second moments. It
+    needs labelled light curves of the source domain (fresh simulations)
+    or of the target. ``"entropy"`` (information maximisation, as in SHOT,
+    Liang et al. 2020): the mean entropy of the predictions on the
+    unlabelled batch minus the entropy of their mean, so that each target
+    light curve is predicted confidently while the classes stay diverse;
+    it needs no source data.
+
+    Parameters
+    ----------
+    module : TransientGRU
+    method : {"coral", "entropy"}
+    labelled, target : dict of tensors
+        Batches with ``values``, ``lengths`` and ``metadata``.
+    """
+    if method == "coral":
+        source = module.encode(labelled["values"], labelled["lengths"], packed=False)
+        other = module.encode(target["values"], target["lengths"], packed=False)
+        means = ((source.mean(dim=0) - other.mean(dim=0)) ** 2).sum()
+        return means + ((_covariance(source) - _covariance(other)) ** 2).sum()
+    logits = module(target["values"], target["lengths"], target["metadata"], packed=False)
+    log_p = torch.log_softmax(logits.float(), dim=1)
+    p = log_p.exp()
+    entropy = -(p * log_p).sum(dim=1).mean()
+    marginal = p.mean(dim=0)
+    diversity = -(marginal * torch.log(marginal.clamp(min=1e-12))).sum()
+    return entropy - diversity
+
+
+def _covariance(features):
+    centred = features - features.mean(dim=0, keepdim=True)
+    return centred.T @ centred / max(len(features) - 1, 1)
 
 
 def _sequence_loss(logits, y, lengths, weight, share):

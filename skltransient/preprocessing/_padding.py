@@ -55,6 +55,16 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         is filled with NaN, with a warning, for a
         :class:`~skltransient.preprocessing.MetadataScaler` to impute and
         flag; the model's input width never depends on the data.
+    window : tuple of (float or None, float or None) or None, default=None
+        ``(start, end)`` in days relative to each object's trigger (its
+        first detection): only observations in the window are padded, in
+        ``fit``, ``transform`` and streaming alike (see
+        :meth:`LightCurves.window <skltransient.LightCurves.window>`).
+        ``(-30, 100)`` matches the simulator's default ``trigger_window``,
+        so that light curves spanning years (forced photometry, PLAsTiCC)
+        look like the simulations; the time channel then starts at most
+        ``-start`` days before the trigger, wherever the file starts. None
+        keeps every observation.
 
     Attributes
     ----------
@@ -90,10 +100,12 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         "grid_step": [Interval(numbers.Real, 0, None, closed="neither")],
         "bands": [list, tuple, None],
         "metadata_columns": [list, tuple],
+        "window": [list, tuple, None],
     }
 
     def __init__(self, representation="observations", *, max_length=None, truncate="end",
-                 time_scale=100.0, grid_step=3.0, bands=None, metadata_columns=("redshift", "mwebv")):
+                 time_scale=100.0, grid_step=3.0, bands=None, metadata_columns=("redshift", "mwebv"),
+                 window=None):
         self.representation = representation
         self.max_length = max_length
         self.truncate = truncate
@@ -101,6 +113,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         self.grid_step = grid_step
         self.bands = bands
         self.metadata_columns = metadata_columns
+        self.window = window
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -117,7 +130,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        X = _check_lightcurves(X, type(self).__name__)
+        X = self._windowed(_check_lightcurves(X, type(self).__name__))
         _warn_if_truth(self.metadata_columns, type(self).__name__)
         if self.bands is not None:
             codes = [known_bands().index(_canonical(b)) for b in self.bands]
@@ -142,9 +155,26 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         padded : PaddedLightCurves
         """
         check_is_fitted(self)
-        X = _check_lightcurves(X, type(self).__name__)
+        X = self._windowed(_check_lightcurves(X, type(self).__name__))
         self._warn_about(X)
         return PaddedLightCurves._deferred(X, self._lengths(X), (self._pad,))
+
+    def _window(self):
+        """``(start, end)`` of the window (None for an open side), or None; checked."""
+        if self.window is None:
+            return None
+        if len(self.window) != 2:
+            raise ValueError(f"{type(self).__name__}: window must be (start, end) in days around "
+                             f"the trigger, or None; got {self.window!r}.")
+        start, end = (None if v is None else float(v) for v in self.window)
+        if (start is not None and not start <= 0) or (end is not None and not end >= 0):
+            raise ValueError(f"{type(self).__name__}: window {tuple(self.window)!r} must contain "
+                             f"the trigger: start <= 0 <= end (days relative to it).")
+        return start, end
+
+    def _windowed(self, X):
+        window = self._window()
+        return X if window is None else X.window(*window)
 
     def _pad(self, X):
         """Pad now: the eager PaddedLightCurves of ``X`` (no warnings; see :meth:`transform`)."""

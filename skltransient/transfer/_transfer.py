@@ -114,6 +114,31 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         (``hidden_size``, ``num_layers``, ``metadata_size``, ``head_size``)
         is the pretrained network's and cannot be set, nor can this
         estimator's own parameters (set ``lr`` on the TransferClassifier).
+    adaptation : {None, "coral", "entropy"}, default=None
+        Domain adaptation with the ``unlabelled`` light curves, a term added
+        to the loss of every training step on a batch of them. ``"coral"``
+        (Deep CORAL) aligns the covariance of the encoder's representation
+        of the labelled light curves with that of the unlabelled ones: use
+        it when the labelled set is of another domain than the data to be
+        classified, e.g. fresh simulations (``datasets.simulate``) as the
+        labelled set and real alerts as ``unlabelled``, when the target has
+        no labels. ``"entropy"`` (information maximisation, as in SHOT)
+        makes the predictions on the unlabelled light curves confident and
+        diverse; it needs nothing of the source domain, so it works with a
+        few target labels, or with simulations as the labelled set. None
+        trains on the labels alone. The base model does not store its
+        training data: a source-domain labelled set is simulated anew.
+    adaptation_weight : float, default=1.0
+        Weight of the adaptation term against the classification loss.
+    unlabelled : LightCurves (or what the base takes) or None, default=None
+        Unlabelled light curves of the domain to be classified, used only by
+        ``adaptation``. They are an estimator parameter, not part of ``X``
+        and ``y``, so that :func:`~sklearn.model_selection.cross_val_score`
+        and :class:`~sklearn.model_selection.GridSearchCV` split and score
+        the labelled light curves only and never see an unlabelled one; the
+        same unlabelled set serves every fold and candidate (shared between
+        clones, like ``estimator``). They pass through the fitted
+        transformers (fitted on the labelled data), never refit them.
 
     Attributes
     ----------
@@ -167,13 +192,17 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "callbacks": [list, None],
         "classifier_params": [dict, None],
+        "adaptation": [StrOptions({"coral", "entropy"}), None],
+        "adaptation_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "unlabelled": "no_validation",
     }
 
     def __init__(self, estimator, *, freeze=None, unfreeze_at=None, reset_head="auto",
                  class_map=None, refit_transformers=False, lr=1e-3, lr_pretrained=None,
                  max_epochs=30, batch_size=128, class_weight="balanced", validation_fraction=None,
                  n_iter_no_change=5, tol=1e-4, device=None, random_state=None, verbose=0,
-                 callbacks=None, classifier_params=None):
+                 callbacks=None, classifier_params=None, adaptation=None, adaptation_weight=1.0,
+                 unlabelled=None):
         self.estimator = estimator
         self.freeze = freeze
         self.unfreeze_at = unfreeze_at
@@ -193,6 +222,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
         self.classifier_params = classifier_params
+        self.adaptation = adaptation
+        self.adaptation_weight = adaptation_weight
+        self.unlabelled = unlabelled
 
     # -------------------------------------------------------- clone safety
     def get_params(self, deep=True):
@@ -228,8 +260,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_clone__(self):
         params = self.get_params()
-        estimator = params.pop("estimator")
-        return type(self)(estimator, **{k: clone(v, safe=False) for k, v in params.items()})
+        estimator, unlabelled = params.pop("estimator"), params.pop("unlabelled")
+        return type(self)(estimator, unlabelled=unlabelled,
+                          **{k: clone(v, safe=False) for k, v in params.items()})
 
     # ----------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -270,7 +303,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             self.new_classes_ = self._adapt_head(module, base.classes_, clf.classes_)
             self.frozen_parameters_ = _resolve_freeze(self.freeze, module)
             self._check_trainable(module)
-            overrides = {}
+            overrides = self._adaptation(clf)
             if self.lr_pretrained is not None:
                 overrides["optimizer__param_groups"] = [
                     ("encoder.*", {"lr": self.lr_pretrained}),
@@ -286,6 +319,25 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         self.n_epochs_ = clf.n_epochs_
         self.best_epoch_ = clf.best_epoch_
         return self
+
+    def _adaptation(self, clf):
+        """The training net's adaptation parameters, with the unlabelled set preprocessed."""
+        if self.adaptation is None:
+            return {}
+        if self.unlabelled is None:
+            raise ValueError(f"adaptation={self.adaptation!r} needs unlabelled light curves of the "
+                             f"target domain: pass them as unlabelled=.")
+        from ..neural._dataset import PaddedDataset
+
+        unlabelled = self.unlabelled
+        if self.transformers_ is not None:
+            unlabelled = self.transformers_.transform(unlabelled)
+        unlabelled = clf._check_predict_data(unlabelled)
+        if len(unlabelled) < 2:
+            raise ValueError(f"unlabelled has {len(unlabelled)} light curve; adaptation needs at "
+                             f"least 2.")
+        return {"adaptation": self.adaptation, "adaptation_weight": self.adaptation_weight,
+                "unlabelled": PaddedDataset(unlabelled)}
 
     def _make_classifier(self, base):
         """The unfitted classifier: the base's parameters, ours, then ``classifier_params``."""

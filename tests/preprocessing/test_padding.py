@@ -138,3 +138,31 @@ def test_padder_large_is_vectorised():
         rows = slice(lc.offsets[i], lc.offsets[i + 1])
         np.testing.assert_allclose(padded.values[i, :lengths[i], 1], lc.flux[rows], rtol=1e-6)
         assert np.all(padded.values[i, lengths[i]:] == 0)
+
+
+def test_window_keeps_the_days_around_the_trigger():
+    """Check that window= pads only observations from start to end days around the first detection,
+    with the time channel counted from the first kept one."""
+    from skltransient import LightCurves
+
+    time = np.array([0.0, 300.0, 320.0, 330.0, 350.0, 800.0])
+    X = LightCurves.from_arrays(["a"] * 6, time, ["ztfg"] * 6, np.arange(6.0) + 1, np.ones(6),
+                                detected=[False, False, True, True, False, False])
+    padded = LightCurvePadder(window=(-30, 30), metadata_columns=()).fit_transform(X)
+    assert padded.lengths.tolist() == [4]
+    np.testing.assert_allclose(padded.times[0], [300.0, 320.0, 330.0, 350.0])
+    np.testing.assert_allclose(padded.values[0, :, 0], [0.0, 0.2, 0.3, 0.5])  # days / 100
+    np.testing.assert_allclose(padded.values[0, :, 1], [2.0, 3.0, 4.0, 5.0])
+    open_start = LightCurvePadder(window=(None, 10), metadata_columns=()).fit_transform(X)
+    assert open_start.lengths.tolist() == [4] and open_start.times[0, 0] == 0.0
+    assert LightCurvePadder(metadata_columns=()).fit_transform(X).lengths.tolist() == [6]
+
+
+@pytest.mark.parametrize("window", [(5, 30), (-30, -1), (-30,), (np.nan, 10)])
+def test_window_must_contain_the_trigger(window):
+    """Check that a window that would drop the trigger, or is malformed, is refused by name."""
+    from skltransient.utils._testing import make_toy_lightcurves
+
+    X, _ = make_toy_lightcurves(3)
+    with pytest.raises(ValueError, match="LightCurvePadder: window"):
+        LightCurvePadder(window=window).fit(X)

@@ -1,0 +1,123 @@
+"""Domain gaps: how far the simulations are from real and independently simulated light curves,
+and what the gap costs a simulation-trained model.
+
+Run with ``python benchmarks/bench_domain.py [--quick] [--out domain.json]``. Three sections:
+
+1. **Realism** (classifier two-sample test, :func:`skltransient.metrics.domain_gap`; cross-validated
+   ROC AUC of telling the sets apart, 0.5 = indistinguishable): the ZTF simulator against the real
+   ZTF alerts in ``../shared/data`` (skipped without them), the LSST simulator against the ELAsTiCC
+   alerts there, and, class by class, against PLAsTiCC's training set (the copy snmachine ships),
+   as PLAsTiCC is and cut to the simulator's window around the trigger (``LightCurves.window``).
+2. **Sim-to-other-sim without labels**: the shipped ``lsst-sims`` model on PLAsTiCC's training
+   set (the classes both know, PLAsTiCC's SN II types merged), macro F1 with no PLAsTiCC label, as
+   PLAsTiCC is and through a padder window that matches the simulator's (``window=(-30, 100)``);
+   with the domain gap of the model's encoder.
+3. The summaries that differ most, medians side by side, for each comparison of section 1.
+"""
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import f1_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as c  # noqa: E402
+
+from skltransient import pretrained  # noqa: E402
+from skltransient.datasets import load_plasticc, read_lsst_alerts, read_ztf_alerts, simulate  # noqa: E402
+from skltransient.metrics import domain_gap  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: PLAsTiCC classes the LSST simulator also makes (its SN II types are merged into SN II).
+SHARED_CLASSES = ("SN Ia", "SN II", "SN Ib/c", "SN Ia-91bg", "SN Iax", "SLSN-I", "TDE", "KN", "AGN")
+WINDOW = (-30.0, 100.0)  # the simulator's default trigger_window
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer simulated light curves")
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="write the results as JSON to this path")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    report = c.Report("domain gaps", c.machine(), quick=args.quick, seed=args.seed)
+    n_sim = 600 if args.quick else 3000
+    start = time.perf_counter()
+    tables = {}
+    warnings.simplefilter("ignore", UserWarning)
+    plasticc, y_plasticc = load_plasticc(return_X_y=True)
+    wfd = ~plasticc.metadata["ddf"].astype(bool).to_numpy()
+
+    print("\n1. Realism: two-sample ROC AUC (0.5 = indistinguishable), summaries / encoder")
+    ztf_files = sorted(SHARED.glob("ztf_alerts*.parquet"))
+    if ztf_files:
+        from skltransient import LightCurves
+
+        real = LightCurves.concatenate([read_ztf_alerts(f) for f in ztf_files])
+        sim = simulate("ztf", n_sim, random_state=args.seed).lightcurves
+        gap = domain_gap(sim, real, model=pretrained.load("ztf-sims"), random_state=args.seed)
+        _row(report, f"ZTF simulator vs {len(real)} real ZTF alert histories", gap)
+        tables["ZTF simulator vs real ZTF alerts"] = gap.summaries
+    else:
+        report.note(f"no ZTF alert samples under {SHARED}: skipped")
+    lsst_model = pretrained.load("lsst-sims")
+    elasticc = sorted(SHARED.glob("elasticc*_alerts_sample.parquet"))
+    if elasticc:
+        from skltransient import LightCurves
+
+        real = LightCurves.concatenate([read_lsst_alerts(f) for f in elasticc])
+        sim = simulate("lsst", n_sim, random_state=args.seed).lightcurves
+        gap = domain_gap(sim, real, model=lsst_model, random_state=args.seed)
+        _row(report, f"LSST simulator vs {len(real)} ELAsTiCC alerts", gap)
+        tables["LSST simulator vs ELAsTiCC alerts"] = gap.summaries
+    for name in ("SN Ia", "SN II", "SN Ib/c", "AGN"):
+        members = np.flatnonzero((y_plasticc == name) & wfd)
+        classes = ["SN IIP", "SN IIL", "SN IIn"] if name == "SN II" else [name]
+        sim = simulate("lsst", min(n_sim, 3 * len(members)), classes=classes,
+                       random_state=args.seed).lightcurves
+        target = plasticc[members]
+        for label, X in (("as is", target), (f"window {WINDOW}", target.window(*WINDOW))):
+            gap = domain_gap(sim, X, model=lsst_model, random_state=args.seed)
+            _row(report, f"LSST simulator vs PLAsTiCC WFD {name} ({len(members)}), {label}", gap)
+            tables[f"LSST simulator vs PLAsTiCC WFD {name}, {label}"] = gap.summaries
+
+    print("\n2. lsst-sims on PLAsTiCC without PLAsTiCC labels (shared classes, macro F1)")
+    keep = np.isin(y_plasticc, SHARED_CLASSES)
+    X, y = plasticc[np.flatnonzero(keep)], y_plasticc[keep]
+    merged = {"SN IIP": "SN II", "SN IIL": "SN II", "SN IIn": "SN II"}
+    padder = lsst_model[0]
+    for label, window in (("as is", None), (f"padder window={WINDOW}", WINDOW)):
+        padder.set_params(window=window)
+        proba = lsst_model.predict_proba(X)
+        predicted = np.array([merged.get(k, k) for k in lsst_model.classes_[proba.argmax(1)]])
+        score = f1_score(y, predicted, labels=sorted(set(y)), average="macro", zero_division=0)
+        report.add(f"lsst-sims on PLAsTiCC ({len(X):,}, {len(set(y))} classes), {label}", score,
+                   "macro F1")
+    padder.set_params(window=None)
+
+    print("\n3. The summaries that differ most (median simulated / median other, AUC alone)")
+    for title, table in tables.items():
+        top = table.head(4)
+        cells = "; ".join(f"{k} {r.median_a:.3g} / {r.median_b:.3g} ({r.auc_alone:.2f})"
+                          for k, r in top.iterrows())
+        print(f"   {title}: {cells}")
+    report.note(f"{time.perf_counter() - start:.0f} s")
+    report.save(args.out)
+
+
+def _row(report, name, gap):
+    report.add(f"{name}: summaries", gap.auc, "AUC", higher_is_better=False)
+    if np.isfinite(gap.auc_encoder):
+        report.add(f"{name}: encoder", gap.auc_encoder, "AUC", higher_is_better=False)
+
+
+if __name__ == "__main__":
+    main()
