@@ -64,9 +64,28 @@ def test_predict_proba_at_days(data, causal):
 @pytest.fixture(scope="module")
 def long_baseline():
     X, y = simulate("ztf", 150, trigger_window=(-400, 100), random_state=0, return_X_y=True)
-    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
-                          GRUClassifier(**SMALL, max_epochs=1))
+    model = make_pipeline(LightCurvePadder(window=None), FluxNormalizer("running_peak"),
+                          MetadataScaler(), GRUClassifier(**SMALL, max_epochs=1))
     return X, model.fit(X, y)
+
+
+def test_predict_proba_at_with_the_default_window(long_baseline):
+    """Check the default window on a year of forced photometry: from the trigger on, predictions
+    at a day equal those on the light curve cut then; before the window's start (30 days ahead
+    of the trigger) there is nothing to predict from."""
+    X, unwindowed = long_baseline
+    labels = unwindowed.predict(X)  # any labels of more than one class serve
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=1)).fit(X, labels)
+    trigger = X.trigger_time
+    days = [-200.0, 0.0, 12.5, 90.0]
+    at = predict_proba_at(model, X, days)
+    before = X.time[X.offsets[:-1]] < trigger - 30  # objects with observations years ahead
+    assert before.sum() > 100
+    assert np.isnan(at[before, 0]).all()
+    for j, day in enumerate(days[1:], start=1):
+        expected = model.predict_proba(X.truncate(max_time=trigger + day))
+        np.testing.assert_allclose(at[:, j], expected, rtol=0, atol=1e-6)
 
 
 def test_predict_proba_at_equals_truncation_over_years_of_baseline(long_baseline):

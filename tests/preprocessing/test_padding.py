@@ -38,7 +38,7 @@ def test_padder_times_are_exact_observation_times():
     """Check that step times are the float64 observation times, not rebuilt from float32 elapsed days."""
     time = np.array([59000.123456789, 59000.123456789 + 1e-5, 60500.987654321])
     lc = LightCurves.from_arrays(["a"] * 3, time, ["ztfg"] * 3, [1.0, 2.0, 3.0], [0.1] * 3)
-    padded = LightCurvePadder(metadata_columns=()).fit_transform(lc)
+    padded = LightCurvePadder(metadata_columns=(), window=None).fit_transform(lc)
     assert padded.times[0].tolist() == time.tolist()
     assert padded.t0.tolist() == [time[0]]
 
@@ -155,7 +155,9 @@ def test_window_keeps_the_days_around_the_trigger():
     np.testing.assert_allclose(padded.values[0, :, 1], [2.0, 3.0, 4.0, 5.0])
     open_start = LightCurvePadder(window=(None, 10), metadata_columns=()).fit_transform(X)
     assert open_start.lengths.tolist() == [4] and open_start.times[0, 0] == 0.0
-    assert LightCurvePadder(metadata_columns=()).fit_transform(X).lengths.tolist() == [6]
+    assert LightCurvePadder(metadata_columns=(), window=None).fit_transform(X).lengths.tolist() == [6]
+    default = LightCurvePadder(metadata_columns=()).fit_transform(X)  # (-30, 100): drops 0 and 800
+    assert default.lengths.tolist() == [4]
 
 
 @pytest.mark.parametrize("window", [(5, 30), (-30, -1), (-30,), (np.nan, 10)])
