@@ -116,6 +116,15 @@ for name, score in scores.items():
     print(f"{name:<50} macro F1 on held-out BTS-like: {score:.3f}")
 
 # %%
+# Read the scores before turning adaptation on. Here it does not help: the
+# BTS-like sample is mostly SNe Ia, and the entropy method's diversity term,
+# which spreads the predictions over the classes, pulls against that mix;
+# CORAL moves the representation towards a target whose remaining
+# differences (noise, imperfections) it cannot undo. The user guide's page
+# "When the data are not the simulations" has the same measurement on
+# PLAsTiCC. What does help there is the padder's window around the trigger,
+# which the shipped models use by default.
+#
 # The same call adapts the model to the real alerts, whose labels nobody
 # has: ``unlabelled=real``. Check the gap again with the adapted model's
 # encoder (``domain_gap(simulated, real, model=adapted)``) before trusting

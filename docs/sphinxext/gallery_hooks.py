@@ -9,6 +9,7 @@ ORDER = (
     "plot_early_classification.py",
     "plot_transfer_ztf_to_lsst.py",
     "plot_sims_to_bts.py",
+    "plot_domain_adaptation.py",
 )
 
 

@@ -106,7 +106,11 @@ def simulate(
         Bands to observe, among the survey's (``"ztfi"`` adds ZTF i);
         the survey's default bands when None.
     trigger_window : tuple of float, default=(-30.0, 100.0)
-        Days before (negative) and after the trigger to keep.
+        Days before (negative) and after the trigger to keep: the default is
+        what :class:`~skltransient.LightCurvePadder` pads by default. A
+        long window gives the survey's full baseline of forced photometry,
+        e.g. ``(-450, 460)`` for about the three seasons of PLAsTiCC's light
+        curves (the visits follow the survey's seasons and weather).
     min_detections : int, default=2
         Detections (signal-to-noise 5 or more) that an object needs within
         its window to be kept, as in PLAsTiCC's two-detection trigger.
