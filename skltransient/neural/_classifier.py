@@ -622,9 +622,10 @@ class _Net(NeuralNetClassifier):
         Share of the training loss taken over the logits after every step
         (see :class:`GRUClassifier`); the rest is the loss of the whole
         light curve. Validation scores whole light curves only.
-    adaptation : {None, "coral", "entropy"}, default=None
-        Domain-adaptation term added to every training step's loss, on a
-        batch drawn from ``unlabelled`` (see :func:`_adaptation_loss`).
+    adaptation : callable or None, default=None
+        Domain-adaptation term ``(module, labelled_batch, target_batch) ->
+        loss`` added to every training step's loss, on a batch drawn from
+        ``unlabelled`` (the strategies of ``transfer._adaptation``).
     adaptation_weight : float, default=1.0
         Its weight.
     unlabelled : PaddedDataset or None, default=None
@@ -654,8 +655,7 @@ class _Net(NeuralNetClassifier):
         index = torch.randint(len(self.unlabelled), (min(len(yi), len(self.unlabelled)),))
         target, _ = self.unlabelled.batch(index)
         target = {key: value.to(Xi["values"].device) for key, value in target.items()}
-        loss = loss + self.adaptation_weight * _adaptation_loss(
-            self.module_, self.adaptation, Xi, target)
+        loss = loss + self.adaptation_weight * self.adaptation(self.module_, Xi, target)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
@@ -672,46 +672,6 @@ class _Net(NeuralNetClassifier):
             return super().get_loss(y_pred, y_true, X=X, training=training)
         return _sequence_loss(y_pred, y_true, X["lengths"], self.criterion_.weight,
                               self.sequence_loss)
-
-
-def _adaptation_loss(module, method, labelled, target):
-    """The domain-adaptation term of one training step.
-
-    ``"coral"`` (Sun & Saenko 2016, Deep CORAL): the squared Frobenius
-    distance between the covariances of the encoder's representations of
-    the labelled batch and of the unlabelled target batch, over ``4 d^2``;
-    it pulls the two domains' features onto the same second moments. It
-    needs labelled light curves of the source domain (fresh simulations)
-    or of the target. ``"entropy"`` (information maximisation, as in SHOT,
-    Liang et al. 2020): the mean entropy of the predictions on the
-    unlabelled batch minus the entropy of their mean, so that each target
-    light curve is predicted confidently while the classes stay diverse;
-    it needs no source data.
-
-    Parameters
-    ----------
-    module : TransientGRU
-    method : {"coral", "entropy"}
-    labelled, target : dict of tensors
-        Batches with ``values``, ``lengths`` and ``metadata``.
-    """
-    if method == "coral":
-        source = module.encode(labelled["values"], labelled["lengths"], packed=False)
-        other = module.encode(target["values"], target["lengths"], packed=False)
-        means = ((source.mean(dim=0) - other.mean(dim=0)) ** 2).sum()
-        return means + ((_covariance(source) - _covariance(other)) ** 2).sum()
-    logits = module(target["values"], target["lengths"], target["metadata"], packed=False)
-    log_p = torch.log_softmax(logits.float(), dim=1)
-    p = log_p.exp()
-    entropy = -(p * log_p).sum(dim=1).mean()
-    marginal = p.mean(dim=0)
-    diversity = -(marginal * torch.log(marginal.clamp(min=1e-12))).sum()
-    return entropy - diversity
-
-
-def _covariance(features):
-    centred = features - features.mean(dim=0, keepdim=True)
-    return centred.T @ centred / max(len(features) - 1, 1)
 
 
 def _sequence_loss(logits, y, lengths, weight, share):

@@ -16,6 +16,7 @@ from ..bands import get_band
 from ..neural import GRUClassifier
 from ..neural._classifier import _seeded
 from ..preprocessing._metadata import _name_mismatch
+from ._adaptation import ADAPTATIONS
 
 __all__ = ["TransferClassifier", "split_model"]
 
@@ -192,7 +193,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "callbacks": [list, None],
         "classifier_params": [dict, None],
-        "adaptation": [StrOptions({"coral", "entropy"}), None],
+        "adaptation": [StrOptions(set(ADAPTATIONS)), None],
         "adaptation_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "unlabelled": "no_validation",
     }
@@ -336,7 +337,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         if len(unlabelled) < 2:
             raise ValueError(f"unlabelled has {len(unlabelled)} light curve; adaptation needs at "
                              f"least 2.")
-        return {"adaptation": self.adaptation, "adaptation_weight": self.adaptation_weight,
+        return {"adaptation": ADAPTATIONS[self.adaptation], "adaptation_weight": self.adaptation_weight,
                 "unlabelled": PaddedDataset(unlabelled)}
 
     def _make_classifier(self, base):
