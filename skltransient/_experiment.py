@@ -226,9 +226,14 @@ def load_target(name, n_objects, base_classes, random_state):
 
     Parameters
     ----------
-    name : {"lsst", "ztf-bts", "plasticc"} or path
+    name : {"lsst", "ztf-bts", "plasticc", "bts"} or path
+        ``"bts"`` fetches the real Bright Transient Survey (:func:`~skltransient.datasets.fetch_bts`,
+        cached in its default folder); a folder holding a ``bts`` cache of it is read without
+        the network; any other path is a labelled data file.
     """
-    from .datasets import PARENT_CLASSES, load_plasticc
+    from pathlib import Path
+
+    from .datasets import PARENT_CLASSES, fetch_bts, load_plasticc
 
     rng = np.random.RandomState(random_state)
     if name == "lsst":
@@ -248,6 +253,14 @@ def load_target(name, n_objects, base_classes, random_state):
             index = train_test_split(index, train_size=n_objects, stratify=y[index],
                                      random_state=rng.randint(2**31 - 1))[0]
         return X[np.sort(index)], y[np.sort(index)], class_map
+    if name == "bts" or (Path(name) / "bts" / "catalogue.csv").is_file():
+        X, y = fetch_bts(None if name == "bts" else name, download_if_missing=name == "bts",
+                         return_X_y=True)
+        if n_objects < len(y):
+            index = train_test_split(np.arange(len(y)), train_size=n_objects, stratify=y,
+                                     random_state=rng.randint(2**31 - 1))[0]
+            X, y = X[np.sort(index)], y[np.sort(index)]
+        return X, y.astype(str), dict(BTS_CLASS_MAP)
     X, y = read_data(name)
     if y is None:
         raise ValueError(f"{name} has no labels; reproduce needs a labelled target set.")
@@ -334,7 +347,7 @@ def _one_target(base, target, settings, device, seed, n_jobs, out):
 
 #: How titles and reports name the built-in targets; a file keeps its path.
 TARGET_TITLES = {"lsst": "simulated LSST", "ztf-bts": "BTS-like simulated ZTF",
-                 "plasticc": "PLAsTiCC (training set)"}
+                 "plasticc": "PLAsTiCC (training set)", "bts": "the real ZTF Bright Transient Survey"}
 
 
 def _title(name):

@@ -76,7 +76,9 @@ def _parser():
     size.add_argument("--full", dest="mode", action="store_const", const="full",
                       help="paper-scale run, for a GPU")
     p.add_argument("--target", nargs="+", default=["lsst", "ztf-bts"],
-                   help="targets: lsst, ztf-bts, plasticc or a labelled data file (default: lsst ztf-bts)")
+                   help="targets: lsst, ztf-bts, plasticc, bts (the real Bright Transient Survey, "
+                   "downloaded once: needs the internet), a folder with a cached bts copy, or a "
+                   "labelled data file (default: lsst ztf-bts)")
     p.add_argument("--out", default="reproduce-output", help="output folder (default: reproduce-output)")
     p.add_argument("--device", type=_device, default="auto",
                    help="torch device: auto, cpu, cuda, cuda:N or mps (default: auto)")

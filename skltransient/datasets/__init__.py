@@ -4,6 +4,7 @@ Everything here returns :class:`~skltransient.LightCurves` (fluxes in the
 SNANA ``FLUXCAL`` convention, AB zero point 27.5) and knows nothing of models.
 """
 
+from ._bts import bts_class, fetch_bts, get_data_home
 from ._read import read_data
 from ._readers_alerts import read_lsst_alerts, read_ztf_alerts, read_ztf_forced_photometry
 from ._readers_plasticc import load_plasticc, read_plasticc
@@ -19,6 +20,9 @@ __all__ = [
     "PARENT_CLASSES",
     "PLASTICC_CLASSES",
     "SNANA_PLASTICC_CLASSES",
+    "bts_class",
+    "fetch_bts",
+    "get_data_home",
     "load_plasticc",
     "read_data",
     "read_lsst_alerts",

@@ -1,0 +1,258 @@
+"""fetch_bts against a local HTTP server that speaks the BTS explorer's and ALeRCE's formats.
+
+No test touches the internet: the server runs on 127.0.0.1 in a thread of the test.
+"""
+
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skltransient.datasets import bts_class, fetch_bts
+
+pytest.importorskip("pyarrow")  # the cache is Parquet
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+HEADER = "ZTFID,IAUID,RA,Dec,peakt,peakfilt,peakmag,peakabs,duration,rise,fade,type,redshift,b,A_V"
+
+
+def _payloads():
+    """Light-curve answers in ALeRCE's format, shaped from the real ZTF alert sample when present."""
+    path = SHARED / "ztf_alerts_history_sample.parquet"
+    if path.is_file():
+        import pandas as pd
+
+        table = pd.read_parquet(path, columns=["objectId", "candidate", "prv_candidates"])
+        answers = []
+        for _, row in table.drop_duplicates("objectId").iterrows():
+            epochs = [row["candidate"], *(list(row["prv_candidates"]) if row["prv_candidates"]
+                                         is not None else [])]
+            detections = [{"mjd": e["jd"] - 2400000.5, "fid": int(e["fid"]),
+                           "magpsf": float(e["magpsf"]), "sigmapsf": float(e["sigmapsf"]),
+                           "isdiffpos": 1 if str(e["isdiffpos"]) in ("t", "1") else -1}
+                          for e in epochs if e["magpsf"] is not None and np.isfinite(e["magpsf"])]
+            limits = [{"mjd": e["jd"] - 2400000.5, "fid": int(e["fid"]),
+                       "diffmaglim": float(e["diffmaglim"])}
+                      for e in epochs if (e["magpsf"] is None or not np.isfinite(e["magpsf"]))
+                      and e["diffmaglim"] is not None]
+            if len(detections) >= 3:
+                answers.append({"detections": detections, "non_detections": limits})
+            if len(answers) == 4:
+                return answers
+    base = [{"mjd": 59000.0 + k, "fid": 1 + k % 2, "magpsf": 18.0 + 0.1 * k, "sigmapsf": 0.05,
+             "isdiffpos": 1} for k in range(5)]
+    return [{"detections": base, "non_detections": [{"mjd": 58995.0, "fid": 1,
+                                                     "diffmaglim": 20.5}]}] * 4
+
+
+class _Service:
+    """The BTS explorer's CSV and ALeRCE's /objects (paginated) and /objects/{oid}/lightcurve."""
+
+    def __init__(self, catalogue, lightcurves, *, page_size_cap=2, broken=(), malformed=(),
+                 unlisted=()):
+        self.catalogue, self.lightcurves = catalogue, lightcurves
+        self.page_size_cap, self.broken, self.malformed = page_size_cap, set(broken), set(malformed)
+        self.unlisted = set(unlisted)
+        self.requests = []
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                url = urllib.parse.urlparse(self.path)
+                service.requests.append(url.path)
+                if url.path == "/bts.csv":
+                    return self._send(200, service.catalogue.encode(), "text/csv")
+                if url.path == "/objects":
+                    query = urllib.parse.parse_qs(url.query)
+                    oids = [o for o in query["oid"] if o in service.lightcurves
+                            and o not in service.unlisted]
+                    size = min(int(query["page_size"][0]), service.page_size_cap)
+                    page = int(query["page"][0])
+                    items = [{"oid": o, "ndet": 5} for o in oids[(page - 1) * size:page * size]]
+                    more = page * size < len(oids)
+                    body = {"total": len(oids), "page": page, "next": page + 1 if more else None,
+                            "prev": page - 1 if page > 1 else None, "items": items}
+                    return self._send(200, json.dumps(body).encode())
+                parts = url.path.strip("/").split("/")
+                if len(parts) == 3 and parts[0] == "objects" and parts[2] == "lightcurve":
+                    oid = parts[1]
+                    if oid in service.broken:
+                        return self._send(503, b"down for maintenance")
+                    if oid in service.malformed:
+                        return self._send(200, b'{"detections": "not a list"}')
+                    if oid not in service.lightcurves:
+                        return self._send(404, b'{"detail": "not found"}')
+                    return self._send(200, json.dumps(service.lightcurves[oid]).encode())
+                return self._send(404, b"")
+
+            def _send(self, code, body, kind="application/json"):
+                self.send_response(code)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def fetch(self, tmp_path, **kwargs):
+        return fetch_bts(tmp_path, catalogue_url=f"{self.url}/bts.csv", service_url=self.url,
+                         delay=0, retries=1, timeout=5, verbose=False, **kwargs)
+
+    def count(self, path):
+        return sum(1 for p in self.requests if p == path)
+
+
+@pytest.fixture
+def service():
+    payloads = _payloads()
+    ids = ["ZTF20aaaaaaa", "ZTF20bbbbbbb", "ZTF20ccccccc", "ZTF20ddddddd"]
+    rows = [f"{ids[0]},SN2020a,10:00:00.00,+10:00:00.0,900.1,g,18.1,-19.2,30,10,20,SN Ia-91T,0.05,40,0.31",
+            f"{ids[1]},SN2020b,11:00:00.00,+11:00:00.0,901.1,r,18.3,-17.0,50,8,40,SN IIP,0.02,30,0.062",
+            f"{ids[2]},AT2020c,12:00:00.00,+12:00:00.0,902.1,g,17.9,-,10,3,5,CV,-,20,0.1",
+            f"{ids[3]},SN2020d,13:00:00.00,+13:00:00.0,903.1,r,18.4,-18.0,40,9,30,SN Ic-BL,0.03,25,0.0"]
+    catalogue = "\n".join([HEADER, *rows]) + "\n"
+    made = []
+
+    def make(**kwargs):
+        made.append(_Service(catalogue, dict(zip(ids, payloads)), **kwargs))
+        return made[-1]
+
+    yield make, ids
+    for s in made:
+        s.server.shutdown()
+
+
+def test_fetch_bts_success_classes_metadata_and_photometry(service, tmp_path):
+    """Check a whole fetch: classes mapped (raw kept), catalogue order, redshift and E(B-V),
+    fluxes from magnitudes, upper limits as non-detections, the paginated listing followed."""
+    make, ids = service
+    server = make()
+    data = server.fetch(tmp_path)
+    X = data.lightcurves
+    assert X.object_ids.tolist() == [ids[0], ids[1], ids[3]]  # the CV is not a BTS class
+    assert data.target.tolist() == ["SN Ia", "SN II", "SN Ib/c"]
+    assert data.target_raw.tolist() == ["SN Ia-91T", "SN IIP", "SN Ic-BL"]
+    np.testing.assert_allclose(X.metadata["redshift"], [0.05, 0.02, 0.03])
+    np.testing.assert_allclose(X.metadata["mwebv"], [0.1, 0.02, 0.0])
+    first = _payloads()[0]
+    one = X[[0]]
+    assert np.count_nonzero(one.detected) == len(first["detections"])
+    detection = first["detections"][0]
+    row = np.flatnonzero(np.isclose(one.time, detection["mjd"]) & one.detected)[0]
+    expected = 10 ** (-0.4 * (detection["magpsf"] - 27.5)) * (1 if detection["isdiffpos"] == 1 else -1)
+    assert one.flux[row] == pytest.approx(expected, rel=1e-9)
+    assert np.all(one.flux[~one.detected] == 0) and np.all(one.flux_err > 0)
+    assert server.count("/objects") == 2  # three ids, pages of two: the listing was followed
+    assert "Bright Transient Survey" in data.DESCR and "ALeRCE" in data.DESCR
+
+
+def test_fetch_bts_reads_its_cache_without_the_network(service, tmp_path):
+    """Check that a second call reads the cache (no request), and download_if_missing=False
+    on an empty cache is a clear OSError."""
+    make, _ = service
+    server = make()
+    first = server.fetch(tmp_path)
+    before = len(server.requests)
+    again = server.fetch(tmp_path, download_if_missing=False)
+    assert len(server.requests) == before
+    np.testing.assert_array_equal(again.lightcurves.flux, first.lightcurves.flux)
+    with pytest.raises(OSError, match="not cached .* download_if_missing=False"):
+        server.fetch(tmp_path / "empty", download_if_missing=False)
+
+
+def test_fetch_bts_missing_object_is_left_out_and_named(service, tmp_path):
+    """Check that an object the service does not list is left out, named in 'missing' and in a
+    warning, and not asked for again."""
+    make, ids = service
+    server = make(unlisted={ids[1]})
+    with pytest.warns(UserWarning, match=f"1 BTS objects are not served.*{ids[1]}"):
+        data = fetch_bts(tmp_path, catalogue_url=f"{server.url}/bts.csv", service_url=server.url,
+                         delay=0, retries=1, timeout=5, verbose=True)
+    assert ids[1] not in data.lightcurves.object_ids and data.missing == [ids[1]]
+    assert f"/objects/{ids[1]}/lightcurve" not in server.requests
+
+
+def test_fetch_bts_malformed_payload_names_the_object(service, tmp_path):
+    """Check that a light curve that is not in the service's format is refused, naming the object,
+    and is not cached."""
+    make, ids = service
+    server = make(malformed={ids[1]})
+    with pytest.raises(ValueError, match=f"light curve of '{ids[1]}' has no list of 'detections'"):
+        server.fetch(tmp_path)
+    assert not (tmp_path / "bts" / "alerce" / f"{ids[1]}.json").exists()
+
+
+def test_fetch_bts_service_error_after_retries_names_the_url(service, tmp_path):
+    """Check that a service answering 503 is retried, then reported with its URL and status."""
+    make, ids = service
+    server = make(broken={ids[0]})
+    with pytest.raises(ConnectionError, match=rf"objects/{ids[0]}/lightcurve answered HTTP 503 .*2 "
+                                              r"attempts"):
+        server.fetch(tmp_path)
+    assert server.count(f"/objects/{ids[0]}/lightcurve") == 2  # one try and one retry
+
+
+def test_fetch_bts_interrupted_download_is_resumed(service, tmp_path):
+    """Check that after a failure midway the next call fetches only what the cache lacks."""
+    make, ids = service
+    failing = make(broken={ids[3]})
+    with pytest.raises(ConnectionError):
+        failing.fetch(tmp_path)
+    cached = sorted(p.stem for p in (tmp_path / "bts" / "alerce").glob("*.json"))
+    assert cached == [ids[0], ids[1]]
+    working = make()
+    data = working.fetch(tmp_path)
+    assert len(data.lightcurves) == 3
+    fetched = [p for p in working.requests if p.endswith("/lightcurve")]
+    assert fetched == [f"/objects/{ids[3]}/lightcurve"]
+
+
+def test_fetch_bts_no_network_is_a_clear_error(tmp_path):
+    """Check that an unreachable service is a ConnectionError naming the URL, not a traceback
+    from deep inside urllib."""
+    with pytest.raises(ConnectionError, match=r"Cannot reach http://127\.0\.0\.1:9/bts\.csv"):
+        fetch_bts(tmp_path, catalogue_url="http://127.0.0.1:9/bts.csv",
+                  service_url="http://127.0.0.1:9", delay=0, retries=1, timeout=2, verbose=False)
+
+
+def test_fetch_bts_damaged_cache_is_rebuilt(service, tmp_path):
+    """Check that a Parquet cache whose object count disagrees with its manifest is rebuilt from
+    the raw light curves, without the network."""
+    make, _ = service
+    server = make()
+    first = server.fetch(tmp_path)
+    manifest = tmp_path / "bts" / "manifest.json"
+    recorded = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**recorded, "n_objects": 99}))
+    again = server.fetch(tmp_path, download_if_missing=False)
+    np.testing.assert_array_equal(again.lightcurves.flux, first.lightcurves.flux)
+    assert json.loads(manifest.read_text())["n_objects"] == 3
+
+
+def test_bts_classes():
+    """Check the mapping of BTS explorer classes onto the package's five."""
+    assert [bts_class(t) for t in ("SN Ia", "SN Iax", "SN II", "SN IIn", "SN Ib", "SN Ic-BL",
+                                   "SLSN-I", "SLSN-II", "TDE-H", "AGN", "nova")] == [
+        "SN Ia", "SN Ia", "SN II", "SN II", "SN Ib/c", "SN Ib/c", "SLSN-I", None, "TDE", None, None]
+
+
+def test_reproduce_target_reads_a_cached_bts_copy(service, tmp_path):
+    """Check that reproduce's loader reads a cached BTS folder (as for --target PATH), with the
+    five BTS classes and the map from the base's classes, without the network."""
+    from skltransient import _experiment
+    from skltransient.datasets import BTS_CLASS_MAP, CLASSES
+
+    make, _ = service
+    make().fetch(tmp_path)
+    X, y, class_map = _experiment.load_target(str(tmp_path), 100, CLASSES, 0)
+    assert len(X) == 3 and sorted(y) == ["SN II", "SN Ia", "SN Ib/c"]
+    assert class_map == BTS_CLASS_MAP
