@@ -27,16 +27,20 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.metrics import f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as c  # noqa: E402
+import _common as c
 
-from skltransient import pretrained  # noqa: E402
-from skltransient.datasets import load_plasticc, read_lsst_alerts, read_ztf_alerts, simulate  # noqa: E402
-from skltransient.metrics import domain_gap  # noqa: E402
+from skltransient import pretrained
+from skltransient.datasets import (
+    load_plasticc,
+    read_lsst_alerts,
+    read_ztf_alerts,
+    simulate,
+)
+from skltransient.metrics import domain_gap
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 #: PLAsTiCC classes the LSST simulator also makes (its SN II types are merged into SN II).

@@ -4,11 +4,17 @@ import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
 
-from skltransient import FluxNormalizer, GRUClassifier, LightCurvePadder, LightCurves, MetadataScaler
+from skltransient import (
+    FluxNormalizer,
+    GRUClassifier,
+    LightCurvePadder,
+    LightCurves,
+    MetadataScaler,
+)
 from skltransient.metrics import SUMMARIES, domain_gap, lightcurve_summaries
 from skltransient.utils._testing import make_toy_lightcurves
 
-SMALL = dict(hidden_size=8, num_layers=1, head_size=8, metadata_size=4, random_state=0)
+SMALL = {"hidden_size": 8, "num_layers": 1, "head_size": 8, "metadata_size": 4, "random_state": 0}
 
 
 def test_summaries_of_a_known_light_curve():

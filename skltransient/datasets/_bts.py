@@ -29,7 +29,7 @@ from .._lightcurves import LightCurves
 from ._readers import build_lightcurves, standard_metadata
 from ._readers_alerts import _ztf_fluxes
 
-__all__ = ["BTS_URL", "ALERCE_URL", "bts_class", "fetch_bts", "get_data_home"]
+__all__ = ["ALERCE_URL", "BTS_URL", "bts_class", "fetch_bts", "get_data_home"]
 
 #: The BTS explorer's catalogue of classified transients, as CSV.
 BTS_URL = "https://sites.astro.caltech.edu/ztf/bts/explorer.php?format=csv"

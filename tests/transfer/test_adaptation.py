@@ -8,8 +8,14 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, LightCurves,
-                          MetadataScaler, TransferClassifier)
+from skltransient import (
+    FluxNormalizer,
+    GRUClassifier,
+    LightCurvePadder,
+    LightCurves,
+    MetadataScaler,
+    TransferClassifier,
+)
 from skltransient.utils._testing import make_toy_lightcurves
 
 
