@@ -280,9 +280,9 @@ def _reproduce(args):
     from ._experiment import reproduce
 
     for target in args.target:
-        if target not in ("lsst", "ztf-bts", "plasticc") and not Path(target).exists():
-            raise UserError(f"Target {target!r} is neither lsst, ztf-bts, plasticc nor an existing "
-                            f"data file.")
+        if target not in ("lsst", "ztf-bts", "plasticc", "bts") and not Path(target).exists():
+            raise UserError(f"Target {target!r} is neither lsst, ztf-bts, plasticc, bts nor an "
+                            f"existing data file or folder.")
     reproduce(args.target, mode=args.mode, out=args.out, device=args.device, seed=args.seed,
               n_jobs=args.n_jobs)
 

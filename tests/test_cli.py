@@ -307,3 +307,17 @@ def test_simulate_says_its_class_mix_and_balances_on_request(tmp_path, capsys):
     # 20 expected of each; the physical mix has about 140 SNe Ia in 220 and no kilonova.
     assert sorted(names) == sorted(survey_classes("ztf")) and counts.min() >= 8 and counts.max() <= 35
     assert "classes (11, balanced)" in balanced
+
+
+def test_reproduce_accepts_bts_and_refuses_an_unknown_target(monkeypatch, capsys):
+    """Check that --target bts reaches the experiment, and an unknown name is one clear line."""
+    from skltransient import _experiment
+
+    called = {}
+    monkeypatch.setattr(_experiment, "reproduce", lambda targets, **kw: called.update(t=targets))
+    main(["reproduce", "--target", "bts", "--out", "x"])
+    assert called["t"] == ["bts"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reproduce", "--target", "hubble"])
+    assert exit_info.value.code == 2
+    assert "neither lsst, ztf-bts, plasticc, bts nor an existing" in capsys.readouterr().err
