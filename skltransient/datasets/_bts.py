@@ -195,6 +195,9 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
     if max_objects is not None:
         selected = selected.iloc[:max_objects]
     ids = selected["ZTFID"].tolist()
+    if not ids:
+        raise ValueError(f"No BTS object is selected (classes={classes!r}, "
+                         f"max_objects={max_objects!r}) from the {len(catalogue)} of the catalogue.")
     if source == "alerce":
         missing = _fetch_alerce(folder, ids, service_url, client, download_if_missing, verbose)
         X = _assemble_alerce(folder, ids, missing)
@@ -212,8 +215,9 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
     raw = rows["type"].astype(str).to_numpy()
     target = np.array([bts_class(t) or t for t in raw], dtype=object)
     if missing and verbose:
-        warnings.warn(f"{len(missing)} BTS objects are not served by {service_url} and are left "
-                      f"out (first: {missing[0]!r}); their ids are in the result's 'missing'.",
+        where = f"served by {service_url}" if source == "alerce" else f"files in {source}"
+        warnings.warn(f"{len(missing)} BTS objects are not {where} and are left out (first: "
+                      f"{missing[0]!r}); their ids are in the result's 'missing'.",
                       UserWarning, stacklevel=2)
     if return_X_y:
         return X, target

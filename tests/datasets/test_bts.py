@@ -256,3 +256,24 @@ def test_reproduce_target_reads_a_cached_bts_copy(service, tmp_path):
     X, y, class_map = _experiment.load_target(str(tmp_path), 100, CLASSES, 0)
     assert len(X) == 3 and sorted(y) == ["SN II", "SN Ia", "SN Ib/c"]
     assert class_map == BTS_CLASS_MAP
+
+
+def test_fetch_bts_reads_forced_photometry_from_a_folder(service, tmp_path):
+    """Check source=folder: one ZFPS file per object, named by its ZTF id, joined with the cached
+    catalogue's classes and redshifts; objects without a file are reported missing."""
+    from tests.datasets.test_readers import fps_text
+
+    make, ids = service
+    server = make()
+    server.fetch(tmp_path, max_objects=1)  # caches the catalogue (and one alert light curve)
+    with pytest.raises(ValueError, match="No BTS object is selected"):
+        server.fetch(tmp_path, max_objects=0)
+    folder = tmp_path / "zfps"
+    folder.mkdir()
+    for oid in (ids[0], ids[3]):
+        (folder / f"{oid}.txt").write_text(fps_text([{}, {}, {}, {"forcediffimflux": "5.0"}]))
+    data = fetch_bts(tmp_path, source=folder, download_if_missing=False, verbose=False)
+    assert data.lightcurves.object_ids.tolist() == [ids[0], ids[3]]
+    assert data.target.tolist() == ["SN Ia", "SN Ib/c"] and data.missing == [ids[1]]
+    np.testing.assert_allclose(data.lightcurves.metadata["redshift"], [0.05, 0.03])
+    assert data.lightcurves.lengths.tolist() == [4, 4]
