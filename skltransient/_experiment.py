@@ -170,8 +170,9 @@ Per-class scores of the feature baseline on the same test set (whole light curve
 - Classes ({len(BASE_CLASSES)}): {", ".join(BASE_CLASSES)}. For the ZTF Bright Transient Survey
   classes use `class_map=skltransient.datasets.BTS_CLASS_MAP` ({len(set(BTS_CLASS_MAP.values()))}
   classes).
-- Input: `LightCurvePadder()` (one step per observation: time since the first observation / 100 d,
-  flux, flux error, band pivot wavelength in micrometres), `FluxNormalizer()` (causal
+- Input: `LightCurvePadder()` (one step per observation, from 30 days before to 100 days after
+  the trigger, the simulator's window: time since the first of them / 100 d, flux, flux error,
+  band pivot wavelength in micrometres), `FluxNormalizer()` (causal
   `running_peak` scaling, plus the running peak's AB magnitude as a channel, so that brightness
   is kept), `MetadataScaler` on redshift and Milky Way E(B-V) with missing-value indicators. Bands
   are encoded by wavelength: the model reads any survey's bands.
