@@ -37,13 +37,22 @@ __all__ = [  # defined on first use by __getattr__
 ]
 
 
+#: Subpackages and modules reachable as attributes, e.g. ``skltransient.datasets``.
+_SUBMODULES = ("bands", "calibration", "cli", "datasets", "early", "features", "metrics", "neural",
+               "parallel", "persistence", "plotting", "preprocessing", "pretrained", "transfer",
+               "utils")
+
+
 def __getattr__(name):
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
 def __dir__():
-    return sorted([*globals(), *_LAZY])
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

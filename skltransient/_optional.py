@@ -33,5 +33,7 @@ def import_optional(module, purpose, extra):
         return importlib.import_module(module)
     except ImportError as exc:
         package = module.split(".")[0]
+        if exc.name is not None and exc.name.split(".")[0] != package:
+            raise  # the package is there but something it imports is broken: say that, not this
         raise ImportError(f"{purpose} needs {package!r}, which is not installed: "
                           f"{install_hint(package, extra)}.") from exc

@@ -196,7 +196,8 @@ class StreamingClassifier:
         encoder = self._module.encoder
         self._state = _State(
             hidden=np.zeros((0, encoder.num_layers, encoder.hidden_size), np.float32),
-            first=np.zeros(0), last=np.zeros(0), count=np.zeros(0, np.int64),
+            first=np.zeros(0), last=np.zeros(0), trigger=np.zeros(0),
+            pending=np.empty(0, dtype=object), count=np.zeros(0, np.int64),
             peak=np.zeros(0, np.float32),
             metadata=np.zeros((0, self._classifier.n_metadata_), np.float32),
             proba=np.zeros((0, len(self.classes_))))
@@ -205,7 +206,8 @@ class StreamingClassifier:
     def n_objects_(self):
         return len(self._rows)
 
-    def update(self, object_id, time, band, flux, flux_err, *, metadata=None, survey=None):
+    def update(self, object_id, time, band, flux, flux_err, *, detected=None, metadata=None,
+               survey=None):
         """Add observations and return the updated probabilities.
 
         Parameters
@@ -219,6 +221,15 @@ class StreamingClassifier:
             object id, one row each, columns as the padder's
             ``metadata_columns``); objects without a row get NaN, which the
             MetadataScaler flags as missing.
+        detected : array-like of bool of shape (n,) or None, default=None
+            Which observations are detections. An object's first detection
+            is its trigger: its earlier observations wait (its probabilities
+            stay NaN) and, at the trigger, those within the padder's window
+            are stepped through in order, exactly as the batch padder keeps
+            them. None counts every observation as a detection, so an
+            object's first streamed observation is its trigger (as for light
+            curves without detection flags). Observations later than the
+            window's end after the trigger leave the object unchanged.
         survey : str or None, default=None
             Survey for single-letter band names.
 
@@ -228,7 +239,8 @@ class StreamingClassifier:
             Latest probabilities of the objects updated, indexed by object
             id, in order of first appearance in ``object_id``.
         """
-        new = LightCurves.from_arrays(object_id, time, band, flux, flux_err, survey=survey)
+        new = LightCurves.from_arrays(object_id, time, band, flux, flux_err, detected=detected,
+                                      survey=survey)
         rows = np.array([self._rows.get(o, -1) for o in new.object_ids.tolist()], np.int64)
         is_new = rows < 0
         state = self._new_state(new, is_new, metadata)
@@ -255,7 +267,8 @@ class StreamingClassifier:
         n, n_new = len(new), np.count_nonzero(is_new)
         state = _State(
             hidden=np.zeros((n,) + self._state.hidden.shape[1:], np.float32),
-            first=new.time[new.offsets[:-1]], last=np.full(n, -np.inf),
+            first=new.time[new.offsets[:-1]], last=np.full(n, -np.inf), trigger=np.full(n, np.inf),
+            pending=_no_pending(n),
             count=np.zeros(n, np.int64), peak=np.zeros(n, np.float32),
             metadata=np.zeros((n, self._state.metadata.shape[1]), np.float32),
             proba=np.full((n, len(self.classes_)), np.nan))
@@ -289,22 +302,42 @@ class StreamingClassifier:
         return raw
 
     def _step(self, state, index, obs, new, wavelength):
-        """One observation of each object in ``index`` (at most one each): one GRU step."""
+        """One observation of each object in ``index`` (at most one each), through the window."""
         state.last[index] = new.time[obs]
+        start, end = self._padder._window() or (None, None)
+        start = -np.inf if start is None else start
+        end = np.inf if end is None else end
+        detected = np.ones(len(obs), bool) if new.detected is None else new.detected[obs]
+        waiting = ~np.isfinite(state.trigger[index])
+        for row, o in zip(index[waiting & ~detected], obs[waiting & ~detected]):
+            # Before the trigger: remember the observation (a new tuple: updates stay atomic).
+            state.pending[row] = (*(state.pending[row] or ()),
+                                  (new.time[o], new.flux[o], new.flux_err[o], wavelength[o]))
+        for row, o in zip(index[waiting & detected], obs[waiting & detected]):
+            state.trigger[row] = new.time[o]
+            kept = [p for p in (state.pending[row] or ()) if p[0] >= new.time[o] + start]
+            state.pending[row] = ()
+            state.first[row] = kept[0][0] if kept else new.time[o]
+            for p in kept:  # the window's earlier observations, in order
+                self._advance(state, np.array([row]), *(np.array([v]) for v in p))
+        stepped = ~(waiting & ~detected)
+        index, obs = index[stepped], obs[stepped]
+        within = new.time[obs] <= state.trigger[index] + end
+        index, obs = index[within], obs[within]
+        self._advance(state, index, new.time[obs], new.flux[obs], new.flux_err[obs],
+                      wavelength[obs])
+
+    def _advance(self, state, index, time, flux, flux_err, wavelength):
+        """One GRU step of each object in ``index``, from one observation each."""
         if self._padder.max_length is not None:  # truncate="end": later observations are cut
             kept = state.count[index] < self._padder.max_length
-            index, obs = index[kept], obs[kept]
-        window = self._padder._window()
-        if window is not None and window[1] is not None:
-            # A stream has no detection flags: its trigger is the first observation, so the
-            # window's start keeps everything and its end cuts later observations.
-            kept = new.time[obs] <= state.first[index] + window[1]
-            index, obs = index[kept], obs[kept]
+            index, time, flux, flux_err, wavelength = (
+                a[kept] for a in (index, time, flux, flux_err, wavelength))
         if index.size == 0:
             return
         state.count[index] += 1
-        values = self._padder._observation_steps(new.time[obs] - state.first[index], new.flux[obs],
-                                                 new.flux_err[obs], wavelength[obs])[:, None, :]
+        values = self._padder._observation_steps(time - state.first[index], flux, flux_err,
+                                                 wavelength)[:, None, :]
         if self._normalizer is not None:
             values, state.peak[index] = self._normalizer._scale_values(
                 values, np.ones(index.size, np.int64), *self._padder._flux_channels(),
@@ -319,6 +352,14 @@ class StreamingClassifier:
         state.hidden[index] = hidden.cpu().numpy().transpose(1, 0, 2)
 
 
+def _no_pending(n):
+    """``n`` empty tuples of waiting observations, as an object array."""
+    pending = np.empty(n, dtype=object)
+    for k in range(n):
+        pending[k] = ()
+    return pending
+
+
 @dataclasses.dataclass
 class _State:
     """Streaming state, one row per object; stored arrays keep spare rows to grow in place."""
@@ -326,6 +367,8 @@ class _State:
     hidden: np.ndarray
     first: np.ndarray
     last: np.ndarray
+    trigger: np.ndarray
+    pending: np.ndarray
     count: np.ndarray
     peak: np.ndarray
     metadata: np.ndarray

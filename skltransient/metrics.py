@@ -211,11 +211,14 @@ def lightcurve_summaries(X):
     frame["median_interval"] = (pd.Series(gaps[same]).groupby(obj[1:][same]).median()
                                 .reindex(range(len(X))).to_numpy())
     frame["n_bands"] = pd.Series(X.band).groupby(obj).nunique().to_numpy().astype(float)
-    snr = X.flux / X.flux_err
+    with np.errstate(divide="ignore", invalid="ignore"):
+        snr = X.flux / X.flux_err
     frame["max_snr"] = pd.Series(snr).groupby(obj).max().to_numpy()
     frame["log_peak_flux"] = np.log10(np.maximum(pd.Series(X.flux).groupby(obj).max().to_numpy(), 1.0))
-    frame["log_median_error"] = np.log10(pd.Series(X.flux_err).groupby(obj).median().to_numpy())
-    return frame[list(SUMMARIES)]
+    with np.errstate(divide="ignore"):
+        frame["log_median_error"] = np.log10(pd.Series(X.flux_err).groupby(obj).median().to_numpy())
+    # A zero uncertainty makes a summary infinite: unknown, not infinitely telling.
+    return frame[list(SUMMARIES)].replace([np.inf, -np.inf], np.nan)
 
 
 def domain_gap(X_a, X_b, *, model=None, cv=5, max_per_domain=5000, random_state=0):

@@ -68,3 +68,16 @@ def test_domain_gap_refuses_too_few_light_curves():
         domain_gap(X, X[:3])
     with pytest.raises(TypeError, match="lightcurve_summaries takes a LightCurves"):
         lightcurve_summaries(np.zeros((3, 4)))
+
+
+def test_a_zero_uncertainty_is_unknown_not_infinite():
+    """Check that a zero flux uncertainty makes its summaries NaN, and the test still runs."""
+    X_a, _ = make_toy_lightcurves(40, 3, random_state=0)
+    X_b, _ = make_toy_lightcurves(40, 3, random_state=1)
+    err = X_b.flux_err.copy()
+    err[X_b.offsets[0]:X_b.offsets[1]] = 0.0  # one object's every uncertainty
+    zero = LightCurves(X_b.object_ids, X_b.offsets, X_b.time, X_b.band, X_b.flux, err,
+                       X_b.detected, X_b.metadata)
+    summaries = lightcurve_summaries(zero)
+    assert np.isnan(summaries.iloc[0][["max_snr", "log_median_error"]]).all()
+    assert np.isfinite(domain_gap(X_a, zero).auc)

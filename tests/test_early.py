@@ -231,3 +231,31 @@ def test_random_prefixes_bounds():
     cut = _random_prefixes(lengths, 0.3)
     assert cut.min() >= 1 and cut.max() <= 20
     assert 0.25 < (cut < 20).float().mean() < 0.32
+
+
+def test_streaming_with_detection_flags_waits_for_the_trigger(long_baseline):
+    """Check streaming with detection flags on a year of forced photometry before the transient:
+    nothing is predicted before the first detection, and after all observations each object's
+    probabilities equal the batch pipeline's (with its default window around the trigger)."""
+    X, unwindowed = long_baseline
+    labels = unwindowed.predict(X)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=1)).fit(X, labels)
+    X = X[np.arange(12)]
+    obs = X.to_pandas().sort_values("time", kind="stable")
+    stream = StreamingClassifier(model)
+    first_detection = obs[obs.detected].groupby("object_id").time.min()
+    seen_before = obs[obs.time < obs.object_id.map(first_detection)]
+    out = stream.update(seen_before.object_id, seen_before.time, seen_before.band,
+                        seen_before.flux, seen_before.flux_err,
+                        detected=seen_before.detected.to_numpy(), metadata=X.metadata)
+    assert out.isna().all().all()  # no detection yet: nothing to predict
+    rest = obs.drop(seen_before.index)
+    for start in range(0, len(rest), 50):
+        chunk = rest.iloc[start:start + 50]
+        stream.update(chunk.object_id, chunk.time, chunk.band, chunk.flux, chunk.flux_err,
+                      detected=chunk.detected.to_numpy(), metadata=X.metadata)
+    last = stream.update(X.object_ids, X.time[X.offsets[1:] - 1] + 1000, ["ztfg"] * len(X),
+                         np.zeros(len(X)), np.ones(len(X)), detected=np.zeros(len(X), bool))
+    np.testing.assert_allclose(last.loc[X.object_ids].to_numpy(), model.predict_proba(X),
+                               rtol=1e-5, atol=1e-6)

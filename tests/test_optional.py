@@ -26,3 +26,24 @@ def test_parquet_without_pyarrow_names_the_io_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     with pytest.raises(ImportError, match=r"Reading or writing Parquet needs 'pyarrow'.*'\.\[io\]'"):
         X.to_parquet(tmp_path / "x.parquet")
+
+
+def test_a_broken_dependency_is_not_called_missing(monkeypatch):
+    """Check that an installed package failing on one of its own imports is reported as that
+    failure, not as a missing extra."""
+    import importlib
+
+    def broken(name, *args):
+        raise ModuleNotFoundError("No module named 'deep_dependency'", name="deep_dependency")
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(ModuleNotFoundError, match="deep_dependency"):
+        import_optional("pyarrow", "Reading or writing Parquet", "io")
+
+
+def test_subpackages_are_attributes_of_the_lazy_top_level():
+    """Check that skltransient.datasets and friends are reachable after a bare import."""
+    import skltransient
+
+    assert skltransient.datasets.fetch_bts.__name__ == "fetch_bts"
+    assert "preprocessing" in dir(skltransient)

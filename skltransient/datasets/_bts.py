@@ -12,6 +12,7 @@ touches the network, and only when its cache is incomplete.
 """
 
 import hashlib
+import http.client
 import json
 import os
 import time
@@ -41,6 +42,8 @@ DATA_HOME_VARIABLE = "SKLTRANSIENT_DATA"
 CATALOGUE_COLUMNS = ("ZTFID", "type", "redshift", "A_V")
 #: Milky Way R_V: E(B-V) = A_V / R_V (Schlafly & Finkbeiner 2011 use 3.1).
 R_V = 3.1
+#: Longest wait between two attempts of a request, seconds (a long Retry-After is capped).
+MAX_WAIT = 300.0
 #: Cache layout version; a cache of another version is rebuilt from its raw files.
 CACHE_VERSION = 1
 
@@ -114,6 +117,7 @@ def bts_class(raw):
 
 def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I", "TDE"),
               min_detections=3, source="alerce", download_if_missing=True, max_objects=None,
+              refresh_missing=False,
               catalogue_url=BTS_URL, service_url=ALERCE_URL, delay=0.2, retries=3, timeout=60.0,
               verbose=True, return_X_y=False):
     """The ZTF Bright Transient Survey: light curves, classes, redshifts and extinction.
@@ -146,8 +150,11 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
     download_if_missing : bool, default=True
         Download what the cache lacks; False raises an :class:`OSError` instead.
     max_objects : int or None, default=None
-        Keep only the first objects of the catalogue (in its order), e.g. to try
-        the function out.
+        Keep only the first objects of the selection (the catalogue's order,
+        after ``classes``), e.g. to try the function out.
+    refresh_missing : bool, default=False
+        Ask the service again for the objects an earlier call found missing
+        (they are remembered in the cache and not asked for again otherwise).
     catalogue_url, service_url : str
         The BTS explorer's CSV and the ALeRCE ZTF API (overridable, for mirrors
         and tests).
@@ -160,7 +167,8 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
     timeout : float, default=60.0
         Seconds to wait for an answer.
     verbose : bool, default=True
-        A progress bar (tqdm, when installed) or progress lines.
+        A progress bar (tqdm, when installed) or progress lines. Objects left
+        out as missing are warned about whatever ``verbose``.
     return_X_y : bool, default=False
         Return ``(lightcurves, target)``.
 
@@ -199,24 +207,28 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
         raise ValueError(f"No BTS object is selected (classes={classes!r}, "
                          f"max_objects={max_objects!r}) from the {len(catalogue)} of the catalogue.")
     if source == "alerce":
-        missing = _fetch_alerce(folder, ids, service_url, client, download_if_missing, verbose)
+        missing = _fetch_alerce(folder, ids, service_url, client, download_if_missing, verbose,
+                                refresh_missing)
         X = _assemble_alerce(folder, ids, missing)
     else:
         from ._readers_alerts import read_ztf_forced_photometry
 
         X = read_ztf_forced_photometry(source)  # one file per object, named by its ZTF id
-        missing = [oid for oid in ids if oid not in set(X.object_ids.tolist())]
         position = {oid: k for k, oid in enumerate(X.object_ids.tolist())}
+        missing = [oid for oid in ids if oid not in position]
         X = X[np.array([position[oid] for oid in ids if oid in position], dtype=np.int64)]
     X = _with_catalogue(X, selected)
     detections = np.bincount(X.object_index[X.detected], minlength=len(X))
     X = X[np.flatnonzero(detections >= min_detections)]
+    if len(X) == 0:
+        raise ValueError(f"None of the {len(ids)} selected BTS objects has {min_detections} or "
+                         f"more detections in {source!r}'s photometry ({len(missing)} missing).")
     rows = selected.set_index("ZTFID").loc[X.object_ids.tolist()]
     raw = rows["type"].astype(str).to_numpy()
     target = np.array([bts_class(t) or t for t in raw], dtype=object)
-    if missing and verbose:
-        where = f"served by {service_url}" if source == "alerce" else f"files in {source}"
-        warnings.warn(f"{len(missing)} BTS objects are not {where} and are left out (first: "
+    if missing:
+        where = f"are not served by {service_url}" if source == "alerce" else f"have no file in {source}"
+        warnings.warn(f"{len(missing)} BTS objects {where} and are left out (first: "
                       f"{missing[0]!r}); their ids are in the result's 'missing'.",
                       UserWarning, stacklevel=2)
     if return_X_y:
@@ -248,6 +260,7 @@ class _Client:
                 with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                     return answer.read()
             except urllib.error.HTTPError as error:
+                error.close()
                 if error.code == 404 and missing_ok:
                     return None
                 retryable = error.code == 429 or error.code >= 500
@@ -255,15 +268,17 @@ class _Client:
                     raise ConnectionError(f"{url} answered HTTP {error.code} ({error.reason}) after "
                                           f"{attempt + 1} attempts.") from None
                 after = error.headers.get("Retry-After") if error.headers else None
-                time.sleep(float(after) if after and after.isdigit() else self.delay * 2**attempt)
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+                wait = float(after) if after and after.isdigit() else self.delay * 2**attempt
+                time.sleep(min(wait, MAX_WAIT))
+            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError,
+                    http.client.HTTPException) as error:
                 if attempt == self.retries:
                     reason = getattr(error, "reason", error)
                     raise ConnectionError(
                         f"Cannot reach {url} ({reason}) after {attempt + 1} attempts; check the "
                         f"network, or use a cached copy (data_home=) with "
                         f"download_if_missing=False.") from None
-                time.sleep(self.delay * 2**attempt)
+                time.sleep(min(self.delay * 2**attempt, MAX_WAIT))
 
 
 # ------------------------------------------------------------- catalogue
@@ -308,12 +323,15 @@ def _check_catalogue(body, where):
 
 
 # ----------------------------------------------------------- photometry
-def _fetch_alerce(folder, ids, service_url, client, download_if_missing, verbose):
+def _fetch_alerce(folder, ids, service_url, client, download_if_missing, verbose,
+                  refresh_missing=False):
     """Download the light curves the cache lacks; the ids the service does not have."""
     store = folder / "alerce"
     store.mkdir(parents=True, exist_ok=True)
     missing_file = folder / "alerce_missing.json"
     known_missing = set(json.loads(missing_file.read_text())) if missing_file.is_file() else set()
+    if refresh_missing:
+        known_missing = set()
     todo = [oid for oid in ids if oid not in known_missing and not (store / f"{oid}.json").is_file()]
     if todo and not download_if_missing:
         raise OSError(f"{len(todo)} of {len(ids)} BTS light curves are not cached in {store} "
@@ -332,6 +350,7 @@ def _fetch_alerce(folder, ids, service_url, client, download_if_missing, verbose
             continue
         _parse_lightcurve(body, oid)  # refuse a malformed payload before caching it
         _write_atomic(store / f"{oid}.json", body)
+    _write_atomic(missing_file, json.dumps(sorted(known_missing)).encode())
     return [oid for oid in ids if oid in known_missing]
 
 
@@ -380,6 +399,9 @@ def _parse_lightcurve(body, oid):
             except (KeyError, TypeError, ValueError):
                 raise ValueError(f"The light curve of {oid!r} has a {kind} entry without a "
                                  f"numeric 'mjd' and 'fid': {entry!r}.") from None
+            if fid not in (1, 2, 3):
+                raise ValueError(f"The light curve of {oid!r} has a {kind} entry with fid {fid}; "
+                                 f"ZTF's filters are 1 (g), 2 (r) and 3 (i).")
             detected = kind == "detections"
             sign = entry.get("isdiffpos", 1)
             rows.append({"jd": mjd + 2400000.5, "fid": fid,
@@ -398,7 +420,11 @@ def _parse_lightcurve(body, oid):
 
 def _assemble_alerce(folder, ids, missing):
     """A LightCurves of the cached light curves, in ``ids`` order (cached as Parquet, checked)."""
-    have = [oid for oid in ids if oid not in set(missing)]
+    absent = set(missing)
+    have = [oid for oid in ids if oid not in absent]
+    if not have:
+        raise ValueError(f"None of the {len(ids)} selected BTS objects has a cached light curve "
+                         f"(all are missing from the service).")
     key = hashlib.sha256(json.dumps([CACHE_VERSION, have]).encode()).hexdigest()
     parquet, manifest = folder / "bts.parquet", folder / "manifest.json"
     if parquet.is_file() and manifest.is_file():
@@ -412,8 +438,11 @@ def _assemble_alerce(folder, ids, missing):
                 return X
     frames = [_parse_lightcurve((folder / "alerce" / f"{oid}.json").read_bytes(), oid)
               for oid in have]
-    obs = pd.concat(frames, ignore_index=True) if frames else _parse_lightcurve(
-        b'{"detections": []}', "none")
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        raise ValueError(f"The {len(have)} cached BTS light curves hold no observation.")
+    obs = pd.concat(frames, ignore_index=True)
+    obs["fid"] = obs["fid"].astype(np.int64)
     flux, flux_err, detected, usable = _ztf_fluxes(obs, 5.0)
     obs = obs.assign(flux=flux, flux_err=flux_err, detected=detected)[usable]
     obs = obs.sort_values(["jd"], kind="stable").drop_duplicates(["object_id", "jd", "fid"])
@@ -424,7 +453,10 @@ def _assemble_alerce(folder, ids, missing):
                           band, obs["flux"].to_numpy(), obs["flux_err"].to_numpy(),
                           detected=obs["detected"].to_numpy())
     try:
-        X.to_parquet(parquet)
+        manifest.unlink(missing_ok=True)  # no manifest describes a half-written Parquet file
+        partial = parquet.with_name(parquet.name + ".part")
+        X.to_parquet(partial)
+        os.replace(partial, parquet)
         _write_atomic(manifest, json.dumps({"key": key, "n_objects": len(X),
                                             "version": CACHE_VERSION}).encode())
     except ImportError:  # no pyarrow: keep the raw cache only

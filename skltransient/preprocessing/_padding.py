@@ -165,14 +165,15 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
 
     def _window(self):
         """``(start, end)`` of the window (None for an open side), or None; checked."""
-        if self.window is None:
+        window = getattr(self, "window", None)  # a padder pickled before the parameter: none
+        if window is None:
             return None
-        if len(self.window) != 2:
+        if len(window) != 2:
             raise ValueError(f"{type(self).__name__}: window must be (start, end) in days around "
                              f"the trigger, or None; got {self.window!r}.")
-        start, end = (None if v is None else float(v) for v in self.window)
+        start, end = (None if v is None else float(v) for v in window)
         if (start is not None and not start <= 0) or (end is not None and not end >= 0):
-            raise ValueError(f"{type(self).__name__}: window {tuple(self.window)!r} must contain "
+            raise ValueError(f"{type(self).__name__}: window {tuple(window)!r} must contain "
                              f"the trigger: start <= 0 <= end (days relative to it).")
         return start, end
 

@@ -313,8 +313,12 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
                 clf._train(module, Xt, y_encoded, extra_callbacks=self._freezing(module),
                            **overrides)
             finally:
-                # Leave no state behind: the fitted model fine-tunes again as given.
+                # Leave no state behind: the fitted model fine-tunes again as given, and does not
+                # carry the unlabelled light curves in its net.
                 _release(module)
+                net = getattr(clf, "net_", None)
+                if net is not None and hasattr(net, "unlabelled"):
+                    net.unlabelled, net.adaptation = None, None
         self.classifier_ = clf
         self.classes_ = clf.classes_
         self.n_epochs_ = clf.n_epochs_
@@ -328,6 +332,12 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         if self.unlabelled is None:
             raise ValueError(f"adaptation={self.adaptation!r} needs unlabelled light curves of the "
                              f"target domain: pass them as unlabelled=.")
+        encoder = [name for name in self.frozen_parameters_ if name.startswith("encoder.")]
+        if self.adaptation == "coral" and encoder and self.unfreeze_at is None:
+            raise ValueError(f"adaptation='coral' aligns the encoder's representations, but "
+                             f"freeze={self.freeze!r} keeps the encoder fixed, so it would do "
+                             f"nothing; train the encoder (freeze=None or 'head'), set "
+                             f"unfreeze_at, or use adaptation='entropy'.")
         from ..neural._dataset import PaddedDataset
 
         unlabelled = self.unlabelled

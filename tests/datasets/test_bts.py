@@ -272,8 +272,24 @@ def test_fetch_bts_reads_forced_photometry_from_a_folder(service, tmp_path):
     folder.mkdir()
     for oid in (ids[0], ids[3]):
         (folder / f"{oid}.txt").write_text(fps_text([{}, {}, {}, {"forcediffimflux": "5.0"}]))
-    data = fetch_bts(tmp_path, source=folder, download_if_missing=False, verbose=False)
+    with pytest.warns(UserWarning, match=f"1 BTS objects have no file in .*{ids[1]}"):
+        data = fetch_bts(tmp_path, source=folder, download_if_missing=False, verbose=False)
     assert data.lightcurves.object_ids.tolist() == [ids[0], ids[3]]
     assert data.target.tolist() == ["SN Ia", "SN Ib/c"] and data.missing == [ids[1]]
     np.testing.assert_allclose(data.lightcurves.metadata["redshift"], [0.05, 0.03])
     assert data.lightcurves.lengths.tolist() == [4, 4]
+
+
+def test_fetch_bts_refuses_an_unknown_filter_and_survives_an_empty_light_curve(service, tmp_path):
+    """Check that a filter id outside ZTF's 1-3 is refused naming the object, and that an object
+    served with no observation at all is dropped rather than crashing the assembly."""
+    make, ids = service
+    server = make()
+    server.lightcurves[ids[1]] = {"detections": [{"mjd": 59000.0, "fid": 4, "magpsf": 18.0,
+                                                  "sigmapsf": 0.1, "isdiffpos": 1}]}
+    with pytest.raises(ValueError, match=f"light curve of '{ids[1]}' has a detections entry with "
+                                         f"fid 4"):
+        server.fetch(tmp_path)
+    server.lightcurves[ids[1]] = {"detections": [], "non_detections": []}
+    data = server.fetch(tmp_path)
+    assert data.lightcurves.object_ids.tolist() == [ids[0], ids[3]]

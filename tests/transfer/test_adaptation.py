@@ -110,3 +110,14 @@ def test_adaptation_errors_name_what_is_missing(domains):
         TransferClassifier(base, adaptation="entropy", unlabelled=wrong, max_epochs=1).fit(*source)
     with pytest.raises(ValueError, match="adaptation"):
         TransferClassifier(base, adaptation="dann", unlabelled=source[0]).fit(*source)
+
+
+def test_coral_with_a_frozen_encoder_is_refused_and_the_net_forgets_the_unlabelled(domains):
+    """Check that CORAL, which moves only the encoder, is refused when the encoder is frozen, and
+    that a fitted model's net does not keep the unlabelled light curves."""
+    base, source, target, _ = domains
+    with pytest.raises(ValueError, match="keeps the encoder fixed"):
+        TransferClassifier(base, adaptation="coral", unlabelled=target[0], freeze="encoder",
+                           max_epochs=1).fit(*source)
+    tuned = _adapted(base, source, target, "entropy")
+    assert tuned.classifier_.net_.unlabelled is None and tuned.classifier_.net_.adaptation is None
