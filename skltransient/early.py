@@ -125,7 +125,9 @@ class StreamingClassifier:
     ``LightCurvePadder`` and ``FluxNormalizer`` code, so the result equals
     the fitted model's ``predict_proba`` on the light curve so far
     (including its ``max_length``: with ``truncate="end"`` an object stops
-    changing after ``max_length`` observations).
+    changing after ``max_length`` observations, and its ``window``: with
+    detection flags an object waits for its first detection, see
+    :meth:`update`).
 
     Parameters
     ----------
