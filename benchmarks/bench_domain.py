@@ -12,7 +12,7 @@ Run with ``python benchmarks/bench_domain.py [--quick] [--out domain.json]``. Th
 2. **Sim-to-other-sim without labels**: the shipped ``lsst-sims`` model on PLAsTiCC's training
    set (the classes both know, PLAsTiCC's SN II types merged), macro F1 with no PLAsTiCC label,
    through a padder without a window and through the padder window that matches the simulator's
-   (``window=(-30, 100)``, the default and the shipped models' since 2026-12-02).
+   (``window=(-30, 100)``, the shipped models' since 2026-12-02).
 3. **Adaptation without PLAsTiCC labels**: ``lsst-sims`` fine-tuned on fresh labelled LSST
    simulations with half of PLAsTiCC as unlabelled light curves
    (``TransferClassifier(adaptation=None | "coral" | "entropy", unlabelled=...)``), scored on the

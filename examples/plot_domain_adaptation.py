@@ -123,7 +123,7 @@ for name, score in scores.items():
 # differences (noise, imperfections) it cannot undo. The user guide's page
 # "When the data are not the simulations" has the same measurement on
 # PLAsTiCC. What does help there is the padder's window around the trigger,
-# which the shipped models use by default.
+# which the shipped models use.
 #
 # The same call adapts the model to the real alerts, whose labels nobody
 # has: ``unlabelled=real``. Check the gap again with the adapted model's

@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 
 from . import __version__
 from ._optional import install_hint
-from .datasets import BTS_CLASS_MAP, CLASSES, read_data, simulate
+from .datasets import BTS_CLASS_MAP, CLASSES, TRIGGER_WINDOW, read_data, simulate
 from .neural import GRUClassifier
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
 
@@ -27,10 +27,14 @@ __all__ = ["base_pipeline", "baseline_pipeline", "baseline_report", "model_card"
 BASE_CLASSES = CLASSES
 
 
-def base_pipeline(*, max_epochs=60, device="cpu", random_state=0, verbose=0, **classifier):
-    """The default pipeline: observation padding, causal flux scaling with brightness, a 2x100 GRU."""
+def base_pipeline(*, max_epochs=60, device="cpu", random_state=0, verbose=0, window=None,
+                  **classifier):
+    """The default pipeline: observation padding, causal flux scaling with brightness, a 2x100 GRU.
+
+    ``window`` is the padder's (the base models use the simulator's, ``TRIGGER_WINDOW``).
+    """
     return make_pipeline(
-        LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
+        LightCurvePadder(window=window), FluxNormalizer(), MetadataScaler(),
         GRUClassifier(max_epochs=max_epochs, device=device, random_state=random_state,
                       verbose=verbose, **classifier))
 
@@ -82,7 +86,7 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     X, y = simulate_base(n_per_class, random_state, survey)
     X_test, y_test = simulate_base(n_test_per_class, random_state + 1000, survey)
     model = base_pipeline(max_epochs=max_epochs, device=device, random_state=random_state,
-                          verbose=verbose, **classifier)
+                          verbose=verbose, window=TRIGGER_WINDOW, **classifier)
     start = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - start
@@ -170,8 +174,8 @@ Per-class scores of the feature baseline on the same test set (whole light curve
 - Classes ({len(BASE_CLASSES)}): {", ".join(BASE_CLASSES)}. For the ZTF Bright Transient Survey
   classes use `class_map=skltransient.datasets.BTS_CLASS_MAP` ({len(set(BTS_CLASS_MAP.values()))}
   classes).
-- Input: `LightCurvePadder()` (one step per observation, from 30 days before to 100 days after
-  the trigger, the simulator's window: time since the first of them / 100 d, flux, flux error,
+- Input: `LightCurvePadder(window=(-30, 100))` (one step per observation, from 30 days before
+  to 100 days after the trigger, the simulator's window: time since the first of them / 100 d, flux, flux error,
   band pivot wavelength in micrometres), `FluxNormalizer()` (causal
   `running_peak` scaling, plus the running peak's AB magnitude as a channel, so that brightness
   is kept), `MetadataScaler` on redshift and Milky Way E(B-V) with missing-value indicators. Bands

@@ -253,7 +253,6 @@ def _restore(value):
 #: gives the behaviour of the package before they existed: a file without one
 #: was saved before it, and must load as the model it was, not with today's default.
 _ADDED_PARAMS = {
-    "LightCurvePadder": {"window": None},
     "FluxNormalizer": {"keep_brightness": False},
     "GRUClassifier": {"sequence_loss": 0.0},
 }

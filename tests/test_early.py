@@ -64,18 +64,19 @@ def test_predict_proba_at_days(data, causal):
 @pytest.fixture(scope="module")
 def long_baseline():
     X, y = simulate("ztf", 150, trigger_window=(-400, 100), random_state=0, return_X_y=True)
-    model = make_pipeline(LightCurvePadder(window=None), FluxNormalizer("running_peak"),
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"),
                           MetadataScaler(), GRUClassifier(**SMALL, max_epochs=1))
     return X, model.fit(X, y)
 
 
-def test_predict_proba_at_with_the_default_window(long_baseline):
-    """Check the default window on a year of forced photometry: from the trigger on, predictions
+def test_predict_proba_at_with_the_simulators_window(long_baseline):
+    """Check the simulator's window on a year of forced photometry: from the trigger on, predictions
     at a day equal those on the light curve cut then; before the window's start (30 days ahead
     of the trigger) there is nothing to predict from."""
     X, unwindowed = long_baseline
     labels = unwindowed.predict(X)  # any labels of more than one class serve
-    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
+    model = make_pipeline(LightCurvePadder(window=(-30, 100)), FluxNormalizer("running_peak"),
+                          MetadataScaler(),
                           GRUClassifier(**SMALL, max_epochs=1)).fit(X, labels)
     trigger = X.trigger_time
     days = [-200.0, 0.0, 12.5, 90.0]
@@ -236,10 +237,11 @@ def test_random_prefixes_bounds():
 def test_streaming_with_detection_flags_waits_for_the_trigger(long_baseline):
     """Check streaming with detection flags on a year of forced photometry before the transient:
     nothing is predicted before the first detection, and after all observations each object's
-    probabilities equal the batch pipeline's (with its default window around the trigger)."""
+    probabilities equal the batch pipeline's (with the simulator's window around the trigger)."""
     X, unwindowed = long_baseline
     labels = unwindowed.predict(X)
-    model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
+    model = make_pipeline(LightCurvePadder(window=(-30, 100)), FluxNormalizer("running_peak"),
+                          MetadataScaler(),
                           GRUClassifier(**SMALL, max_epochs=1)).fit(X, labels)
     X = X[np.arange(12)]
     obs = X.to_pandas().sort_values("time", kind="stable")

@@ -9,7 +9,7 @@ from ._read import read_data
 from ._readers_alerts import read_lsst_alerts, read_ztf_alerts, read_ztf_forced_photometry
 from ._readers_plasticc import load_plasticc, read_plasticc
 from ._readers_snana import read_snana
-from ._simulate import simulate, survey_classes
+from ._simulate import TRIGGER_WINDOW, simulate, survey_classes
 from ._taxonomy import (BTS_CLASS_MAP, CLASSES, ELASTICC_CLASSES, PARENT_CLASSES, PLASTICC_CLASSES,
                         SNANA_PLASTICC_CLASSES)
 
@@ -20,6 +20,7 @@ __all__ = [
     "PARENT_CLASSES",
     "PLASTICC_CLASSES",
     "SNANA_PLASTICC_CLASSES",
+    "TRIGGER_WINDOW",
     "bts_class",
     "fetch_bts",
     "get_data_home",

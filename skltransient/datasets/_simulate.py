@@ -23,7 +23,11 @@ from ._sources import SOURCES, Photometry
 from ._surveys import SURVEYS
 from ._taxonomy import CLASSES
 
-__all__ = ["simulate", "survey_classes"]
+__all__ = ["TRIGGER_WINDOW", "simulate", "survey_classes"]
+
+#: Days around the trigger that :func:`simulate` keeps by default; the shipped models' padders
+#: read light curves through the same window (``LightCurvePadder(window=TRIGGER_WINDOW)``).
+TRIGGER_WINDOW = (-30.0, 100.0)
 
 _Z_MIN, _Z_MAX = 1e-3, 4.0
 _DETECTION_SNR = 5.0
@@ -58,7 +62,7 @@ def simulate(
     classes=None,
     class_fractions=None,
     bands=None,
-    trigger_window=(-30.0, 100.0),
+    trigger_window=TRIGGER_WINDOW,
     min_detections=2,
     redshift_uncertainty=0.0,
     missing_redshift_fraction=0.0,
@@ -107,7 +111,7 @@ def simulate(
         the survey's default bands when None.
     trigger_window : tuple of float, default=(-30.0, 100.0)
         Days before (negative) and after the trigger to keep: the default is
-        what :class:`~skltransient.LightCurvePadder` pads by default. A
+        the window through which the shipped models' padders read. A
         long window gives the survey's full baseline of forced photometry,
         e.g. ``(-450, 460)`` for about the three seasons of PLAsTiCC's light
         curves (the visits follow the survey's seasons and weather).

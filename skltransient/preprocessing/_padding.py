@@ -55,20 +55,22 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         is filled with NaN, with a warning, for a
         :class:`~skltransient.preprocessing.MetadataScaler` to impute and
         flag; the model's input width never depends on the data.
-    window : tuple of (float or None, float or None) or None, default=(-30.0, 100.0)
+    window : tuple of (float or None, float or None) or None, default=None
         ``(start, end)`` in days relative to each object's trigger (its
         first detection): only observations in the window are padded, in
         ``fit``, ``transform`` and streaming alike (see
-        :meth:`LightCurves.window <skltransient.LightCurves.window>`). The
-        default is the simulator's ``trigger_window``, so that light curves
-        spanning years (forced photometry, PLAsTiCC's whole survey) look
-        like the simulations the shipped models learnt from, and the time
-        channel starts at most 30 days before the trigger wherever the file
-        starts: the shipped ``lsst-sims`` scores macro F1 0.546 on
+        :meth:`LightCurves.window <skltransient.LightCurves.window>`).
+        ``(-30, 100)``, the simulator's ``trigger_window`` and the shipped
+        models' window, makes light curves spanning years (forced
+        photometry, PLAsTiCC's whole survey) look like the simulations, and
+        the time channel starts at most 30 days before the trigger wherever
+        the file starts: the shipped ``lsst-sims`` scores macro F1 0.546 on
         PLAsTiCC's training set with it and 0.149 without
         (``benchmarks/bench_domain.py``), and the same on simulations. None
-        keeps every observation (models saved before this parameter
-        existed load with None).
+        (the default) keeps every observation: a model trained from scratch
+        on long light curves of periodic variables loses by a window
+        (PLAsTiCC, 14 classes: 0.444 without, 0.167 with,
+        ``bench_accuracy.py --quick --sets plasticc``).
 
     Attributes
     ----------
@@ -109,7 +111,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
 
     def __init__(self, representation="observations", *, max_length=None, truncate="end",
                  time_scale=100.0, grid_step=3.0, bands=None, metadata_columns=("redshift", "mwebv"),
-                 window=(-30.0, 100.0)):
+                 window=None):
         self.representation = representation
         self.max_length = max_length
         self.truncate = truncate

@@ -156,8 +156,8 @@ def test_window_keeps_the_days_around_the_trigger():
     open_start = LightCurvePadder(window=(None, 10), metadata_columns=()).fit_transform(X)
     assert open_start.lengths.tolist() == [4] and open_start.times[0, 0] == 0.0
     assert LightCurvePadder(metadata_columns=(), window=None).fit_transform(X).lengths.tolist() == [6]
-    default = LightCurvePadder(metadata_columns=()).fit_transform(X)  # (-30, 100): drops 0 and 800
-    assert default.lengths.tolist() == [4]
+    default = LightCurvePadder(metadata_columns=()).fit_transform(X)  # no window: every one
+    assert default.lengths.tolist() == [6]
 
 
 @pytest.mark.parametrize("window", [(5, 30), (-30, -1), (-30,), (np.nan, 10)])
