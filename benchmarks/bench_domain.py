@@ -191,17 +191,13 @@ def merged_map(classes):
 
 def _as_alerts(X, rng):
     """Each light curve as an alert packet would carry it: the 30 days up to one of its detections."""
-    from skltransient import LightCurves
-
     obj = X.object_index
-    alert = np.empty(len(X))
-    for i in range(len(X)):
-        rows = np.flatnonzero((obj == i) & X.detected)
-        alert[i] = X.time[rng.choice(rows)] if rows.size else X.time[X.offsets[i + 1] - 1]
-    keep = (X.time <= alert[obj]) & (X.time >= alert[obj] - 30)
-    counts = np.bincount(obj[keep], minlength=len(X))
-    return LightCurves(X.object_ids, np.concatenate([[0], np.cumsum(counts)]), X.time[keep],
-                       X.band[keep], X.flux[keep], X.flux_err[keep], X.detected[keep], X.metadata)
+    # One detection per object at random: the detection with the largest random key.
+    key = np.where(X.detected, rng.random(X.n_observations), -1.0)
+    order = np.lexsort((key, obj))
+    last_of_object = order[X.offsets[1:] - 1]
+    alert = np.where(X.detected[last_of_object], X.time[last_of_object], X.time[X.offsets[1:] - 1])
+    return X._keep((X.time <= alert[obj]) & (X.time >= alert[obj] - 30))
 
 
 def _row(report, name, gap):

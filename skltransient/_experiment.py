@@ -252,24 +252,26 @@ def load_target(name, n_objects, base_classes, random_state):
         X, y = load_plasticc(return_X_y=True)
         class_map = {c: PARENT_CLASSES.get(c, c) for c in base_classes}
         class_map.update({"SN IIn": "SN II"})
-        keep = np.isin(y, sorted(set(class_map.values())))
-        index = np.flatnonzero(keep)
-        if n_objects < len(index):
-            index = train_test_split(index, train_size=n_objects, stratify=y[index],
-                                     random_state=rng.randint(2**31 - 1))[0]
-        return X[np.sort(index)], y[np.sort(index)], class_map
+        index = _stratified_subset(np.flatnonzero(np.isin(y, sorted(set(class_map.values())))),
+                                   y, n_objects, rng)
+        return X[index], y[index], class_map
     if name == "bts" or (Path(name) / "bts" / "catalogue.csv").is_file():
         X, y = fetch_bts(None if name == "bts" else name, download_if_missing=name == "bts",
                          return_X_y=True)
-        if n_objects < len(y):
-            index = train_test_split(np.arange(len(y)), train_size=n_objects, stratify=y,
-                                     random_state=rng.randint(2**31 - 1))[0]
-            X, y = X[np.sort(index)], y[np.sort(index)]
-        return X, y.astype(str), dict(BTS_CLASS_MAP)
+        index = _stratified_subset(np.arange(len(y)), y, n_objects, rng)
+        return X[index], y[index].astype(str), dict(BTS_CLASS_MAP)
     X, y = read_data(name)
     if y is None:
         raise ValueError(f"{name} has no labels; reproduce needs a labelled target set.")
     return X, y, None
+
+
+def _stratified_subset(index, y, n_objects, rng):
+    """At most ``n_objects`` of ``index``, stratified by ``y``, in their original order."""
+    if n_objects < len(index):
+        index = train_test_split(index, train_size=n_objects, stratify=y[index],
+                                 random_state=rng.randint(2**31 - 1))[0]
+    return np.sort(index)
 
 
 def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", seed=0, n_jobs=None):
@@ -328,10 +330,11 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
 def _n_jobs(n_jobs, device):
     """Parallel fits of ``reproduce``: as given, else one per core on CPU and one on a GPU.
 
-    On CPU every fit has one torch thread, in one process or in several:
-    parallel fits with one thread each use the cores far better than one fit
-    with several threads (which slow down badly on a busy machine), and the
-    arithmetic, hence the table, is the same whatever ``n_jobs`` is.
+    Every GRU fit has one torch thread (``GRUClassifier(n_threads=1)``, the
+    base's), in one process or in several: parallel fits with one thread
+    each use the cores far better than one fit with several threads (which
+    slow down badly on a busy machine), and the arithmetic, hence the table,
+    is the same whatever ``n_jobs`` is.
     """
     import os
 
@@ -395,8 +398,8 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     curve, fits = transfer_learning_curve(
         base, X, y, train_sizes=settings["train_sizes"], strategies=("scratch", "transfer", "frozen"),
         baselines=baselines, n_repeats=settings["n_repeats"], transfer_params=transfer_params,
-        scratch_params=scratch_params, random_state=seed, n_jobs=n_jobs,
-        torch_threads=1 if device == "cpu" else None, verbose=1, return_fits=True)
+        scratch_params=scratch_params, random_state=seed, n_jobs=n_jobs, verbose=1,
+        return_fits=True)
     # Fits that trained to the cap: their epochs say only that they had not converged.
     capped = {strategy: (int((part["epochs_trained"] >= epochs).sum()), len(part))
               for strategy, part in fits.groupby("strategy") if strategy in ("scratch", "transfer")}
@@ -410,13 +413,12 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     # confusion matrices, early scores, calibration and the example figure.
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed)
     fit, hold = train_test_split(train, test_size=0.2, stratify=y[train], random_state=seed)
-    threads = 1 if device == "cpu" else None
     _say(f"target {name}: training scratch and transfer on {len(fit)} light curves for the "
          f"confusion matrices, early scores, calibration and example figure")
     scratch, transfer = _fit_all(
         [(clone(base).set_params(**scratch_params, gruclassifier__random_state=seed), X[fit], y[fit]),
          (TransferClassifier(base, random_state=seed, **transfer_params), X[fit], y[fit])],
-        n_jobs, threads)
+        n_jobs)
     fig = plot_confusion_matrices(
         [(f"GRU from scratch ({len(fit)} labels)", scratch),
          (f"transfer, all layers ({len(fit)} labels)", transfer)], X[test], y[test],
@@ -469,24 +471,12 @@ def _baselines(seed):
     return {"features": baseline_pipeline(seed)}
 
 
-def _fit_all(fits, n_jobs, threads):
-    """Fitted models of ``(model, X, y)`` triples, in parallel, each with ``threads`` torch threads."""
+def _fit_all(fits, n_jobs):
+    """Fitted models of ``(model, X, y)`` triples, in parallel (a GRU fits with its own threads)."""
     from joblib import Parallel, delayed
 
     return Parallel(n_jobs=min(len(fits), n_jobs or 1))(
-        delayed(_fit_with_threads)(model, X, y, threads) for model, X, y in fits)
-
-
-def _fit_with_threads(model, X, y, threads):
-    import torch
-
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        return model.fit(X, y)
-    finally:
-        torch.set_num_threads(previous)
+        delayed(model.fit)(X, y) for model, X, y in fits)
 
 
 def _baseline_over_time(baseline, X_fit, y_fit, X_test, y_test, days, n_jobs=None):
@@ -498,7 +488,7 @@ def _baseline_over_time(baseline, X_fit, y_fit, X_test, y_test, days, n_jobs=Non
     def cut(lc, day):
         return lc.truncate(max_time=lc.trigger_time + day)
 
-    models = _fit_all([(clone(baseline), cut(X_fit, day), y_fit) for day in days], n_jobs, None)
+    models = _fit_all([(clone(baseline), cut(X_fit, day), y_fit) for day in days], n_jobs)
     rows = {}
     for day, model in zip(days, models):
         proba = model.predict_proba(cut(X_test, day))

@@ -341,6 +341,12 @@ class LightCurves:
             raise ValueError(f"Light curve {_plain(self.object_ids[np.argmax(counts == 0)])!r} has no "
                              f"observations left after truncation ({np.count_nonzero(counts == 0)} "
                              f"objects in all); select objects first or truncate less.")
+        return self._keep(keep, counts)
+
+    def _keep(self, keep, counts=None):
+        """The same objects and metadata with only the observations where ``keep`` is True."""
+        if counts is None:
+            counts = np.bincount(self.object_index[keep], minlength=len(self))
         return type(self)(
             self.object_ids, np.concatenate([[0], np.cumsum(counts)]), self.time[keep],
             self.band[keep], self.flux[keep], self.flux_err[keep],
@@ -389,11 +395,7 @@ class LightCurves:
             keep &= elapsed >= start
         if end is not None:
             keep &= elapsed <= end
-        counts = np.bincount(self.object_index[keep], minlength=len(self))
-        return type(self)(
-            self.object_ids, np.concatenate([[0], np.cumsum(counts)]), self.time[keep],
-            self.band[keep], self.flux[keep], self.flux_err[keep],
-            None if self.detected is None else self.detected[keep], self.metadata)
+        return self._keep(keep)
 
     def _per_object(self, value, name, dtype):
         """A scalar or one value per object, as an array of shape (n_objects,)."""

@@ -294,18 +294,15 @@ def domain_gap(X_a, X_b, *, model=None, cv=5, max_per_domain=5000, random_state=
     summaries = np.vstack([summary_a.to_numpy(), summary_b.to_numpy()])
     usable = ~np.all(np.isnan(summaries), axis=0)
     auc, auc_std = auc_of(summaries[:, usable])
-    rows = []
+    alone = {}
     for k, column in enumerate(summary_a.columns):
-        values = summaries[:, k]
-        known = ~np.isnan(values)
-        alone = (roc_auc_score(domain[known], values[known])
-                 if known.any() and len(np.unique(domain[known])) == 2 else np.nan)
-        rows.append({"summary": column, "median_a": float(np.nanmedian(summary_a[column]))
-                     if summary_a[column].notna().any() else np.nan,
-                     "median_b": float(np.nanmedian(summary_b[column]))
-                     if summary_b[column].notna().any() else np.nan,
-                     "auc_alone": float(max(alone, 1 - alone)) if np.isfinite(alone) else np.nan})
-    table = (pd.DataFrame(rows).set_index("summary")
+        known = ~np.isnan(summaries[:, k])
+        if len(np.unique(domain[known])) == 2:
+            auc_k = roc_auc_score(domain[known], summaries[known, k])
+            alone[column] = max(auc_k, 1 - auc_k)  # telling apart either way round
+    table = (pd.DataFrame({"median_a": summary_a.median(), "median_b": summary_b.median(),
+                           "auc_alone": pd.Series(alone, dtype=float)})
+             .rename_axis("summary")
              .sort_values("auc_alone", ascending=False, na_position="last"))
     auc_encoder = auc_encoder_std = np.nan
     if model is not None:

@@ -1,6 +1,5 @@
 """Learning curves of transfer against training from scratch, over label fractions."""
 
-import numbers
 import os
 import time
 import warnings
@@ -11,7 +10,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils import check_random_state
 
 from ._transfer import TransferClassifier
 
@@ -24,8 +23,8 @@ STRATEGIES = {"transfer": {"freeze": None}, "frozen": {"freeze": "encoder"}}
 def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.5, 1.0),
                             strategies=("scratch", "transfer"), scoring="f1_macro", n_repeats=3,
                             test_size=0.3, transfer_params=None, scratch_params=None,
-                            baselines=None, random_state=None, n_jobs=None, torch_threads=None,
-                            verbose=0, return_fits=False):
+                            baselines=None, random_state=None, n_jobs=None, verbose=0,
+                            return_fits=False):
     """Score training from scratch against transfer at growing fractions of the labels.
 
     In the spirit of :func:`sklearn.model_selection.learning_curve`: the
@@ -73,13 +72,9 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     random_state : int, RandomState instance or None, default=None
     n_jobs : int or None, default=None
         Fits run in parallel with joblib; torch threads are divided among
-        the workers so that the cores are not oversubscribed.
-    torch_threads : int or None, default=None
-        Torch intra-op threads of every fit. None divides the cores among
-        the workers when ``n_jobs`` > 1 and leaves the caller's setting
-        otherwise. Give a number (1 is fastest on a busy machine) for
-        scores that do not depend on ``n_jobs``: the arithmetic of a fit
-        can change with its thread count.
+        the workers so that the cores are not oversubscribed. A
+        ``GRUClassifier`` fits with its own ``n_threads`` (1 by default)
+        wherever it runs, so its scores do not depend on ``n_jobs``.
     verbose : int, default=0
         Above 0, a progress bar over the fits (needs tqdm).
     return_fits : bool, default=False
@@ -138,15 +133,12 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
             jobs += [(repeat, size, strategy, subset, seed) for strategy in strategies]
     scorer = get_scorer(scoring)
     n_workers = 1 if n_jobs in (None, 1) else (os.cpu_count() if n_jobs < 0 else n_jobs)
-    if torch_threads is not None:
-        threads = check_scalar(torch_threads, "torch_threads", numbers.Integral, min_val=1)
-    else:
-        threads = max(1, (os.cpu_count() or 1) // n_workers) if n_workers > 1 else None
+    threads = max(1, (os.cpu_count() or 1) // n_workers)
     run = delayed(_fit_and_score)
     results = Parallel(n_jobs=n_jobs)(
         run(baselines.get(strategy, estimator), X, y, subset, test,
             "baseline" if strategy in baselines else strategy, seed, scorer, transfer_params,
-            scratch_params, threads)
+            scratch_params, threads if n_workers > 1 else None)
         for _, _, strategy, subset, seed in _progress(jobs, verbose))
     fits = pd.DataFrame([
         {"repeat": r, "train_size": s, "n_train": len(sub), "strategy": st, **res}

@@ -1,7 +1,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import make_pipeline
 
 from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler,
@@ -121,42 +120,3 @@ def test_learning_curve_baselines_train_on_the_same_subsets(base):
     assert np.isnan(by["epochs"].xs("majority", level="strategy")).all()
     with pytest.raises(ValueError, match=r"baselines \['scratch'\] have the names of built-in"):
         transfer_learning_curve(base, X, y, baselines={"scratch": Counting()})
-
-
-class _Threads(ClassifierMixin, BaseEstimator):
-    """Predicts the first class; its score is the number of torch threads it was fitted with."""
-
-    def __init__(self, random_state=None):
-        self.random_state = random_state
-
-    def fit(self, X, y):
-        import torch
-
-        self.classes_ = np.unique(y)
-        self.threads_ = torch.get_num_threads()
-        return self
-
-    def score(self, X, y):
-        return float(self.threads_)
-
-
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_learning_curve_torch_threads_fixed_whatever_n_jobs(base, n_jobs):
-    """Check that torch_threads sets every fit's threads, in process and in workers alike."""
-    import torch
-
-    X, y = make_toy_lightcurves(30, 3, random_state=1)
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)  # what a fit in process would otherwise inherit
-    try:
-        curve = transfer_learning_curve(
-            base, X, y, train_sizes=(1.0,), strategies=(), baselines={"threads": _Threads()},
-            scoring=lambda model, X, y: model.score(X, y), n_repeats=1, random_state=0,
-            n_jobs=n_jobs, torch_threads=1)
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(before)
-    assert curve["score_mean"].tolist() == [1.0]
-    with pytest.raises(ValueError, match="torch_threads"):
-        transfer_learning_curve(base, X, y, strategies=(), baselines={"threads": _Threads()},
-                                torch_threads=0)
