@@ -21,6 +21,10 @@ Run with ``python benchmarks/bench_domain.py [--quick] [--out domain.json]``. Th
    transfer from ``lsst-sims`` without and with adaptation, against the feature baseline trained
    on the same labels, scored on half B.
 5. The summaries that differ most, medians side by side, for each comparison of section 1.
+6. **Calibration as adaptation** (only with ``--sections 6``, a few minutes): the default pipeline
+   pre-trained on simulations of ``"lsst"`` and of ``"lsst"`` calibrated on the unlabelled
+   wide-fast-deep light curves of PLAsTiCC half A (``calibrate_survey``), 800 per class (200 with
+   ``--quick``), scored without PLAsTiCC labels on half B.
 """
 
 import argparse
@@ -38,6 +42,7 @@ import _common as c
 
 from skltransient import pretrained
 from skltransient.datasets import (
+    calibrate_survey,
     load_plasticc,
     read_lsst_alerts,
     read_ztf_alerts,
@@ -59,6 +64,8 @@ def main():
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="write the results as JSON to this path")
+    p.add_argument("--sections", default="12345",
+                   help="which sections to run, e.g. 1 for realism alone")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     report = c.Report("domain gaps", c.machine(), quick=args.quick, seed=args.seed)
@@ -69,48 +76,94 @@ def main():
     plasticc, y_plasticc = load_plasticc(return_X_y=True)
     wfd = ~plasticc.metadata["ddf"].astype(bool).to_numpy()
 
+    if "1" in args.sections:
+        tables.update(realism(report, args.seed, n_sim, plasticc, y_plasticc, wfd))
+    if "2" in args.sections:
+        zero_shot(report, plasticc, y_plasticc)
+    if "3" in args.sections or "4" in args.sections:
+        adaptation(report, args, plasticc, y_plasticc)
+    if "6" in args.sections:
+        calibration_as_adaptation(report, args, plasticc, y_plasticc)
+    print("\n5. The summaries that differ most (median simulated / median other, AUC alone)")
+    for title, table in tables.items():
+        top = table.head(4)
+        cells = "; ".join(f"{k} {r.median_a:.3g} / {r.median_b:.3g} ({r.auc_alone:.2f})"
+                          for k, r in top.iterrows())
+        print(f"   {title}: {cells}")
+    report.note(f"{time.perf_counter() - start:.0f} s")
+    report.save(args.out)
+
+
+def realism(report, seed, n_sim, plasticc, y_plasticc, wfd):
+    """Section 1: the simulators, as shipped and calibrated, against the other sets."""
+    tables = {}
     print("\n1. Realism: two-sample ROC AUC (0.5 = indistinguishable), summaries / encoder")
+    rng = np.random.default_rng(seed)
     ztf_files = sorted(SHARED.glob("ztf_alerts*.parquet"))
     if ztf_files:
         real = read_ztf_alerts([str(f) for f in ztf_files])
-        sim = simulate("ztf", n_sim, random_state=args.seed).lightcurves
+        sim = simulate("ztf", n_sim, random_state=seed).lightcurves
         ztf_model = pretrained.load("ztf-sims")
-        gap = domain_gap(sim, real, model=ztf_model, random_state=args.seed)
+        gap = domain_gap(sim, real, model=ztf_model, random_state=seed)
         _row(report, f"ZTF simulator vs {len(real)} real ZTF alert histories", gap)
         tables["ZTF simulator vs real ZTF alerts"] = gap.summaries
-        cut = _as_alerts(sim, np.random.default_rng(args.seed))
-        gap = domain_gap(cut, real, model=ztf_model, random_state=args.seed)
+        cut = _as_alerts(sim, rng)
+        gap = domain_gap(cut, real, model=ztf_model, random_state=seed)
         _row(report, "ZTF simulator cut as alerts (30 days before a detection) vs the same", gap)
         tables["ZTF simulator cut as alerts vs real ZTF alerts"] = gap.summaries
+        # Calibrated on one half of the alerts, compared with the other half (and the other way).
+        order = rng.permutation(len(real))
+        halves = (np.sort(order[: len(real) // 2]), np.sort(order[len(real) // 2:]))
+        for fit, held in (halves, halves[::-1]):
+            calibrated = calibrate_survey("ztf", real[fit], random_state=seed)
+            sim = _as_alerts(simulate(calibrated, n_sim, random_state=seed).lightcurves, rng)
+            gap = domain_gap(sim, real[held], model=ztf_model, random_state=seed)
+            _row(report, f"ZTF simulator calibrated on {len(fit)} alerts, cut as alerts, vs the "
+                         f"other {len(held)}", gap)
+        tables["calibrated ZTF simulator cut as alerts vs real ZTF alerts (half)"] = gap.summaries
     else:
         report.note(f"no ZTF alert samples under {SHARED}: skipped")
     lsst_model = pretrained.load("lsst-sims")
     elasticc = sorted(SHARED.glob("elasticc*_alerts_sample.parquet"))
     if elasticc:
         real = read_lsst_alerts([str(f) for f in elasticc])
-        sim = simulate("lsst", n_sim, random_state=args.seed).lightcurves
-        gap = domain_gap(sim, real, model=lsst_model, random_state=args.seed)
-        _row(report, f"LSST simulator vs {len(real)} ELAsTiCC alerts", gap)
-        tables["LSST simulator vs ELAsTiCC alerts"] = gap.summaries
+        for label, survey in (("LSST simulator", "lsst"),
+                              ("LSST simulator calibrated on them",
+                               calibrate_survey("lsst", real, random_state=seed))):
+            sim = simulate(survey, n_sim, random_state=seed).lightcurves
+            gap = domain_gap(sim, real, model=lsst_model, random_state=seed)
+            _row(report, f"{label} vs {len(real)} ELAsTiCC alerts", gap)
+            tables[f"{label} vs ELAsTiCC alerts"] = gap.summaries
+    # Calibrated on every WFD light curve, unlabelled; compared class by class.
+    plasticc_survey = calibrate_survey("lsst", plasticc[np.flatnonzero(wfd)], random_state=seed)
     for name in ("SN Ia", "SN II", "SN Ib/c", "AGN"):
         members = np.flatnonzero((y_plasticc == name) & wfd)
         classes = ["SN IIP", "SN IIL", "SN IIn"] if name == "SN II" else [name]
-        sim = simulate("lsst", min(n_sim, 3 * len(members)), classes=classes,
-                       random_state=args.seed).lightcurves
+        size = min(n_sim, 3 * len(members))
+        sim = simulate("lsst", size, classes=classes, random_state=seed).lightcurves
         target = plasticc[members]
         # The simulator's full-baseline mode: a window as long as PLAsTiCC's three seasons.
-        full = simulate("lsst", min(n_sim, 3 * len(members)), classes=classes,
-                        trigger_window=FULL_BASELINE, random_state=args.seed).lightcurves
-        for label, simulated, X in (("as is", sim, target),
-                                    (f"window {WINDOW}", sim, target.window(*WINDOW)),
-                                    (f"simulator trigger_window={FULL_BASELINE}", full, target)):
-            gap = domain_gap(simulated, X, model=lsst_model, random_state=args.seed)
+        full = simulate("lsst", size, classes=classes, trigger_window=FULL_BASELINE,
+                        random_state=seed).lightcurves
+        calibrated = simulate(plasticc_survey, size, classes=classes, trigger_window=FULL_BASELINE,
+                              random_state=seed).lightcurves
+        for label, simulated, X in (
+                ("as is", sim, target),
+                (f"window {WINDOW}", sim, target.window(*WINDOW)),
+                (f"simulator trigger_window={FULL_BASELINE}", full, target),
+                (f"simulator calibrated on PLAsTiCC WFD, trigger_window={FULL_BASELINE}",
+                 calibrated, target)):
+            gap = domain_gap(simulated, X, model=lsst_model, random_state=seed)
             _row(report, f"LSST simulator vs PLAsTiCC WFD {name} ({len(members)}), {label}", gap)
             tables[f"LSST simulator vs PLAsTiCC WFD {name}, {label}"] = gap.summaries
+    return tables
 
+
+def zero_shot(report, plasticc, y_plasticc):
+    """Section 2: the shipped lsst-sims on PLAsTiCC, no PLAsTiCC label."""
+    lsst_model = pretrained.load("lsst-sims")
     print("\n2. lsst-sims on PLAsTiCC without PLAsTiCC labels (shared classes, macro F1)")
-    keep = np.isin(y_plasticc, SHARED_CLASSES)
-    X, y = plasticc[np.flatnonzero(keep)], y_plasticc[keep]
+    X, y = _shared(plasticc, y_plasticc)
     merged = {"SN IIP": "SN II", "SN IIL": "SN II", "SN IIn": "SN II"}
     padder = lsst_model[0]
     shipped = padder.window  # the shipped models carry the simulator's window
@@ -123,6 +176,12 @@ def main():
                    "macro F1")
     padder.set_params(window=shipped)
 
+
+def adaptation(report, args, plasticc, y_plasticc):
+    """Sections 3 and 4: fine-tuning with unlabelled PLAsTiCC light curves, and with few labels."""
+    lsst_model = pretrained.load("lsst-sims")
+    X, y = _shared(plasticc, y_plasticc)
+    merged = {"SN IIP": "SN II", "SN IIL": "SN II", "SN IIn": "SN II"}
     print("\n3. Adaptation with unlabelled PLAsTiCC: lsst-sims fine-tuned on fresh labelled LSST "
           "simulations, PLAsTiCC half A unlabelled, scored on half B (macro F1)")
     from sklearn.model_selection import train_test_split
@@ -173,14 +232,40 @@ def main():
         report.add(f"{100 * fraction:.0f}% labels ({len(labelled)}): features + boosting", score,
                    "macro F1", note=f"{time.perf_counter() - began:.0f} s")
 
-    print("\n5. The summaries that differ most (median simulated / median other, AUC alone)")
-    for title, table in tables.items():
-        top = table.head(4)
-        cells = "; ".join(f"{k} {r.median_a:.3g} / {r.median_b:.3g} ({r.auc_alone:.2f})"
-                          for k, r in top.iterrows())
-        print(f"   {title}: {cells}")
-    report.note(f"{time.perf_counter() - start:.0f} s")
-    report.save(args.out)
+
+def calibration_as_adaptation(report, args, plasticc, y_plasticc):
+    """Section 6: pre-training on the simulator calibrated on the unlabelled target."""
+    from sklearn.model_selection import train_test_split
+
+    from skltransient._experiment import base_pipeline, simulate_base
+    from skltransient.datasets import TRIGGER_WINDOW
+
+    print("\n6. Pre-trained on the simulator, as shipped and calibrated on unlabelled PLAsTiCC WFD "
+          "(half A), scored on half B without PLAsTiCC labels (macro F1)")
+    X, y = _shared(plasticc, y_plasticc)
+    merged = {"SN IIP": "SN II", "SN IIL": "SN II", "SN IIn": "SN II"}
+    half_a, half_b = train_test_split(np.arange(len(y)), test_size=0.5, stratify=y,
+                                      random_state=args.seed)
+    wfd_a = half_a[~X.metadata["ddf"].astype(bool).to_numpy()[half_a]]
+    per_class = 200 if args.quick else 800
+    for label, survey in (("lsst", "lsst"),
+                          (f"lsst calibrated on {len(wfd_a):,} unlabelled PLAsTiCC WFD",
+                           calibrate_survey("lsst", X[wfd_a], random_state=args.seed))):
+        began = time.perf_counter()
+        X_sim, y_sim = simulate_base(per_class, args.seed, survey)
+        model = base_pipeline(max_epochs=20, random_state=args.seed, window=TRIGGER_WINDOW,
+                              n_iter_no_change=4).fit(X_sim, y_sim)
+        predicted = np.array([merged.get(k, k) for k in model.predict(X[half_b])])
+        score = f1_score(y[half_b], predicted, labels=sorted(set(y)), average="macro",
+                         zero_division=0)
+        report.add(f"pre-trained on {len(y_sim):,} simulations of {label}", score, "macro F1",
+                   note=f"{time.perf_counter() - began:.0f} s")
+
+
+def _shared(plasticc, y_plasticc):
+    """PLAsTiCC's light curves of the classes the simulator also makes."""
+    keep = np.isin(y_plasticc, SHARED_CLASSES)
+    return plasticc[np.flatnonzero(keep)], y_plasticc[keep]
 
 
 def merged_map(classes):

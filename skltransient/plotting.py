@@ -9,7 +9,7 @@ from ._optional import import_optional
 from .bands import get_band, known_bands
 
 __all__ = ["plot_confusion_matrices", "plot_learning_curve", "plot_lightcurve_probabilities",
-           "plot_scores_over_time"]
+           "plot_scores_over_time", "plot_survey_statistics"]
 
 #: How a reader names the score columns of :func:`skltransient.metrics.scores_over_time`.
 SCORE_NAMES = {"f1_macro": "macro F1", "accuracy": "accuracy", "roc_auc_macro": "macro ROC AUC"}
@@ -223,4 +223,64 @@ def plot_confusion_matrices(models, X, y, *, title=None, normalize="true"):
     heading = "; ".join(part for part in (title, suffix) if part)
     if heading:
         fig.suptitle(heading, fontsize=11)
+    return fig
+
+
+def plot_survey_statistics(statistics, *, title=None):
+    """Cadence, depth and noise of several sets of light curves, side by side.
+
+    Parameters
+    ----------
+    statistics : dict of str to Bunch
+        Each set's name and its :func:`skltransient.datasets.survey_statistics`,
+        e.g. real alerts, the default simulator and the calibrated one. The
+        first is drawn in black as the reference.
+    title : str or None, default=None
+        The figure's title.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        Three panels: the single-visit 5-sigma depth of each band (median,
+        with bars over the 16-84 percentile range), the median magnitude error
+        of detections against magnitude, and the fractions of gaps between
+        observed nights; the legend gives each set's visits per observed
+        night and fraction of detections.
+    """
+    if not isinstance(statistics, dict) or not statistics:
+        raise ValueError("plot_survey_statistics takes a non-empty dict of name: survey_statistics(X).")
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
+    colours = ["black", *plt.get_cmap("tab10").colors]
+    bands = sorted({b for stats in statistics.values() for b in stats.depth.index},
+                   key=lambda b: get_band(b).wavelength)
+    width = 0.7 / len(statistics)
+    for k, (name, stats) in enumerate(statistics.items()):
+        colour = colours[k % len(colours)]
+        depth = stats.depth.reindex(bands)
+        x = np.arange(len(bands)) + (k - (len(statistics) - 1) / 2) * width
+        axes[0].errorbar(x, depth["median"], yerr=depth["scatter"], fmt="o", color=colour, capsize=2)
+        errors = stats.errors[stats.errors["n"] >= 5]
+        axes[1].plot(errors.index, errors["median"], marker=".", color=colour)
+        gaps = stats.night_gaps
+        axes[2].step(np.arange(1, len(gaps) + 1), gaps.to_numpy(), where="mid", color=colour,
+                     label=f"{name}: {stats.n_objects:,} light curves, {stats.visits_per_night:.2f} "
+                           f"visits a night, {100 * stats.fraction_detected:.0f}% detected")
+    axes[0].set_xticks(np.arange(len(bands)), bands)
+    axes[0].set_ylabel("Single-visit 5-sigma depth (AB mag)")
+    axes[0].set_title("Depth of non-detections", fontsize="medium")
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("Magnitude (AB) of detections")
+    axes[1].set_ylabel("Median magnitude error")
+    axes[1].set_title("Errors against brightness", fontsize="medium")
+    labels = statistics[next(iter(statistics))].night_gaps.index
+    axes[2].set_xticks(np.arange(1, len(labels) + 1)[::2], labels[::2])
+    axes[2].set_xlabel("Nights between observed nights")
+    axes[2].set_ylabel("Fraction of gaps")
+    axes[2].set_title("Cadence", fontsize="medium")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.legend(loc="outside lower center", ncols=1, fontsize="small", frameon=False)
+    if title:
+        fig.suptitle(title)
     return fig

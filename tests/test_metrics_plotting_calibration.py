@@ -57,9 +57,9 @@ def test_temperature_scaling_lowers_calibration_error():
     model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
                           GRUClassifier(**{**SMALL, "hidden_size": 16, "head_size": 16}, max_epochs=30,
                                         lr=1e-2)).fit(X[train], y[train])
-    with torch.no_grad():  # make the network overconfident: logits five times too large
-        model[-1].module_.head[-1].weight.mul_(5.0)
-        model[-1].module_.head[-1].bias.mul_(5.0)
+    with torch.no_grad():  # make the network overconfident: logits ten times too large
+        model[-1].module_.head[-1].weight.mul_(10.0)
+        model[-1].module_.head[-1].bias.mul_(10.0)
     before = expected_calibration_error(y[test], model.predict_proba(X[test]), model.classes_)
     calibrated = calibrate(model, X[hold], y[hold])
     after = expected_calibration_error(y[test], calibrated.predict_proba(X[test]), calibrated.classes_)

@@ -5,11 +5,13 @@ SNANA ``FLUXCAL`` convention, AB zero point 27.5) and knows nothing of models.
 """
 
 from ._bts import bts_class, fetch_bts, get_data_home
+from ._calibrate import calibrate_survey, survey_statistics
 from ._read import read_data
 from ._readers_alerts import read_lsst_alerts, read_ztf_alerts, read_ztf_forced_photometry
 from ._readers_plasticc import load_plasticc, read_plasticc
 from ._readers_snana import read_snana
 from ._simulate import TRIGGER_WINDOW, simulate, survey_classes
+from ._surveys import SURVEYS, RubinSurvey, SurveyModel, ZTFSurvey
 from ._taxonomy import (BTS_CLASS_MAP, CLASSES, ELASTICC_CLASSES, PARENT_CLASSES, PLASTICC_CLASSES,
                         SNANA_PLASTICC_CLASSES)
 
@@ -20,8 +22,13 @@ __all__ = [
     "PARENT_CLASSES",
     "PLASTICC_CLASSES",
     "SNANA_PLASTICC_CLASSES",
+    "SURVEYS",
     "TRIGGER_WINDOW",
+    "RubinSurvey",
+    "SurveyModel",
+    "ZTFSurvey",
     "bts_class",
+    "calibrate_survey",
     "fetch_bts",
     "get_data_home",
     "load_plasticc",
@@ -33,4 +40,5 @@ __all__ = [
     "read_ztf_forced_photometry",
     "simulate",
     "survey_classes",
+    "survey_statistics",
 ]

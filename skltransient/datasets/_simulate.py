@@ -20,7 +20,7 @@ from ._physics import (
     redshift_at_distance_modulus,
 )
 from ._sources import SOURCES, Photometry
-from ._surveys import SURVEYS
+from ._surveys import SURVEYS, SurveyModel
 from ._taxonomy import CLASSES
 
 __all__ = ["TRIGGER_WINDOW", "simulate", "survey_classes"]
@@ -41,7 +41,7 @@ _AGN_DEFAULT_FRACTION = 0.05  # PLAsTiCC training set: 370 AGN of 7848 objects
 
 @validate_params(
     {
-        "survey": [StrOptions(set(SURVEYS))],
+        "survey": [StrOptions(set(SURVEYS)), SurveyModel],
         "n_objects": [Interval(Integral, 1, None, closed="left")],
         "classes": ["array-like", None],
         "class_fractions": [dict, "array-like", None],
@@ -89,12 +89,14 @@ def simulate(
 
     Parameters
     ----------
-    survey : {"ztf", "lsst", "ztf-bts"}
+    survey : {"ztf", "lsst", "ztf-bts"} or SurveyModel
         ``"ztf"``: ZTF public-survey-like g and r (i on request through
         ``bands``). ``"lsst"``: Rubin LSST WFD-like ugrizy. ``"ztf-bts"``: a
         magnitude-limited (peak brighter than 18.5 in g or r) ZTF sample with
         a Bright-Transient-Survey-like class mix and realistic
-        imperfections: a stand-in for the real BTS, not real data.
+        imperfections: a stand-in for the real BTS, not real data. A
+        :class:`SurveyModel`, e.g. one from :func:`calibrate_survey` fitted
+        to real light curves, is simulated as given.
     n_objects : int
         Number of detected objects to return.
     classes : array-like of str, default=None
@@ -167,7 +169,7 @@ def simulate(
     >>> y.tolist()
     ['SN Ia', 'SN Ia', 'SN Ia', 'SN Ia', 'SN Ia']
     """
-    model_survey = SURVEYS[survey]
+    model_survey = SURVEYS[survey] if isinstance(survey, str) else survey
     names, fractions = _resolve_classes(model_survey, classes, class_fractions)
     band_names = _resolve_bands(model_survey, bands)
     window = _resolve_window(trigger_window)
@@ -197,7 +199,7 @@ def survey_classes(survey):
 
     Parameters
     ----------
-    survey : {"ztf", "lsst", "ztf-bts"}
+    survey : {"ztf", "lsst", "ztf-bts"} or SurveyModel
 
     Returns
     -------
@@ -209,6 +211,8 @@ def survey_classes(survey):
     >>> len(survey_classes("ztf"))
     11
     """
+    if isinstance(survey, SurveyModel):
+        return list(survey.classes or CLASSES)
     if survey not in SURVEYS:
         raise ValueError(f"Unknown survey {survey!r}; the simulator's surveys are "
                          f"{', '.join(map(repr, SURVEYS))}.")
@@ -234,7 +238,7 @@ def _resolve_classes(survey, classes, class_fractions):
         if len(set(names)) != len(names) or not names:
             raise ValueError(f"classes must be distinct and non-empty, got {names}.")
     if class_fractions is None:
-        return names, _default_fractions(survey.name, tuple(names))
+        return names, _default_fractions(survey, tuple(names))
     if isinstance(class_fractions, dict):
         if set(class_fractions) != set(names):
             raise ValueError(
@@ -321,8 +325,16 @@ def _magnitude_floor(model, bands, reference_band):
     return grid, floor + 1e-9 * np.arange(grid.size)  # strictly increasing for np.interp
 
 
+def _default_fractions(survey, names):
+    """The survey's class mix, else the detected mix at its deepest median depth."""
+    if survey.class_fractions is not None:
+        fractions = np.array([survey.class_fractions[name] for name in names])
+        return fractions / fractions.sum()
+    return _detected_mix(max(survey.depth[band] for band in survey.bands), names)
+
+
 @functools.cache
-def _default_fractions(survey_name, names):
+def _detected_mix(limit, names):
     """Expected detected mix: rate times the volume in which a class's peak is detectable.
 
     Each class's number of events per year brighter at peak than the
@@ -331,11 +343,6 @@ def _default_fractions(survey_name, names):
     dust. A fixed seed makes the mix a property of the survey, independent
     of ``random_state``. AGN are not volumetric and get a fixed share.
     """
-    survey = SURVEYS[survey_name]
-    if survey.class_fractions is not None:
-        fractions = np.array([survey.class_fractions[name] for name in names])
-        return fractions / fractions.sum()
-    limit = max(survey.depth[band] for band in survey.bands)
     rng = np.random.default_rng(0)
     expected = np.zeros(len(names))
     for i, name in enumerate(names):

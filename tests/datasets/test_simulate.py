@@ -335,7 +335,7 @@ def test_same_random_state_gives_identical_output():
 def test_default_class_fractions():
     """Check the default mixes: rate-derived and Ia-dominated, BTS-like for ztf-bts."""
     for survey in ("ztf", "lsst"):
-        fractions = dict(zip(CLASSES, _simulate._default_fractions(survey, CLASSES)))
+        fractions = dict(zip(CLASSES, _simulate._default_fractions(SURVEYS[survey], CLASSES)))
         assert sum(fractions.values()) == pytest.approx(1.0)
         assert fractions["AGN"] == pytest.approx(0.05)
         assert max(fractions, key=fractions.get) == "SN Ia"
