@@ -168,7 +168,9 @@ Per-class scores of the feature baseline on the same test set (whole light curve
 - Rebuild: `{command}` (one torch thread, same seed and simulator: the same model).
 - Training data: `skltransient.datasets.simulate("{survey}", {n_per_class * len(BASE_CLASSES)},
   class_fractions=<equal>, random_state={random_state})`: {n_per_class} {title} light curves per
-  class, {bands}, {report['n_train']} in all (10 % of them held out for early stopping).
+  class, {bands}, {report['n_train']} in all (10 % of them held out for early stopping). The
+  survey model's cadence, depths and noise are calibrated on real light curves (the simulator's
+  documentation, "Calibration on real light curves").
 - Test data: a fresh simulation, `simulate("{survey}", {report['n_test']}, class_fractions=<equal>,
   random_state={random_state + 1000})`, never seen in training.
 - Classes ({len(BASE_CLASSES)}): {", ".join(BASE_CLASSES)}. For the ZTF Bright Transient Survey

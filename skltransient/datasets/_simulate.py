@@ -46,7 +46,7 @@ _AGN_DEFAULT_FRACTION = 0.05  # PLAsTiCC training set: 370 AGN of 7848 objects
         "classes": ["array-like", None],
         "class_fractions": [dict, "array-like", None],
         "bands": ["array-like", None],
-        "trigger_window": [tuple, list],
+        "trigger_window": [tuple, list, StrOptions({"survey"})],
         "min_detections": [Interval(Integral, 1, None, closed="left")],
         "redshift_uncertainty": [Interval(Real, 0, None, closed="left")],
         "missing_redshift_fraction": [Interval(Real, 0, 1, closed="both")],
@@ -111,12 +111,13 @@ def simulate(
     bands : array-like of str, default=None
         Bands to observe, among the survey's (``"ztfi"`` adds ZTF i);
         the survey's default bands when None.
-    trigger_window : tuple of float, default=(-30.0, 100.0)
+    trigger_window : tuple of float or "survey", default=(-30.0, 100.0)
         Days before (negative) and after the trigger to keep: the default is
         the window through which the shipped models' padders read. A
-        long window gives the survey's full baseline of forced photometry,
-        e.g. ``(-450, 460)`` for about the three seasons of PLAsTiCC's light
-        curves (the visits follow the survey's seasons and weather).
+        long window gives a long baseline of forced photometry around the
+        trigger (cut by the survey's start and end); ``"survey"`` gives every
+        visit of the whole survey (three years), as PLAsTiCC's light curves
+        have (the visits follow the survey's seasons and weather).
     min_detections : int, default=2
         Detections (signal-to-noise 5 or more) that an object needs within
         its window to be kept, as in PLAsTiCC's two-detection trigger.
@@ -277,6 +278,8 @@ def _resolve_bands(survey, bands):
 
 
 def _resolve_window(trigger_window):
+    if isinstance(trigger_window, str):
+        return None  # the whole survey
     if len(trigger_window) != 2:
         raise ValueError(f"trigger_window must be (days_before, days_after), got {trigger_window!r}.")
     before, after = (float(value) for value in trigger_window)
@@ -431,8 +434,11 @@ def _observe(model, phot, survey, bands, window, min_detections, conditions, rng
     start, end = survey.start_mjd, survey.start_mjd + survey.duration
     params["t0"] = rng.uniform(start - (0.0 if model.is_agn else horizon), end, n)
     ra = rng.uniform(0.0, 360.0, n)
-    obj, time, band = survey.schedule(params["t0"] + window[0], params["t0"] + horizon + window[1], ra,
-                                      bands, conditions, rng)
+    if window is None:  # the whole survey
+        first, last = np.full(n, start), np.full(n, end)
+    else:
+        first, last = params["t0"] + window[0], params["t0"] + horizon + window[1]
+    obj, time, band = survey.schedule(first, last, ra, bands, conditions, rng)
     live = (time >= params["t0"][obj]) & (time <= (params["t0"] + horizon)[obj])
     offsets = survey.calibration_offsets(n, len(bands), rng)
     flux, observed, flux_err = np.zeros(time.shape), np.zeros(time.shape), np.zeros(time.shape)
@@ -458,7 +464,8 @@ def _observe(model, phot, survey, bands, window, min_detections, conditions, rng
         snr = np.divide(observed, flux_err, out=np.zeros(time.shape), where=measured)
         detected = measured & (np.abs(snr) >= _DETECTION_SNR)
     relative = time - trigger[obj]
-    in_window = measured & (relative >= window[0]) & (relative <= window[1])
+    in_window = measured.copy() if window is None else (
+        measured & (relative >= window[0]) & (relative <= window[1]))
     keep = np.bincount(obj[in_window & detected], minlength=n) >= min_detections
     if survey.peak_mag_limit is not None:
         selected = in_window & np.isin(np.asarray(bands)[band], survey.selection_bands)
@@ -561,11 +568,13 @@ def _assemble(batches, order, bands, redshift_uncertainty, missing_fraction, rng
 
 def _describe(survey, names, fractions, bands, window, min_detections):
     mix = ", ".join(f"{name} {fraction:.3f}" for name, fraction in zip(names, fractions))
+    span = ("Each light curve holds every visit of the whole survey to its object" if window is None
+            else f"Each light curve spans {window[0]:g} to +{window[1]:g} days around its trigger")
     return (
         f"Simulated {survey.name!r} light curves (skltransient.datasets.simulate).\n\n"
         f"{survey.description}\n\n"
         f"Bands: {', '.join(bands)}. Class fractions: {mix}.\n"
-        f"Each light curve spans {window[0]:g} to +{window[1]:g} days around its trigger, the first "
+        f"{span}; the trigger is the first "
         f"detection at signal-to-noise 5 or more (absolute value for AGN), has at least "
         f"{min_detections} detections and includes forced-photometry non-detections. Fluxes are "
         f"FLUXCAL (AB zero point 27.5), times MJD.\n\n"

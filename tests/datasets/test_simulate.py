@@ -437,3 +437,20 @@ def test_bad_arguments_raise(kwargs, message):
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
         simulate(**arguments)
+
+
+def test_simulate_whole_survey_window():
+    """Check that trigger_window="survey" keeps every visit of the survey, around any trigger."""
+    survey = SURVEYS["lsst"]
+    data = simulate("lsst", 40, classes=["SN Ia"], trigger_window="survey", random_state=0)
+    X = data.lightcurves
+    start, end = survey.start_mjd, survey.start_mjd + survey.duration
+    assert X.time.min() >= start and X.time.max() <= end
+    spans = X.time[X.offsets[1:] - 1] - X.time[X.offsets[:-1]]
+    assert np.median(spans) > 800  # three seasons, not a window around the trigger
+    assert "every visit of the whole survey" in data.DESCR
+    # A window keeps fewer visits of the same kind of object.
+    windowed = simulate("lsst", 40, classes=["SN Ia"], random_state=0).lightcurves
+    assert np.median(X.lengths) > 1.5 * np.median(windowed.lengths)
+    with pytest.raises(ValueError, match="trigger_window"):
+        simulate("lsst", 5, trigger_window="all")
