@@ -19,6 +19,7 @@ from sklearn.utils import Bunch, check_random_state
 
 from .._compat import Interval, StrOptions, validate_params
 from .._lightcurves import LightCurves
+from ._physics import fluxcal_to_mag
 from ._surveys import SURVEYS, RubinSurvey, SurveyModel, ZTFSurvey
 
 __all__ = ["calibrate_survey", "survey_statistics"]
@@ -106,7 +107,7 @@ def survey_statistics(X, *, depth_before_detection=5.0):
 
 
 def _depth(flux_err, band, keep):
-    m5 = pd.Series(27.5 - 2.5 * np.log10(_DETECTION_SNR * flux_err[keep]))
+    m5 = pd.Series(fluxcal_to_mag(_DETECTION_SNR * flux_err[keep]))
     groups = m5.groupby(band[keep].to_numpy())
     depth = pd.DataFrame({"median": groups.median(),
                           "scatter": (groups.quantile(0.84) - groups.quantile(0.16)) / 2,
@@ -116,7 +117,7 @@ def _depth(flux_err, band, keep):
 
 
 def _errors(flux, flux_err, keep):
-    mag = 27.5 - 2.5 * np.log10(flux[keep])
+    mag = fluxcal_to_mag(flux[keep])
     sigma = _MAG_TO_FLUX_ERR * flux_err[keep] / flux[keep]
     which = np.digitize(mag, MAG_BINS) - 1
     inside = (which >= 0) & (which < len(MAG_BINS) - 1)
