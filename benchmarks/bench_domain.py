@@ -54,6 +54,8 @@ from skltransient.metrics import domain_gap
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 #: PLAsTiCC classes the LSST simulator also makes (its SN II types are merged into SN II).
 SHARED_CLASSES = ("SN Ia", "SN II", "SN Ib/c", "SN Ia-91bg", "SN Iax", "SLSN-I", "TDE", "KN", "AGN")
+#: The simulator's SN II types, merged as PLAsTiCC has them.
+MERGED = {"SN IIP": "SN II", "SN IIL": "SN II", "SN IIn": "SN II"}
 WINDOW = (-30.0, 100.0)  # the simulator's default trigger_window
 FULL_BASELINE = "survey"  # every visit of the three-year survey, as PLAsTiCC's light curves
 
@@ -165,13 +167,12 @@ def zero_shot(report, plasticc, y_plasticc):
     lsst_model = pretrained.load("lsst-sims")
     print("\n2. lsst-sims on PLAsTiCC without PLAsTiCC labels (shared classes, macro F1)")
     X, y = _shared(plasticc, y_plasticc)
-    merged = {"SN IIP": "SN II", "SN IIL": "SN II", "SN IIn": "SN II"}
     padder = lsst_model[0]
     shipped = padder.window  # the shipped models carry the simulator's window
     for label, window in (("padder window=None", None), (f"padder window={WINDOW}", WINDOW)):
         padder.set_params(window=window)
         proba = lsst_model.predict_proba(X)
-        predicted = np.array([merged.get(k, k) for k in lsst_model.classes_[proba.argmax(1)]])
+        predicted = np.array([MERGED.get(k, k) for k in lsst_model.classes_[proba.argmax(1)]])
         score = f1_score(y, predicted, labels=sorted(set(y)), average="macro", zero_division=0)
         report.add(f"lsst-sims on PLAsTiCC ({len(X):,}, {len(set(y))} classes), {label}", score,
                    "macro F1")
@@ -182,7 +183,6 @@ def adaptation(report, args, plasticc, y_plasticc):
     """Sections 3 and 4: fine-tuning with unlabelled PLAsTiCC light curves, and with few labels."""
     lsst_model = pretrained.load("lsst-sims")
     X, y = _shared(plasticc, y_plasticc)
-    merged = {"SN IIP": "SN II", "SN IIL": "SN II", "SN IIn": "SN II"}
     print("\n3. Adaptation with unlabelled PLAsTiCC: lsst-sims fine-tuned on fresh labelled LSST "
           "simulations, PLAsTiCC half A unlabelled, scored on half B (macro F1)")
     from sklearn.model_selection import train_test_split
@@ -199,14 +199,14 @@ def adaptation(report, args, plasticc, y_plasticc):
         tuned = TransferClassifier(lsst_model, adaptation=method, unlabelled=X[half_a],
                                    max_epochs=epochs, lr=1e-3, random_state=args.seed)
         tuned.fit(X_sim, y_sim)
-        predicted = np.array([merged.get(k, k) for k in tuned.predict(X[half_b])])
+        predicted = np.array([MERGED.get(k, k) for k in tuned.predict(X[half_b])])
         score = f1_score(y[half_b], predicted, labels=sorted(set(y)), average="macro",
                          zero_division=0)
         report.add(f"adaptation={method!s:<8} ({len(X_sim):,} simulations, "
                    f"{len(half_a):,} unlabelled, {epochs} epochs)", score, "macro F1",
                    note=f"{time.perf_counter() - began:.0f} s")
     proba = lsst_model.predict_proba(X[half_b])
-    predicted = np.array([merged.get(k, k) for k in lsst_model.classes_[proba.argmax(1)]])
+    predicted = np.array([MERGED.get(k, k) for k in lsst_model.classes_[proba.argmax(1)]])
     report.add("lsst-sims as shipped, on half B", f1_score(
         y[half_b], predicted, labels=sorted(set(y)), average="macro", zero_division=0), "macro F1")
 
@@ -244,7 +244,6 @@ def calibration_as_adaptation(report, args, plasticc, y_plasticc):
     print("\n6. Pre-trained on the simulator, as shipped and calibrated on unlabelled PLAsTiCC WFD "
           "(half A), scored on half B without PLAsTiCC labels (macro F1)")
     X, y = _shared(plasticc, y_plasticc)
-    merged = {"SN IIP": "SN II", "SN IIL": "SN II", "SN IIn": "SN II"}
     half_a, half_b = train_test_split(np.arange(len(y)), test_size=0.5, stratify=y,
                                       random_state=args.seed)
     wfd_a = half_a[~X.metadata["ddf"].astype(bool).to_numpy()[half_a]]
@@ -256,7 +255,7 @@ def calibration_as_adaptation(report, args, plasticc, y_plasticc):
         X_sim, y_sim = simulate_base(per_class, args.seed, survey)
         model = base_pipeline(max_epochs=20, random_state=args.seed, window=TRIGGER_WINDOW,
                               n_iter_no_change=4).fit(X_sim, y_sim)
-        predicted = np.array([merged.get(k, k) for k in model.predict(X[half_b])])
+        predicted = np.array([MERGED.get(k, k) for k in model.predict(X[half_b])])
         score = f1_score(y[half_b], predicted, labels=sorted(set(y)), average="macro",
                          zero_division=0)
         report.add(f"pre-trained on {len(y_sim):,} simulations of {label}", score, "macro F1",
@@ -271,7 +270,7 @@ def _shared(plasticc, y_plasticc):
 
 def merged_map(classes):
     """The simulator's classes onto PLAsTiCC's (its SN II types merged), for fine-tuning."""
-    return {c: {"SN IIP": "SN II", "SN IIL": "SN II", "SN IIn": "SN II"}.get(c, c) for c in classes
+    return {c: MERGED.get(c, c) for c in classes
             if c in SHARED_CLASSES or c in ("SN IIP", "SN IIL", "SN IIn")}
 
 
