@@ -80,9 +80,11 @@ plt.show()
 # read off unlabelled light curves, and :func:`~skltransient.datasets.calibrate_survey`
 # fits the simulator's survey model to them by simulation (the shipped
 # ``"ztf"`` model is such a fit to these alerts; see the simulator's page).
-# Here it is fitted to the light curves in hand and simulated over a window
-# like the alerts' (30 days before and after the trigger); the figure shows
-# the statistics it matched.
+# Here it is fitted to the light curves in hand and simulated over the 30
+# days before and after the trigger; the figure shows the statistics it
+# matched. The two-sample test still tells the sets apart: an alert holds
+# the 30 days before one detection (a shorter span), and these alerts are
+# mostly variable stars, not the transients the simulator makes.
 from skltransient.datasets import calibrate_survey, survey_statistics
 from skltransient.plotting import plot_survey_statistics
 
