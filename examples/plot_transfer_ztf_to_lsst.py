@@ -100,7 +100,8 @@ curve = transfer_learning_curve(
     strategies=("scratch", "transfer", "frozen"),
     n_repeats=3,
     transfer_params={"max_epochs": 40, "lr": 1e-2, **early_stopping},
-    scratch_params={f"gruclassifier__{key}": value for key, value in early_stopping.items()},
+    scratch_params={f"gruclassifier__{key}": value
+                    for key, value in {**early_stopping, "early_stopping": True}.items()},
     random_state=0,
 )
 curve[["train_size", "strategy", "n_train", "score_mean", "score_std", "epochs_mean"]].round(3)

@@ -184,7 +184,9 @@ Per-class scores of the feature baseline on the same test set (whole light curve
   are encoded by wavelength: the model reads any survey's bands.
 - Network and training: the package's defaults, `GRUClassifier()`: GRU 2 x 100, metadata branch
   16, head 64, dropout 0.2; class-weighted cross-entropy on the whole light curve and on every
-  prefix (`sequence_loss=0.5`); Adam, lr 3e-3, batch 128, bucketed batches.
+  prefix (`sequence_loss=0.5`); Adam, lr 3e-3, batch 128, bucketed batches; augmentation drawn
+  anew in every batch: each flux moved by its uncertainty times a normal draw (`flux_noise=1.0`),
+  a fifth of the observations left out (`observation_dropout=0.2`).
 
 ## Fresh simulated test set ({report['n_test']} light curves)
 
@@ -391,7 +393,7 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     transfer_params = {"class_map": class_map, "max_epochs": epochs, "device": device,
                        "validation_fraction": 0.2, "n_iter_no_change": 4}
     scratch_params = {"gruclassifier__max_epochs": epochs, "gruclassifier__device": device,
-                      "gruclassifier__validation_fraction": 0.2,
+                      "gruclassifier__validation_fraction": 0.2, "gruclassifier__early_stopping": True,
                       "gruclassifier__n_iter_no_change": 4, "gruclassifier__verbose": 0}
     baselines = _baselines(seed)
     _say(f"target {name}: {len(X)} light curves, {len(np.unique(y))} classes; learning curve "

@@ -254,7 +254,8 @@ def _restore(value):
 #: was saved before it, and must load as the model it was, not with today's default.
 _ADDED_PARAMS = {
     "FluxNormalizer": {"keep_brightness": False},
-    "GRUClassifier": {"sequence_loss": 0.0},
+    "GRUClassifier": {"sequence_loss": 0.0, "observation_dropout": 0.0, "flux_noise": 0.0,
+                      "early_stopping": True},
 }
 
 

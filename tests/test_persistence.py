@@ -122,18 +122,23 @@ def test_default_pipeline_round_trip_and_files_older_than_its_parameters(tmp_pat
     assert model[-1].channels_[-1] == "scale_mag"
     folder, description = saved((model, X, y), tmp_path)
     np.testing.assert_array_equal(load_model(folder).predict_proba(X), model.predict_proba(X))
-    # An older file: no window, no keep_brightness, no sequence_loss (and four channels).
+    # An older file: no window, no keep_brightness, no sequence_loss, no augmentation (and four
+    # channels).
     old = make_pipeline(LightCurvePadder(window=None), FluxNormalizer(keep_brightness=False),
                         MetadataScaler(),
                         GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2,
-                                      sequence_loss=0.0, random_state=0)).fit(X, y)
+                                      sequence_loss=0.0, observation_dropout=0.0,
+                                      flux_noise=0.0, early_stopping=True, random_state=0)).fit(X, y)
     folder, description = saved((old, X, y), tmp_path / "old")
     del description["steps"][0]["params"]["window"]
     del description["steps"][1]["params"]["keep_brightness"]
-    del description["steps"][3]["params"]["sequence_loss"]
+    for name in ("sequence_loss", "observation_dropout", "flux_noise", "early_stopping"):
+        del description["steps"][3]["params"][name]
     (folder / "model.json").write_text(json.dumps(description))
     loaded = load_model(folder)
     assert loaded[1].keep_brightness is False and loaded[-1].sequence_loss == 0.0
+    assert loaded[-1].observation_dropout == 0.0 and loaded[-1].flux_noise == 0.0
+    assert loaded[-1].early_stopping is True
     assert loaded[0].window is None
     np.testing.assert_array_equal(loaded.predict_proba(X), old.predict_proba(X))
 

@@ -73,21 +73,45 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         dict maps labels to weights; None weighs all classes equally.
     validation_fraction : float or None, default=0.1
         Fraction of the training labels held out, stratified, for early
-        stopping: training stops after ``n_iter_no_change`` epochs without
-        improvement of the validation loss and keeps the best epoch's
-        weights. None holds out nothing and trains for ``max_epochs``. When a
-        class has too few examples to be split, training falls back to no
-        validation and warns.
+        stopping (when ``early_stopping`` is on): training stops after
+        ``n_iter_no_change`` epochs without improvement of the validation
+        loss and keeps the best epoch's weights. None holds out nothing and
+        trains for ``max_epochs``. When a class has too few examples to be
+        split, training falls back to no validation and warns.
     n_iter_no_change : int, default=8
         Early-stopping patience in epochs (with ``validation_fraction``).
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss.
+    early_stopping : "auto" or bool, default="auto"
+        Whether to hold out ``validation_fraction`` of the labels and stop
+        early. ``"auto"`` (as in scikit-learn's
+        ``HistGradientBoostingClassifier``): only when there are more than
+        10,000 training light curves. On fewer, the validation set is too
+        small to tell the best epoch (on 1,400 PLAsTiCC light curves, 140
+        for validation stop training at epoch 20 with macro F1 0.31 on the
+        test set; 60 epochs on all 1,400 give 0.57), and the augmentation
+        below keeps the network from overfitting. True with
+        ``validation_fraction=None`` is an error.
     prefix_augmentation : float, default=0.0
         Probability that a training light curve is cut, in each batch, to a
         random prefix, so that the network learns to classify young light
         curves (early classification). Off by default. Pair it with a causal
         normalisation (``FluxNormalizer("running_peak")``), or prefixes see
         a scale set by their future.
+    observation_dropout : float, default=0.2
+        Probability that each observation of a training light curve is left
+        out of its batch (a different draw every epoch; at least one is
+        kept): the light curve as a sparser cadence would have seen it.
+    flux_noise : float, default=1.0
+        In every batch, each training flux is moved by ``flux_noise`` times
+        its uncertainty times a standard normal draw: a new noise realisation
+        of the same light curve (first-order for ``FluxNormalizer("arcsinh")``,
+        whose uncertainties are propagated; none on a plain array, which has
+        no flux channels). With ``observation_dropout`` it
+        keeps a network trained on a few thousand light curves from learning
+        their noise: on 4,400 simulated ZTF light curves the two together
+        are worth +0.10 macro F1 (user guide, "What makes the classifier
+        work"). Set both to 0 to train on the light curves as they are.
     sequence_loss : float, default=0.5
         Share of the training loss spent on the predictions after every
         step: the GRU is causal, so one pass gives the logits of every
@@ -210,6 +234,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "prefix_augmentation": [Interval(numbers.Real, 0, 1, closed="both")],
+        "observation_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "flux_noise": [Interval(numbers.Real, 0, None, closed="left")],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "sequence_loss": [Interval(numbers.Real, 0, 1, closed="both")],
         "batching": [StrOptions({"random", "bucketed"})],
         "predict_batch_size": [Interval(numbers.Integral, 1, None, closed="left"),
@@ -226,8 +253,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, hidden_size=100, num_layers=2, dropout=0.2, metadata_size=16,
                  head_size=64, max_epochs=60, batch_size=128, lr=3e-3, optimizer="adam",
                  weight_decay=0.0, class_weight="balanced", validation_fraction=0.1,
-                 n_iter_no_change=8, tol=1e-4, prefix_augmentation=0.0, sequence_loss=0.5,
-                 batching="bucketed",
+                 n_iter_no_change=8, tol=1e-4, early_stopping="auto", prefix_augmentation=0.0, observation_dropout=0.2,
+                 flux_noise=1.0, sequence_loss=0.5, batching="bucketed",
                  predict_batch_size="auto", n_threads=1, precision="float32", device="cpu",
                  random_state=None, verbose=0, callbacks=None):
         self.hidden_size = hidden_size
@@ -244,7 +271,10 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.early_stopping = early_stopping
         self.prefix_augmentation = prefix_augmentation
+        self.observation_dropout = observation_dropout
+        self.flux_noise = flux_noise
         self.sequence_loss = sequence_loss
         self.batching = batching
         self.predict_batch_size = predict_batch_size
@@ -326,10 +356,18 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             weights = np.array([self.class_weight.get(c, 1.0) for c in self.classes_.tolist()])
         return torch.as_tensor(weights, dtype=torch.float32)
 
+    def _stops_early(self, n_objects):
+        if self.early_stopping is True and self.validation_fraction is None:
+            raise ValueError("early_stopping=True needs a validation set; set validation_fraction "
+                             "(e.g. 0.1) or early_stopping=False.")
+        if self.early_stopping == "auto":
+            return self.validation_fraction is not None and n_objects > _AUTO_EARLY_STOPPING
+        return bool(self.early_stopping)
+
     def _split(self, y_encoded, seed):
         """Indices of training and validation sets, or (all, None)."""
         everything = np.arange(len(y_encoded))
-        if self.validation_fraction is None:
+        if not self._stops_early(len(y_encoded)):
             return everything, None
         counts = np.bincount(y_encoded)
         counts = counts[counts > 0]
@@ -361,6 +399,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             # Bucketed batches waste few padded steps: the dense GRU beats packing on them.
             train_packed=self.batching == "random", sequence_loss=self.sequence_loss,
             iterator_train__prefix_probability=self.prefix_augmentation,
+            iterator_train__observation_dropout=self.observation_dropout,
+            iterator_train__flux_noise=self.flux_noise,
             iterator_train__device=self.device_, iterator_valid__device=self.device_,
             iterator_valid__batch_size=self._predict_batch_size(),
             callbacks=callbacks, callbacks__valid_acc=None, callbacks__print_log=_PrintLog(),
@@ -724,6 +764,10 @@ class _seeded:
 
     def __exit__(self, *exc):
         return self._fork.__exit__(*exc)
+
+
+#: Above this many training light curves, early_stopping="auto" holds out a validation set.
+_AUTO_EARLY_STOPPING = 10_000
 
 
 def _quiet(*args, **kwargs):

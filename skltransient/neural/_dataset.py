@@ -46,6 +46,9 @@ class PaddedDataset(Dataset):
         self.lengths = torch.from_numpy(np.asarray(X.lengths, dtype=np.int64))
         self.metadata = torch.from_numpy(np.ascontiguousarray(X.metadata, dtype=np.float32))
         self.y = None if y is None else torch.from_numpy(np.asarray(y, dtype=np.int64))
+        # Where fluxes and their uncertainties are: what noise augmentation perturbs.
+        self.flux_channels = tuple(getattr(X, "flux_channels", ()))
+        self.flux_err_channels = tuple(getattr(X, "flux_err_channels", ()))
 
     def __len__(self):
         return self.values.shape[0]
@@ -98,6 +101,19 @@ class BatchIterator:
         truncation augmentation for early classification. Because the GRU's
         state is read at each length (packed or not), cutting a prefix is
         just shortening its length.
+    observation_dropout : float, default=0.0
+        Probability that each observation of a training light curve is
+        dropped from its batch (at least one is kept); the others close up,
+        in order. A light curve then looks as if the survey had visited it
+        less often: the augmentation for a sparse or irregular cadence.
+        Values are dropped as the normaliser scaled them, so a kept point
+        keeps a scale that a dropped point may have set.
+    flux_noise : float, default=0.0
+        Each training flux is moved by ``flux_noise`` times its own
+        uncertainty times a standard normal draw, in every batch: a new
+        noise realisation of the same light curve. Read from the dataset's
+        ``flux_channels`` and ``flux_err_channels`` (a padder's output has
+        them); an input without flux channels (a plain array) gets none.
     device : str or torch.device, default="cpu"
         Where batches go. On a CUDA device each batch is gathered into pinned
         host memory and copied with ``non_blocking=True``, so that the copy
@@ -107,12 +123,15 @@ class BatchIterator:
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False, batching="random",
-                 prefix_probability=0.0, device="cpu", **kwargs):
+                 prefix_probability=0.0, observation_dropout=0.0, flux_noise=0.0, device="cpu",
+                 **kwargs):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.batching = batching
         self.prefix_probability = prefix_probability
+        self.observation_dropout = observation_dropout
+        self.flux_noise = flux_noise
         self.device = device
 
     def __len__(self):
@@ -122,6 +141,11 @@ class BatchIterator:
         pinned = torch.device(self.device).type == "cuda"
         for index in self.batches():
             X, y = self.dataset.batch(index, pin_memory=pinned)
+            if self.flux_noise > 0:
+                X["values"] = _add_flux_noise(X["values"], self.dataset, self.flux_noise)
+            if self.observation_dropout > 0:
+                X["values"], X["lengths"] = _drop_observations(
+                    X["values"], X["lengths"], self.observation_dropout)
             if self.prefix_probability > 0:
                 X["lengths"] = _random_prefixes(X["lengths"], self.prefix_probability)
             if pinned:
@@ -180,3 +204,33 @@ def _random_prefixes(lengths, probability):
     cut = torch.rand(lengths.shape) < probability
     prefix = 1 + (torch.rand(lengths.shape) * lengths).long().clamp(max=lengths - 1)
     return torch.where(cut, prefix, lengths)
+
+
+def _drop_observations(values, lengths, probability):
+    """Drop each observation with ``probability``, keep at least one, close up the rest in order."""
+    n, steps, _ = values.shape
+    inside = torch.arange(steps)[None, :] < lengths[:, None]
+    keep = inside & (torch.rand(n, steps) >= probability)
+    # A light curve that lost everything keeps one observation drawn at random.
+    lost = ~keep.any(1)
+    if lost.any():
+        pick = (torch.rand(int(lost.sum())) * lengths[lost]).long().clamp(max=lengths[lost] - 1)
+        keep[lost.nonzero()[:, 0], pick] = True
+    # A stable sort puts the kept steps first, in their order.
+    order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)
+    values = torch.gather(values, 1, order[:, :, None].expand_as(values))
+    return values, keep.sum(1)
+
+
+def _add_flux_noise(values, dataset, scale):
+    flux, err = list(dataset.flux_channels), list(dataset.flux_err_channels)
+    if not flux:  # a plain array: no channel is known to be a flux
+        return values
+    if len(flux) != len(err):
+        raise ValueError(
+            f"flux_noise needs one flux_err channel per flux channel; this input has flux "
+            f"channels {dataset.flux_channels} and flux_err channels {dataset.flux_err_channels}.")
+    values = values.clone()
+    values[:, :, flux] += scale * values[:, :, err].abs() * torch.randn(
+        values.shape[:2] + (len(flux),))
+    return values

@@ -100,6 +100,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     validation_fraction : float or None, default=None
         As in :class:`~skltransient.GRUClassifier`: None wastes no scarce
         labels; a class too small to split makes it fall back with a warning.
+        A fraction means early stopping, whatever the number of labels (the
+        base's ``early_stopping="auto"`` is not followed here; set
+        ``classifier_params={"early_stopping": ...}`` to override).
     n_iter_no_change : int, default=5
     tol : float, default=1e-4
     device : str or None, default=None
@@ -366,6 +369,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
                 f"parameters; set them directly, e.g. TransferClassifier(base, {own[0]}=...).")
         training = {name: getattr(self, name) for name in shared}
         training["device"] = self.device or base.device_
+        if "early_stopping" not in extra:
+            # Ours: a validation_fraction means early stopping, whatever the set's size.
+            training["early_stopping"] = self.validation_fraction is not None
         clf = clone(base).set_params(**training, **extra)
         clf._validate_params()
         return clf

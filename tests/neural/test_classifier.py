@@ -77,9 +77,31 @@ def test_gru_classifier_early_stopping(data):
     """Check that a stalled validation loss stops training after the patience."""
     X, y = data
     clf = GRUClassifier(**SMALL, max_epochs=50, lr=1e-12, validation_fraction=0.2,
-                        n_iter_no_change=3, random_state=0).fit(X, y)
+                        early_stopping=True, n_iter_no_change=3, random_state=0).fit(X, y)
     assert clf.n_epochs_ <= 5
     assert "valid_loss" in clf.net_.history[-1]
+
+
+def test_gru_classifier_early_stopping_auto_follows_the_training_set_size(data, monkeypatch):
+    """Check that "auto" stops early only above the threshold, True always, False never, and
+    that True without a validation fraction is an error naming both parameters."""
+    from skltransient.neural import _classifier
+
+    X, y = data
+    settings = dict(**SMALL, max_epochs=4, validation_fraction=0.2, random_state=0)
+    auto = GRUClassifier(**settings).fit(X, y)
+    assert "valid_loss" not in auto.net_.history[-1] and auto.n_epochs_ == auto.best_epoch_ == 4
+    monkeypatch.setattr(_classifier, "_AUTO_EARLY_STOPPING", len(y) - 1)
+    assert "valid_loss" in GRUClassifier(**settings).fit(X, y).net_.history[-1]
+    assert "valid_loss" not in GRUClassifier(**settings, early_stopping=False).fit(
+        X, y).net_.history[-1]
+    assert "valid_loss" not in GRUClassifier(**{**settings, "validation_fraction": None}).fit(
+        X, y).net_.history[-1]
+    with pytest.raises(ValueError, match="early_stopping=True needs a validation set; set "
+                                         "validation_fraction"):
+        GRUClassifier(**{**settings, "validation_fraction": None}, early_stopping=True).fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping"):
+        GRUClassifier(early_stopping="loss").fit(X, y)
 
 
 def test_gru_classifier_validation_fallback_with_one_example(data):
@@ -88,7 +110,8 @@ def test_gru_classifier_validation_fallback_with_one_example(data):
     y = y.copy()
     y[0] = "KN"
     with pytest.warns(UserWarning, match="smallest class has 1 examples"):
-        clf = GRUClassifier(**SMALL, max_epochs=2, validation_fraction=0.2).fit(X, y)
+        clf = GRUClassifier(**SMALL, max_epochs=2, validation_fraction=0.2,
+                            early_stopping=True).fit(X, y)
     assert "KN" in clf.classes_ and "valid_loss" not in clf.net_.history[-1]
 
 
@@ -295,7 +318,7 @@ def test_gru_classifier_bucketed_with_validation_and_prefixes(data):
     """Check that bucketed batches train with early stopping and prefix augmentation."""
     X, y = data
     clf = GRUClassifier(**SMALL, max_epochs=3, batch_size=8, batching="bucketed",
-                        validation_fraction=0.2, prefix_augmentation=0.5,
+                        validation_fraction=0.2, early_stopping=True, prefix_augmentation=0.5,
                         random_state=0).fit(X, y)
     assert np.isfinite(clf.net_.history[-1, "valid_loss"]) and clf.n_epochs_ == 3
 
@@ -382,7 +405,7 @@ def test_gru_classifier_trains_bucketed_batches_unpacked(data, monkeypatch, batc
 
     monkeypatch.setattr(TransientGRU, "encode", spy)
     GRUClassifier(**SMALL, max_epochs=1, batching=batching, validation_fraction=0.2,
-                  sequence_loss=0.0, random_state=0).fit(X, y)
+                  early_stopping=True, sequence_loss=0.0, random_state=0).fit(X, y)
     assert {packed for training, packed in calls if training} == training_packed
     assert {packed for training, packed in calls if not training} == {True}
 

@@ -107,3 +107,75 @@ def test_bucketed_batches_edge_sizes():
         batches = bucketed_batches(torch.arange(n) % 7, 8, generator=generator)
         assert sorted(len(b) for b in batches) == sizes
         assert sorted(torch.cat(batches).tolist()) == list(range(n))
+
+
+def _observations(lengths, n_channels=3):
+    """Padded light curves whose channel c at step t holds 100 * c + t (padding: -1)."""
+    lengths = np.asarray(lengths)
+    steps = np.arange(lengths.max())
+    values = (100.0 * np.arange(n_channels)[None, None, :] + steps[None, :, None]).repeat(
+        len(lengths), 0)
+    values[steps[None, :] >= lengths[:, None]] = -1
+    padded = SimpleNamespace(values=values.astype(np.float32), lengths=lengths,
+                             metadata=np.zeros((len(lengths), 0), np.float32),
+                             flux_channels=(1,), flux_err_channels=(2,))
+    return PaddedDataset(padded, np.arange(len(lengths)))
+
+
+def test_observation_dropout_keeps_order_and_at_least_one_observation():
+    """Check that dropped observations close up in order, lengths shrink, and none is left empty."""
+    dataset = _observations([40, 1, 25, 3] * 25)
+    iterator = BatchIterator(dataset, batch_size=10, shuffle=True, observation_dropout=0.5)
+    torch.manual_seed(0)
+    kept = []
+    for X, index in iterator:
+        true = dataset.lengths[index]
+        assert torch.all((X["lengths"] >= 1) & (X["lengths"] <= true))
+        for row, n in zip(X["values"], X["lengths"]):
+            steps = row[:n, 0]
+            # Kept steps are real observations of this light curve, in increasing order, and
+            # every channel of a step moved with it.
+            assert torch.all(steps >= 0) and torch.all(torch.diff(steps) > 0)
+            assert torch.equal(row[:n, 1], steps + 100) and torch.equal(row[:n, 2], steps + 200)
+        kept.append((X["lengths"].float() / true.float())[true == 40])
+    share = torch.cat(kept).mean().item()
+    assert 0.4 < share < 0.6  # half of 40 observations, on average
+
+
+def test_augmentation_is_reproducible():
+    """Check that a seed gives the same augmented batches, and another seed other ones."""
+    dataset = _observations([30] * 20)
+
+    def run(seed):
+        torch.manual_seed(seed)
+        iterator = BatchIterator(dataset, batch_size=5, shuffle=True, observation_dropout=0.3,
+                                 flux_noise=1.0)
+        return [X["values"].clone() for X, _ in iterator]
+
+    assert all(torch.equal(a, b) for a, b in zip(run(0), run(0)))
+    assert not all(torch.equal(a, b) for a, b in zip(run(0), run(1)))
+
+
+def test_flux_noise_moves_only_fluxes_by_their_uncertainties():
+    """Check that noise changes the flux channel alone, scaled by the flux_err channel."""
+    dataset = _observations([200] * 50)
+    iterator = BatchIterator(dataset, batch_size=50, flux_noise=0.5)
+    clean = dataset.values.clone()
+    torch.manual_seed(0)
+    (X, _), = list(iterator)
+    assert torch.equal(X["values"][:, :, [0, 2]], clean[:, :, [0, 2]])
+    z = (X["values"][:, :, 1] - clean[:, :, 1]) / (0.5 * clean[:, :, 2])
+    assert abs(z.mean().item()) < 0.02 and abs(z.std().item() - 1) < 0.02
+    assert torch.equal(dataset.values, clean)  # the dataset itself is never changed
+
+
+def test_flux_noise_without_flux_channels():
+    """Check that an input without flux channels gets no noise, and mismatched channels an error."""
+    dataset = _dataset()
+    dataset.values = torch.randn(dataset.values.shape)
+    (X, _), *_ = list(BatchIterator(dataset, batch_size=2000, flux_noise=1.0))
+    assert torch.equal(X["values"], dataset.values[:, :X["values"].shape[1]])
+    dataset.flux_channels, dataset.flux_err_channels = (0, 1), (1,)
+    with pytest.raises(ValueError, match=r"one flux_err channel per flux channel; this input has "
+                                         r"flux channels \(0, 1\) and flux_err channels \(1,\)"):
+        next(iter(BatchIterator(dataset, batch_size=BATCH, flux_noise=1.0)))
