@@ -8,7 +8,7 @@ Usage::
 Trains the default pipeline on ``N`` simulated light curves per class (one
 torch thread), scores it on a fresh simulated test set on whole light curves
 and at days after trigger, trains the feature baseline on the same light
-curves at each phase, and writes the model and its card (``MODEL_CARD.md``)
+curves at each phase (the network without the defaults' augmentation), and writes the model and its card (``MODEL_CARD.md``)
 with both sets of numbers. The shipped models were made with the defaults
 below; on the 2-core development machine each takes about half an hour.
 """
@@ -33,8 +33,10 @@ args = p.parse_args()
 
 # One thread: the same floating-point reductions on any CPU, so the same model.
 torch.set_num_threads(1)
+# Without the defaults' augmentation: on 50,600 light curves it cost 0.013 macro F1 in 20 epochs.
 model, report = train_base_model(args.per_class, survey=args.survey, max_epochs=args.epochs,
-                                 n_iter_no_change=4, random_state=args.seed, verbose=1)
+                                 n_iter_no_change=4, flux_noise=0.0, observation_dropout=0.0,
+                                 random_state=args.seed, verbose=1)
 print(f"GRU: macro F1 {report['f1_macro']:.3f}; by day {report['f1_by_day']}", flush=True)
 model[-1].set_params(verbose=0)  # quiet when users load and refit it
 name = f"{args.survey}-sims"

@@ -182,11 +182,11 @@ Per-class scores of the feature baseline on the same test set (whole light curve
   `running_peak` scaling, plus the running peak's AB magnitude as a channel, so that brightness
   is kept), `MetadataScaler` on redshift and Milky Way E(B-V) with missing-value indicators. Bands
   are encoded by wavelength: the model reads any survey's bands.
-- Network and training: the package's defaults, `GRUClassifier()`: GRU 2 x 100, metadata branch
+- Network and training: `GRUClassifier(flux_noise=0, observation_dropout=0)`: GRU 2 x 100, metadata branch
   16, head 64, dropout 0.2; class-weighted cross-entropy on the whole light curve and on every
-  prefix (`sequence_loss=0.5`); Adam, lr 3e-3, batch 128, bucketed batches; augmentation drawn
-  anew in every batch: each flux moved by its uncertainty times a normal draw (`flux_noise=1.0`),
-  a fifth of the observations left out (`observation_dropout=0.2`).
+  prefix (`sequence_loss=0.5`); Adam, lr 3e-3, batch 128, bucketed batches. These are the
+  package's defaults without their augmentation, which on 50,600 light curves cost 0.013 macro F1
+  in 20 epochs (`ztf-sims`: 0.798 against 0.811); early stopping on 10 % as `"auto"` chooses.
 
 ## Fresh simulated test set ({report['n_test']} light curves)
 
