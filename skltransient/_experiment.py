@@ -27,6 +27,10 @@ __all__ = ["base_pipeline", "baseline_pipeline", "baseline_report", "model_card"
 BASE_CLASSES = CLASSES
 
 
+#: GRUClassifier's augmentation parameters, which reproduce sets on every fit to their defaults.
+AUGMENTATION = ("flux_noise", "observation_dropout")
+
+
 def base_pipeline(*, max_epochs=60, device="cpu", random_state=0, verbose=0, window=None,
                   **classifier):
     """The default pipeline: observation padding, causal flux scaling with brightness, a 2x100 GRU.
@@ -390,11 +394,15 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
         keep = ~np.isin(y, rare)
         X, y = X[keep], y[keep]
     epochs = settings["max_epochs"]
+    # Every GRU fit trains with the package's augmentation, whatever the base was trained with.
+    augmentation = {key: GRUClassifier().get_params()[key] for key in AUGMENTATION}
     transfer_params = {"class_map": class_map, "max_epochs": epochs, "device": device,
-                       "validation_fraction": 0.2, "n_iter_no_change": 4}
+                       "validation_fraction": 0.2, "n_iter_no_change": 4,
+                       "classifier_params": augmentation}
     scratch_params = {"gruclassifier__max_epochs": epochs, "gruclassifier__device": device,
                       "gruclassifier__validation_fraction": 0.2, "gruclassifier__early_stopping": True,
-                      "gruclassifier__n_iter_no_change": 4, "gruclassifier__verbose": 0}
+                      "gruclassifier__n_iter_no_change": 4, "gruclassifier__verbose": 0,
+                      **{f"gruclassifier__{key}": value for key, value in augmentation.items()}}
     baselines = _baselines(seed)
     _say(f"target {name}: {len(X)} light curves, {len(np.unique(y))} classes; learning curve "
          f"over {len(settings['train_sizes'])} fractions x {3 + len(baselines)} strategies x "
@@ -521,8 +529,9 @@ def _share_note(train_sizes, at=0.3):
 def _epochs_note(section):
     """What the epochs mean, and how many fits ran to the cap."""
     capped = section["capped"]
-    text = (f"Epochs count to the best validation epoch (early stopping on 20% of each fit's "
-            f"labels, patience 4, at most {section['max_epochs']} epochs).")
+    text = (f"Every GRU fit trains with the package's augmentation (flux_noise, "
+            f"observation_dropout). Epochs count to the best validation epoch (early stopping "
+            f"on 20% of each fit's labels, patience 4, at most {section['max_epochs']} epochs).")
     hit = [f"{n} of {total} {strategy} fits" for strategy, (n, total) in sorted(capped.items()) if n]
     if hit:
         text += (f" {' and '.join(hit)} trained to the cap of {section['max_epochs']} epochs "

@@ -50,6 +50,30 @@ def test_reproduce_tiny_end_to_end(tmp_path, monkeypatch):
     assert "trained to the cap of 1 epochs without converging" in report
 
 
+def test_reproduce_trains_every_gru_with_the_augmentation(tmp_path, monkeypatch):
+    """Check that scratch and transfer fits get the package's augmentation whatever the base was
+    trained with (the shipped bases were trained without it), and that the report says so."""
+    pytest.importorskip("matplotlib")
+    import skltransient.transfer as transfer
+
+    captured, original = {}, transfer.transfer_learning_curve
+
+    def capture(*args, **kwargs):
+        captured.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(transfer, "transfer_learning_curve", capture)
+    tiny = dict(_experiment.SETTINGS["quick"], n_target=100, train_sizes=(1.0,), n_repeats=1,
+                max_epochs=1, n_base_per_class=8, base_epochs=1, days=(5,))
+    monkeypatch.setitem(_experiment.SETTINGS, "tiny", tiny)
+    _experiment.reproduce(["lsst"], mode="tiny", out=tmp_path, device="cpu", n_jobs=1)
+    augmentation = {"flux_noise": 1.0, "observation_dropout": 0.2}
+    assert captured["transfer_params"]["classifier_params"] == augmentation
+    assert {key: captured["scratch_params"][f"gruclassifier__{key}"]
+            for key in augmentation} == augmentation
+    assert "augmentation (flux_noise, observation_dropout)" in (tmp_path / "results.md").read_text()
+
+
 def test_reproduce_table_does_not_depend_on_n_jobs(tmp_path, monkeypatch):
     """Check that a seed gives the same scores whether the fits run in one process or two."""
     pytest.importorskip("matplotlib")
