@@ -253,8 +253,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, hidden_size=100, num_layers=2, dropout=0.2, metadata_size=16,
                  head_size=64, max_epochs=60, batch_size=128, lr=3e-3, optimizer="adam",
                  weight_decay=0.0, class_weight="balanced", validation_fraction=0.1,
-                 n_iter_no_change=8, tol=1e-4, early_stopping="auto", prefix_augmentation=0.0, observation_dropout=0.2,
-                 flux_noise=1.0, sequence_loss=0.5, batching="bucketed",
+                 n_iter_no_change=8, tol=1e-4, early_stopping="auto", prefix_augmentation=0.0,
+                 observation_dropout=0.2, flux_noise=1.0, sequence_loss=0.5, batching="bucketed",
                  predict_batch_size="auto", n_threads=1, precision="float32", device="cpu",
                  random_state=None, verbose=0, callbacks=None):
         self.hidden_size = hidden_size
