@@ -218,8 +218,11 @@ def _drop_observations(values, lengths, probability):
         keep[lost.nonzero()[:, 0], pick] = True
     # A stable sort puts the kept steps first, in their order.
     order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)
-    values = torch.gather(values, 1, order[:, :, None].expand_as(values))
-    return values, keep.sum(1)
+    lengths = keep.sum(1)
+    # Cut to the longest kept light curve: the steps after it are padding for every row.
+    order = order[:, :int(lengths.max())]
+    values = torch.gather(values, 1, order[:, :, None].expand(-1, -1, values.shape[2]))
+    return values, lengths
 
 
 def _add_flux_noise(values, dataset, scale):
@@ -230,7 +233,7 @@ def _add_flux_noise(values, dataset, scale):
         raise ValueError(
             f"flux_noise needs one flux_err channel per flux channel; this input has flux "
             f"channels {dataset.flux_channels} and flux_err channels {dataset.flux_err_channels}.")
-    values = values.clone()
+    # In place: a batch is gathered from the dataset by index, so it is already a copy.
     values[:, :, flux] += scale * values[:, :, err].abs() * torch.randn(
         values.shape[:2] + (len(flux),))
     return values
