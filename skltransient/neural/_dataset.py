@@ -218,11 +218,8 @@ def _drop_observations(values, lengths, probability):
         keep[lost.nonzero()[:, 0], pick] = True
     # A stable sort puts the kept steps first, in their order.
     order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)
-    lengths = keep.sum(1)
-    # Cut to the longest kept light curve: the steps after it are padding for every row.
-    order = order[:, :int(lengths.max())]
-    values = torch.gather(values, 1, order[:, :, None].expand(-1, -1, values.shape[2]))
-    return values, lengths
+    values = torch.gather(values, 1, order[:, :, None].expand_as(values))
+    return values, keep.sum(1)
 
 
 def _add_flux_noise(values, dataset, scale):
