@@ -9,13 +9,21 @@ macro F1, macro ROC AUC and per-class F1, as one table per data set.
     python benchmarks/bench_accuracy.py --quick          # a few minutes on 2 cores
     python benchmarks/bench_accuracy.py                  # the issue's sizes (long on 2 cores)
     python benchmarks/bench_accuracy.py --sets ztf lsst plasticc --out accuracy.json
-    python benchmarks/bench_accuracy.py --sets ztf --gru '{"flux_noise": 0}' --scratch-only
-                                                         # one row of the user guide's ablation
+    python benchmarks/bench_accuracy.py --sets ztf --gru '{"flux_noise": 0}' --scratch-only --validation
+                                                         # one row of an ablation, scored on
+                                                         # validation data (never the test set)
 
 Data sets: ``ztf`` (simulated, equal numbers of the eleven classes; the
 shipped ``ztf-sims`` model is scored on the same test set), ``lsst``
 (simulated; the shipped ``lsst-sims`` beside it), ``plasticc`` (the PLAsTiCC training set, stratified 70/30 split,
 seed 0; needs ``pip install --no-deps snmachine``).
+
+Selection apart from scoring: ``--validation`` scores on validation data instead of the test set,
+for choosing defaults and hyperparameters: a fresh simulation with seed ``seed + 2000`` (the test
+set has ``seed + 1000``, the training set ``seed``), or, for PLAsTiCC, 30 % of the training split
+(the test split is never read). The feature baseline's boosting is tuned by cross-validation
+inside the training set (``features_pipeline(tuned=True)``); ``--untuned-baseline`` gives the
+previous, untuned one.
 """
 
 import json
@@ -28,7 +36,7 @@ from sklearn.model_selection import train_test_split
 
 import _common as c
 from skltransient import pretrained
-from skltransient._experiment import base_pipeline, baseline_pipeline
+from skltransient.recipes import default_pipeline, features_pipeline
 from skltransient.datasets import CLASSES, load_plasticc, simulate
 from skltransient.early import predict_proba_at
 
@@ -49,6 +57,10 @@ def main():
                         "(default: the package's defaults)")
     p.add_argument("--scratch-only", action="store_true",
                    help="train and score only the GRU from scratch (an ablation row)")
+    p.add_argument("--validation", action="store_true",
+                   help="score on validation data, never the test set (to select defaults)")
+    p.add_argument("--untuned-baseline", action="store_true",
+                   help="the feature baseline with the boosting's defaults (not cross-validated)")
     args = p.parse_args()
     report = c.Report("GRU pipeline vs feature baseline", c.setup(args), quick=args.quick,
                       seed=args.seed)
@@ -60,8 +72,8 @@ def main():
     report.save(args.out)
 
 
-def load(name, quick, seed, per_class=None):
-    """Training and fresh test light curves of one data set."""
+def load(name, quick, seed, per_class=None, validation=False):
+    """Training light curves and the scored ones: the fresh test set, or validation data."""
     per_class = per_class or (100 if quick else 500)
     if name in ("ztf", "lsst"):
         fractions = dict.fromkeys(CLASSES, 1 / len(CLASSES))
@@ -69,14 +81,17 @@ def load(name, quick, seed, per_class=None):
                         random_state=seed, return_X_y=True)
         train, _ = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
                                     random_state=seed)
+        scored_seed = seed + (2000 if validation else 1000)
         X_test, y_test = simulate(name, (per_class // 2) * len(CLASSES), class_fractions=fractions,
-                                  random_state=seed + 1000, return_X_y=True)
+                                  random_state=scored_seed, return_X_y=True)
         return X[train], y[train], X_test, y_test
     X, y = load_plasticc(return_X_y=True)
     index = np.arange(len(y))
     if quick:
         index, _ = train_test_split(index, train_size=2000, stratify=y, random_state=seed)
     train, test = train_test_split(index, test_size=0.3, stratify=y[index], random_state=seed)
+    if validation:  # the test split is left untouched
+        train, test = train_test_split(train, test_size=0.3, stratify=y[train], random_state=seed)
     return X[train], y[train], X[test], y[test]
 
 
@@ -99,15 +114,17 @@ def cut(X, day):
 
 def run(name, args, report):
     start = time.perf_counter()
-    X_train, y_train, X_test, y_test = load(name, args.quick, args.seed, args.per_class)
-    report.note(f"{name}: train {c.describe(X_train)}; test {len(X_test):,} light curves")
+    X_train, y_train, X_test, y_test = load(name, args.quick, args.seed, args.per_class,
+                                            args.validation)
+    scored = "validation" if args.validation else "test"
+    report.note(f"{name}: train {c.describe(X_train)}; {scored} {len(X_test):,} light curves")
     epochs = args.epochs or (30 if args.quick else 60)
     phases = [None, *PHASES]
     results = {}
 
     # The package's defaults: make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
     # GRUClassifier()), with max_epochs as asked.
-    gru = base_pipeline(**{"max_epochs": epochs, "random_state": args.seed, **args.gru})
+    gru = default_pipeline(**{"max_epochs": epochs, "random_state": args.seed, **args.gru})
     gru.fit(X_train, y_train)
     results["GRU (scratch)"] = gru_scores(gru, X_test, y_test)
     report.note(f"{name}: GRU from scratch {args.gru or 'defaults'}, {gru[-1].n_epochs_} epochs, "
@@ -118,14 +135,14 @@ def run(name, args, report):
 
     baseline = {}
     for day in [] if args.scratch_only else phases:
-        model = baseline_pipeline(args.seed)
+        model = features_pipeline(tuned=not args.untuned_baseline, random_state=args.seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             model.fit(cut(X_train, day), y_train)
             baseline[day] = scores(y_test, model.predict_proba(cut(X_test, day)),
                                    model.classes_)
     if baseline:
-        results["features + boosting"] = baseline
+        results["features + boosting" + ("" if args.untuned_baseline else " (tuned)")] = baseline
 
     print(f"\n   {name}: macro F1 (macro ROC AUC) by days after trigger; 'all' = whole light curves")
     header = "".join(f"{('all' if d is None else f'{d} d'):>15}" for d in phases)

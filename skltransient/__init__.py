@@ -19,6 +19,7 @@ _LAZY = {
     "MetadataScaler": ".preprocessing",
     "PaddedLightCurves": ".preprocessing",
     "TransferClassifier": ".transfer",
+    "ZeroShotClassifier": ".transfer",
     "headline_numbers": ".transfer",
     "transfer_learning_curve": ".transfer",
 }
@@ -31,6 +32,7 @@ __all__ = [  # defined on first use by __getattr__
     "MetadataScaler",
     "PaddedLightCurves",
     "TransferClassifier",
+    "ZeroShotClassifier",
     "__version__",
     "headline_numbers",
     "transfer_learning_curve",
@@ -39,7 +41,7 @@ __all__ = [  # defined on first use by __getattr__
 
 #: Subpackages and modules reachable as attributes, e.g. ``skltransient.datasets``.
 _SUBMODULES = ("bands", "calibration", "cli", "datasets", "early", "features", "metrics", "neural",
-               "parallel", "persistence", "plotting", "preprocessing", "pretrained", "transfer",
+               "parallel", "persistence", "plotting", "preprocessing", "pretrained", "recipes", "transfer",
                "utils")
 
 

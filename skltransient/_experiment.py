@@ -12,13 +12,12 @@ import time
 import numpy as np
 from sklearn.metrics import classification_report, f1_score
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
 
 from . import __version__
 from ._optional import install_hint
 from .datasets import BTS_CLASS_MAP, CLASSES, TRIGGER_WINDOW, read_data, simulate
 from .neural import GRUClassifier
-from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
+from .recipes import default_pipeline, features_pipeline
 
 __all__ = ["base_pipeline", "baseline_pipeline", "baseline_report", "model_card", "simulate_base",
            "train_base_model"]
@@ -31,35 +30,21 @@ BASE_CLASSES = CLASSES
 AUGMENTATION = ("flux_noise", "observation_dropout")
 
 
-def base_pipeline(*, max_epochs=60, device="cpu", random_state=0, verbose=0, window=None,
-                  **classifier):
-    """The default pipeline: observation padding, causal flux scaling with brightness, a 2x100 GRU.
-
-    ``window`` is the padder's (the base models use the simulator's, ``TRIGGER_WINDOW``).
-    """
-    return make_pipeline(
-        LightCurvePadder(window=window), FluxNormalizer(), MetadataScaler(),
-        GRUClassifier(max_epochs=max_epochs, device=device, random_state=random_state,
-                      verbose=verbose, **classifier))
+def base_pipeline(*, window=None, **params):
+    """The default pipeline (:func:`skltransient.recipes.default_pipeline`)."""
+    return default_pipeline(window=window, **params)
 
 
-def baseline_pipeline(random_state=0):
-    """The feature baseline: ``light-curve`` features and gradient boosting (needs ``features``)."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    from .features import LightCurveFeatures
-    from .features._features import _FillEmptyFeatures
-
-    return make_pipeline(LightCurveFeatures(), _FillEmptyFeatures(),
-                         HistGradientBoostingClassifier(class_weight="balanced",
-                                                        random_state=random_state))
+def baseline_pipeline(random_state=0, *, tuned=False):
+    """The feature baseline (:func:`skltransient.recipes.features_pipeline`; needs ``features``)."""
+    return features_pipeline(tuned=tuned, random_state=random_state)
 
 
-def simulate_base(n_per_class, random_state=0, survey="ztf"):
+def simulate_base(n_per_class, random_state=0, survey="ztf", redshifts="survey"):
     """Simulated light curves of one survey with equal numbers of each class."""
     fractions = dict.fromkeys(BASE_CLASSES, 1 / len(BASE_CLASSES))
     return simulate(survey, n_per_class * len(BASE_CLASSES), class_fractions=fractions,
-                    random_state=random_state, return_X_y=True)
+                    redshifts=redshifts, random_state=random_state, return_X_y=True)
 
 
 #: Days after trigger at which the base models are scored.
@@ -140,12 +125,39 @@ def baseline_report(report, random_state=0):
     return out
 
 
+def _redshift_text(survey):
+    """The card's sentence on the training set's redshifts (the survey's model)."""
+    from .datasets import SURVEYS
+
+    return SURVEYS[survey].host_redshifts.describe()
+
+
 _SURVEYS = {"ztf": ("simulated ZTF", "g and r bands"),
             "lsst": ("simulated Rubin LSST", "u, g, r, i, z and y bands")}
 
 
+def redshift_cost_section(cost):
+    """The card's section on what realistic redshifts cost, from macro F1 scores.
+
+    ``cost`` maps a row label (e.g. ``"this model, survey redshifts"``) to
+    the macro F1 on the card's test light curves, which are the same whatever
+    redshifts they are given (only the metadata differ).
+    """
+    rows = "\n".join(f"| {label} | {score:.3f} |" for label, score in cost.items())
+    return f"""
+## What realistic redshifts cost
+
+The same test light curves, given the survey's redshifts (photometric, with outliers and a share
+missing; the default since 2026-12-06) or the true ones (`simulate(..., redshifts="exact")`):
+
+| model, redshifts given | macro F1 |
+|---|---|
+{rows}
+"""
+
+
 def model_card(report, *, n_per_class, random_state, command, name=None, baseline=None,
-               where="the CPU (one torch thread)"):
+               where="the CPU (one torch thread)", redshift_cost=None):
     """Markdown model card of a base model (``report`` from :func:`train_base_model`)."""
     survey = report.get("survey", "ztf")
     title, bands = _SURVEYS[survey]
@@ -174,7 +186,8 @@ Per-class scores of the feature baseline on the same test set (whole light curve
   class_fractions=<equal>, random_state={random_state})`: {n_per_class} {title} light curves per
   class, {bands}, {report['n_train']} in all (10 % of them held out for early stopping). The
   survey model's cadence, depths and noise are calibrated on real light curves (the simulator's
-  documentation, "Calibration on real light curves").
+  documentation, "Calibration on real light curves"). Redshifts are as the survey knows them:
+  {_redshift_text(survey)}
 - Test data: a fresh simulation, `simulate("{survey}", {report['n_test']}, class_fractions=<equal>,
   random_state={random_state + 1000})`, never seen in training.
 - Classes ({len(BASE_CLASSES)}): {", ".join(BASE_CLASSES)}. For the ZTF Bright Transient Survey
@@ -206,7 +219,7 @@ GRU from one pass over time; the baseline trained and scored on light curves cut
 | model | whole{days} |
 |---|---{"|---" * len(BASE_DAYS)}|
 {chr(10).join(rows)}
-{baseline_text}
+{baseline_text}{"" if redshift_cost is None else redshift_cost_section(redshift_cost)}
 These numbers are on simulations like the training set; on real data expect lower scores, which
 is what fine-tuning with `TransferClassifier` is for.
 """
@@ -215,11 +228,12 @@ is what fine-tuning with `TransferClassifier` is for.
 # ------------------------------------------------------------------ reproduce
 #: Settings of ``reproduce --quick`` (2 CPU cores, minutes) and ``--full`` (a GPU).
 SETTINGS = {
-    "quick": {"n_target": 3000, "train_sizes": (0.05, 0.1, 0.3, 1.0), "n_repeats": 1,
-              "max_epochs": 40, "n_base_per_class": 150, "base_epochs": 15, "days": (2, 5, 10, 20, 40)},
+    "quick": {"n_target": 3000, "train_sizes": (0.05, 0.1, 0.3, 1.0), "n_repeats": 3,
+              "max_epochs": 30, "n_base_per_class": 150, "base_epochs": 15, "days": (2, 5, 10, 20, 40),
+              "strategies": ("zero-shot", "scratch", "transfer")},
     "full": {"n_target": 8000, "train_sizes": (0.02, 0.05, 0.1, 0.25, 0.3, 0.5, 0.75, 1.0),
              "n_repeats": 5, "max_epochs": 100, "n_base_per_class": 3000, "base_epochs": 100,
-             "days": (0, 2, 5, 10, 20, 40, 80)},
+             "days": (0, 2, 5, 10, 20, 40, 80), "strategies": ("zero-shot", "scratch", "transfer", "frozen")},
 }
 
 #: Classes with fewer light curves than this are left out of a target (they
@@ -230,8 +244,25 @@ MIN_PER_CLASS = 6
 PAPER = {
     "ztf-bts": "transfer matches scratch-on-all-labels with 25% of the labels (75% fewer labels)",
     "lsst": "transfer reaches 95% of the scratch baseline with 30% of the labels",
-    "convergence": "about 25% faster convergence (epochs ratio about 0.75)",
+    "convergence": "about 25% faster convergence (not measured here: scratch does not stop early "
+                   "below 10,000 light curves, so its epochs say nothing about convergence)",
 }
+
+
+def default_targets():
+    """The targets ``reproduce`` runs by default: data no one here simulated, where there are some.
+
+    PLAsTiCC (an LSST simulation made by its own team) for ZTF -> LSST; the
+    real Bright Transient Survey when a :func:`~skltransient.datasets.fetch_bts`
+    cache is present, else the BTS-like simulation (circular: drawn from the
+    base model's own simulator, and labelled so).
+    """
+    from pathlib import Path
+
+    from .datasets import get_data_home
+
+    cached = (Path(get_data_home()) / "bts" / "catalogue.csv").is_file()
+    return ["plasticc", "bts" if cached else "ztf-bts"]
 
 
 def load_target(name, n_objects, base_classes, random_state):
@@ -282,14 +313,30 @@ def _stratified_subset(index, y, n_objects, rng):
     return np.sort(index)
 
 
-def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", seed=0, n_jobs=None):
+def reproduce(targets=None, *, mode="quick", out="reproduce-output", device="auto", seed=0,
+              n_jobs=None):
     """Run the transfer-versus-scratch experiment on each target and write the report.
 
-    Writes into ``out``: ``results.md`` and ``results.csv`` (score per label
-    fraction and strategy, mean and spread over repeats), the headline
-    numbers beside the paper's, scores at days since trigger, calibration
-    errors, and PNG figures (learning curves, confusion matrices, one light
-    curve with its class probabilities over time).
+    Every arm gets its own recipe: the GRU from scratch the package's
+    default pipeline (:func:`~skltransient.recipes.default_pipeline`: its own
+    window, no early stopping below 10,000 light curves, lr 3e-3), transfer
+    :class:`~skltransient.TransferClassifier`'s (lr 1e-3, early stopping on
+    20 % of its labels), the feature baseline a cross-validated search inside
+    each training subset (:func:`~skltransient.recipes.features_pipeline`),
+    and the zero-shot base model (:class:`~skltransient.transfer.ZeroShotClassifier`)
+    no label at all. Each repeat draws new label subsets and seeds.
+
+    Writes into ``out``: ``results.md`` (mean and 95 % interval over
+    repeats, headline numbers with their uncertainty beside the paper's,
+    scores at days since trigger, calibration errors), ``results.csv`` (one
+    row per fit: repeat, fraction, strategy, score) and PNG figures
+    (learning curves, confusion matrices, one light curve with its class
+    probabilities over time).
+
+    Parameters
+    ----------
+    targets : list of str or None, default=None
+        See :func:`load_target`; None runs :func:`default_targets`.
     """
     from pathlib import Path
 
@@ -302,6 +349,7 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
     from . import pretrained
 
     settings = SETTINGS[mode]
+    targets = default_targets() if targets is None else list(targets)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     out = Path(out)
@@ -318,17 +366,18 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
     else:
         _say(f"base model: simulating {settings['n_base_per_class']} ZTF light curves per class "
              f"and training on {device}")
-        base, base_report = train_base_model(settings["n_base_per_class"],
-                                             max_epochs=settings["base_epochs"], device=device,
-                                             random_state=seed, verbose=1)
+        base, base_report = train_base_model(
+            settings["n_base_per_class"], max_epochs=settings["base_epochs"], device=device,
+            n_test_per_class=settings.get("n_base_test_per_class", 200), random_state=seed,
+            verbose=1)
     sections = []
     try:
         for target in targets:
             sections.append(_one_target(base, target, settings, device, seed, n_jobs, out))
     finally:
         torch.set_num_threads(threads)
-    curves = [s["curve"].assign(target=s["name"]) for s in sections]
-    pd.concat(curves).to_csv(out / "results.csv", index=False)
+    fits = [s["fits"].drop(columns="warnings").assign(target=s["name"]) for s in sections]
+    pd.concat(fits).to_csv(out / "results.csv", index=False)
     seconds = time.perf_counter() - started
     (out / "results.md").write_text(_report(sections, base_report, mode, device, seed, seconds))
     _say(f"done in {seconds:.0f} s; wrote {out / 'results.md'}, {out / 'results.csv'} and figures")
@@ -365,6 +414,18 @@ def _one_target(base, target, settings, device, seed, n_jobs, out):
 TARGET_TITLES = {"lsst": "simulated LSST", "ztf-bts": "BTS-like simulated ZTF",
                  "plasticc": "PLAsTiCC (training set)", "bts": "the real ZTF Bright Transient Survey"}
 
+#: What a reader must know of a target before reading its numbers.
+TARGET_CAVEATS = {
+    "lsst": ("Same simulator as the base model (another survey model): an upper bound on what "
+             "transfer to a real survey would give."),
+    "ztf-bts": ("Circular: the BTS-like target is the base model's own simulator with a few "
+                "perturbations, not real data. The zero-shot column shows how much of each "
+                "transfer score the base model had before it saw a single target label."),
+    "plasticc": ("External: PLAsTiCC was simulated by its own team with its own models of every "
+                 "class; the base model never saw it."),
+    "bts": "Real data: the ZTF Bright Transient Survey, as fetched and cached by fetch_bts.",
+}
+
 
 def _title(name):
     return TARGET_TITLES.get(name, name)
@@ -383,7 +444,8 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     from .metrics import expected_calibration_error, scores_over_time
     from .plotting import (plot_confusion_matrices, plot_learning_curve,
                            plot_lightcurve_probabilities, plot_scores_over_time)
-    from .transfer import TransferClassifier, headline_numbers, transfer_learning_curve
+    from .transfer import (TransferClassifier, ZeroShotClassifier, headline_numbers,
+                           transfer_learning_curve)
 
     slug = name.replace("/", "_").replace(".", "_")
     labels, counts = np.unique(y, return_counts=True)
@@ -396,43 +458,42 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     epochs = settings["max_epochs"]
     # Every GRU fit trains with the package's augmentation, whatever the base was trained with.
     augmentation = {key: GRUClassifier().get_params()[key] for key in AUGMENTATION}
+    # Transfer's own recipe: early stopping on 20 % of its labels (TransferClassifier's rule).
     transfer_params = {"class_map": class_map, "max_epochs": epochs, "device": device,
                        "validation_fraction": 0.2, "n_iter_no_change": 4,
                        "classifier_params": augmentation}
-    scratch_params = {"gruclassifier__max_epochs": epochs, "gruclassifier__device": device,
-                      "gruclassifier__validation_fraction": 0.2, "gruclassifier__early_stopping": True,
-                      "gruclassifier__n_iter_no_change": 4, "gruclassifier__verbose": 0,
-                      **{f"gruclassifier__{key}": value for key, value in augmentation.items()}}
+    # Scratch's own recipe: the default pipeline (its window, early_stopping="auto", lr 3e-3).
+    scratch = default_pipeline(max_epochs=epochs, device=device, random_state=seed)
     baselines = _baselines(seed)
+    strategies = settings["strategies"]
     _say(f"target {name}: {len(X)} light curves, {len(np.unique(y))} classes; learning curve "
-         f"over {len(settings['train_sizes'])} fractions x {3 + len(baselines)} strategies x "
-         f"{settings['n_repeats']} repeats")
+         f"over {len(settings['train_sizes'])} fractions x {len(strategies) + len(baselines)} "
+         f"strategies x {settings['n_repeats']} repeats")
     curve, fits = transfer_learning_curve(
-        base, X, y, train_sizes=settings["train_sizes"], strategies=("scratch", "transfer", "frozen"),
+        base, X, y, train_sizes=settings["train_sizes"], strategies=strategies,
         baselines=baselines, n_repeats=settings["n_repeats"], transfer_params=transfer_params,
-        scratch_params=scratch_params, random_state=seed, n_jobs=n_jobs, verbose=1,
-        return_fits=True)
-    # Fits that trained to the cap: their epochs say only that they had not converged.
-    capped = {strategy: (int((part["epochs_trained"] >= epochs).sum()), len(part))
-              for strategy, part in fits.groupby("strategy") if strategy in ("scratch", "transfer")}
-    numbers = headline_numbers(curve)
-    frozen_numbers = headline_numbers(curve, strategy="frozen")
+        scratch_estimator=scratch, random_state=seed, n_jobs=n_jobs, verbose=1, return_fits=True)
+    numbers = {strategy: headline_numbers(fits, strategy=strategy)
+               for strategy in ("zero-shot", "transfer", "frozen", "features")
+               if strategy in set(fits["strategy"])}
     ax = plot_learning_curve(curve, title=f"Transfer from simulated ZTF to {_title(name)}")
     ax.figure.savefig(out / f"{slug}_learning_curve.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
 
-    # One scratch and one transfer model on the whole training pool, for the
-    # confusion matrices, early scores, calibration and the example figure.
+    # One model of each arm on the whole training pool, for the confusion
+    # matrices, early scores, calibration and the example figure.
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed)
     fit, hold = train_test_split(train, test_size=0.2, stratify=y[train], random_state=seed)
     _say(f"target {name}: training scratch and transfer on {len(fit)} light curves for the "
          f"confusion matrices, early scores, calibration and example figure")
     scratch, transfer = _fit_all(
-        [(clone(base).set_params(**scratch_params, gruclassifier__random_state=seed), X[fit], y[fit]),
+        [(clone(scratch), X[fit], y[fit]),
          (TransferClassifier(base, random_state=seed, **transfer_params), X[fit], y[fit])],
         n_jobs)
+    zero_shot = ZeroShotClassifier(base, class_map=class_map).fit(X[fit], y[fit])
     fig = plot_confusion_matrices(
-        [(f"GRU from scratch ({len(fit)} labels)", scratch),
+        [("zero-shot (no target label)", zero_shot),
+         (f"GRU from scratch ({len(fit)} labels)", scratch),
          (f"transfer, all layers ({len(fit)} labels)", transfer)], X[test], y[test],
         title=f"{_title(name)}: {len(test)} held-out light curves")
     fig.savefig(out / f"{slug}_confusion.png", dpi=120, bbox_inches="tight")
@@ -440,7 +501,7 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
 
     days = settings["days"]
     early = {label: scores_over_time(y[test], predict_proba_at(model, X[test], days), model.classes_, days)
-             for label, model in [("scratch", scratch), ("transfer", transfer)]}
+             for label, model in [("zero-shot", zero_shot), ("scratch", scratch), ("transfer", transfer)]}
     for label, baseline in baselines.items():
         # The baseline is trained and scored on light curves cut at each phase.
         _say(f"target {name}: {label} baseline trained at {', '.join(map(str, days))} days after "
@@ -467,9 +528,10 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
                                         f"transfer (all layers) trained on {len(fit)} labels")
     fig.savefig(out / f"{slug}_lightcurve.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
-    return {"name": name, "curve": curve, "left_out": rare.tolist(), "numbers": numbers, "frozen": frozen_numbers,
-            "early": early, "ece": ece, "n": len(X), "n_classes": len(np.unique(y)), "slug": slug,
-            "capped": capped, "max_epochs": epochs, "train_sizes": tuple(settings["train_sizes"])}
+    return {"name": name, "curve": curve, "fits": fits, "left_out": rare.tolist(),
+            "numbers": numbers, "early": early, "ece": ece, "n": len(X),
+            "n_classes": len(np.unique(y)), "slug": slug, "max_epochs": epochs,
+            "train_sizes": tuple(settings["train_sizes"]), "n_repeats": settings["n_repeats"]}
 
 
 def _baselines(seed):
@@ -480,7 +542,7 @@ def _baselines(seed):
         _say(f"light-curve is not installed ({install_hint('light_curve', 'features')}): "
              f"no feature baseline")
         return {}
-    return {"features": baseline_pipeline(seed)}
+    return {"features": features_pipeline(tuned=True, random_state=seed)}
 
 
 def _fit_all(fits, n_jobs):
@@ -526,75 +588,103 @@ def _share_note(train_sizes, at=0.3):
     return f"The share at {100 * at:.0f}% is extrapolated from the nearest measured fraction."
 
 
-def _epochs_note(section):
-    """What the epochs mean, and how many fits ran to the cap."""
-    capped = section["capped"]
-    text = (f"Every GRU fit trains with the package's augmentation (flux_noise, "
-            f"observation_dropout). Epochs count to the best validation epoch (early stopping "
-            f"on 20% of each fit's labels, patience 4, at most {section['max_epochs']} epochs).")
-    hit = [f"{n} of {total} {strategy} fits" for strategy, (n, total) in sorted(capped.items()) if n]
-    if hit:
-        text += (f" {' and '.join(hit)} trained to the cap of {section['max_epochs']} epochs "
-                 f"without converging: for them the count is the cap.")
-    else:
-        text += " No fit reached the cap."
-    return text
+#: How the report names each arm, in its column order.
+ARM_NAMES = {"zero-shot": "zero-shot (no target label)", "scratch": "GRU from scratch",
+             "transfer": "transfer (all layers)", "frozen": "transfer (frozen encoder)",
+             "features": "features + boosting (tuned)"}
+
+RECIPES_NOTE = (
+    "Each arm has its own recipe. GRU from scratch: the package's default pipeline "
+    "(`skltransient.recipes.default_pipeline`: every observation, no early stopping below 10,000 "
+    "light curves, so it trains on all its labels for `max_epochs`; lr 3e-3, the default for "
+    "random initial weights). Transfer: `TransferClassifier`'s (the base's window; early stopping "
+    "on 20% of its labels, patience 4; lr 1e-3, smaller steps that keep what the base learned). "
+    "Every GRU fit trains with the package's augmentation. Features + boosting: the learning rate "
+    "and tree size of the boosting chosen by 3-fold cross-validation inside each training subset "
+    "(`skltransient.recipes.features_pipeline(tuned=True)`). Zero-shot: the base model with no "
+    "target label, its classes mapped onto the target's (a target class no base class maps onto "
+    "is never predicted).")
 
 
-def _fraction(value):
-    return "never" if np.isnan(value) else f"{100 * value:.0f}% of the labels"
+def _interval(mean, low, high, percent=False):
+    """``0.652 [0.640, 0.664]``; without brackets when there is no interval (one repeat)."""
+    scale, unit, digits = (100, "%", 0) if percent else (1, "", 3)
+    text = f"{scale * mean:.{digits}f}{unit}"
+    if np.isnan(low) or np.isclose(low, high):
+        return text
+    return f"{text} [{scale * low:.{digits}f}, {scale * high:.{digits}f}]"
+
+
+def _match_text(numbers, smallest):
+    """The match fraction with what the intervals allow one to say of it."""
+    match, earliest = numbers["match_fraction"], numbers["match_fraction_earliest"]
+    if match == smallest:
+        return f"{100 * match:.0f}% or fewer (the smallest fraction measured)"
+    if np.isnan(match):
+        return "never" if numbers["match_resolved"] else (
+            f"never on average; not resolved (a match cannot be excluded from {100 * earliest:.0f}%)")
+    if numbers["match_resolved"]:
+        return f"{100 * match:.0f}%"
+    return (f"{100 * match:.0f}% on average; not resolved (cannot be told from scratch on all "
+            f"labels from {100 * earliest:.0f}%)")
 
 
 def _report(sections, base_report, mode, device, seed, seconds):
-
     lines = [f"# skltransient reproduce --{mode}", "",
              f"Measured {datetime.date.today().isoformat()} on {platform.machine()} "
              f"({platform.system()}), device {device}, seed {seed}, in {seconds:.0f} s, with "
              f"skltransient {__version__}. Base model: "
              + ("the shipped `ztf-sims`." if base_report is None else
-                f"trained here, held-out macro F1 {base_report['f1_macro']:.3f}."), ""]
+                f"trained here, held-out macro F1 {base_report['f1_macro']:.3f}."), "",
+             RECIPES_NOTE, ""]
     for s in sections:
-        n, fz = s["numbers"], s["frozen"]
-        table = s["curve"].pivot(index="train_size", columns="strategy", values=["score_mean", "score_std"])
-        lines += [f"## Target: {_title(s['name'])} ({s['n']} light curves, {s['n_classes']} "
-                  f"classes)", ""]
-        if s["left_out"]:
-            lines += [f"Left out for having fewer than {MIN_PER_CLASS} light curves: "
-                      f"{', '.join(s['left_out'])}.", ""]
-        strategies = [k for k in ("scratch", "transfer", "frozen", "features")
-                      if ("score_mean", k) in table.columns]
-        names = {"scratch": "GRU scratch", "transfer": "transfer", "frozen": "frozen encoder",
-                 "features": "features + boosting (scratch)"}
-        lines += [
-                  "Macro F1 on a fixed held-out test set (30%), mean ± std over repeats (± nan: one "
-                  "repeat), by fraction of the training labels:", "",
-                  "| labels | " + " | ".join(names[k] for k in strategies) + " |",
-                  "|---|" + "---|" * len(strategies)]
-        for size in table.index:
-            cells = [f"{table.loc[size, ('score_mean', k)]:.3f} ± {table.loc[size, ('score_std', k)]:.3f}"
-                     for k in strategies]
-            lines.append(f"| {100 * size:.0f}% | " + " | ".join(cells) + " |")
-        match, frozen_match = (_fraction(x["match_fraction"]) for x in (n, fz))
-        lines += ["", "| headline | measured here (transfer) | frozen encoder | paper |", "|---|---|---|---|",
-                  f"| transfer matches scratch on all labels at | {match} | {frozen_match} "
-                  f"| 25% (ZTF BTS) |",
-                  f"| share of the baseline at 30% of the labels | {100 * n['share_of_baseline_at']:.0f}% | "
-                  f"{100 * fz['share_of_baseline_at']:.0f}% | 95% (LSST) |",
-                  f"| epochs to converge, transfer / scratch | {n['epochs_ratio']:.2f} | "
-                  f"{fz['epochs_ratio']:.2f} | about 0.75 |", "",
-                  _share_note(s["train_sizes"]) + " " + _epochs_note(s), "",
-                  "Macro F1 after trigger (models trained on all the training labels; the GRUs "
-                  "from one pass over time, the baseline trained and scored on light curves cut "
-                  "at each phase):", "",
-                  "| days since trigger | " + " | ".join(names[k] for k in s["early"]) + " |",
-                  "|---|" + "---|" * len(s["early"])]
-        for day in s["early"]["transfer"].index:
-            lines.append(f"| {day:g} | " + " | ".join(f"{s['early'][k].loc[day].f1_macro:.3f}"
-                                                      for k in s["early"]) + " |")
-        lines += ["", f"Expected calibration error of the transfer model: {s['ece']['before']:.3f} "
-                  f"before, {s['ece']['after']:.3f} after temperature scaling on held-out data.", "",
-                  f"![learning curve]({s['slug']}_learning_curve.png) "
-                  f"![confusion]({s['slug']}_confusion.png) ![early]({s['slug']}_early.png) "
-                  f"![light curve]({s['slug']}_lightcurve.png)", ""]
+        lines += _target_report(s)
     lines += ["Paper (Gupta & Muthukrishna 2025): " + "; ".join(PAPER.values()) + ".", ""]
     return "\n".join(lines)
+
+
+def _target_report(s):
+    curve, numbers = s["curve"], s["numbers"]
+    arms = [k for k in ARM_NAMES if k in set(curve["strategy"])]
+    table = curve.set_index(["train_size", "strategy"])
+    lines = [f"## Target: {_title(s['name'])} ({s['n']} light curves, {s['n_classes']} classes)", ""]
+    if s["name"] in TARGET_CAVEATS:
+        lines += [f"**{TARGET_CAVEATS[s['name']]}**", ""]
+    if s["left_out"]:
+        lines += [f"Left out for having fewer than {MIN_PER_CLASS} light curves: "
+                  f"{', '.join(s['left_out'])}.", ""]
+    lines += [f"Macro F1 on a fixed held-out test set (30%), by fraction of the training labels: "
+              f"mean and 95% interval over {s['n_repeats']} repeats (each its own label subsets "
+              f"and seed):", "",
+              "| labels | " + " | ".join(ARM_NAMES[k] for k in arms) + " |",
+              "|---|" + "---|" * len(arms)]
+    for size in sorted(curve["train_size"].unique()):
+        cells = [_interval(*table.loc[(size, k), ["score_mean", "score_low", "score_high"]])
+                 for k in arms]
+        lines.append(f"| {100 * size:.0f}% | " + " | ".join(cells) + " |")
+    reported = [k for k in ("transfer", "frozen", "zero-shot", "features") if k in numbers]
+    lines += ["", "Against the GRU from scratch on all the training labels (paired by repeat):", "",
+              "| headline | " + " | ".join(ARM_NAMES[k] for k in reported) + " | paper |",
+              "|---|" + "---|" * (len(reported) + 1),
+              "| labels at which it matches scratch on all labels | "
+              + " | ".join(_match_text(numbers[k], min(s["train_sizes"])) for k in reported) + " | 25% (ZTF BTS) |",
+              "| share of scratch on all labels, at 30% of the labels | "
+              + " | ".join(_interval(numbers[k]["share_of_baseline_at"], numbers[k]["share_low"],
+                                     numbers[k]["share_high"], percent=True) for k in reported)
+              + " | 95% (LSST) |", "",
+              _share_note(s["train_sizes"]) + " A match is *resolved* when, at every smaller "
+              "fraction, the 95% interval of the paired difference lies below zero.", "",
+              "Macro F1 after trigger (models trained on all the training labels; the GRUs "
+              "from one pass over time, the baseline trained and scored on light curves cut "
+              "at each phase; one repeat):", "",
+              "| days since trigger | " + " | ".join(ARM_NAMES.get(k, k) for k in s["early"]) + " |",
+              "|---|" + "---|" * len(s["early"])]
+    for day in s["early"]["transfer"].index:
+        lines.append(f"| {day:g} | " + " | ".join(f"{s['early'][k].loc[day].f1_macro:.3f}"
+                                                  for k in s["early"]) + " |")
+    lines += ["", f"Expected calibration error of the transfer model: {s['ece']['before']:.3f} "
+              f"before, {s['ece']['after']:.3f} after temperature scaling on held-out data.", "",
+              f"![learning curve]({s['slug']}_learning_curve.png) "
+              f"![confusion]({s['slug']}_confusion.png) ![early]({s['slug']}_early.png) "
+              f"![light curve]({s['slug']}_lightcurve.png)", ""]
+    return lines

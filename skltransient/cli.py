@@ -72,13 +72,16 @@ def _parser():
                        "the target's labels; writes Markdown/CSV tables and PNG figures.")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="small run: 7 to 10 minutes on 2 CPU cores (default)")
+                      help="small run, 3 repeats: under 10 minutes on 2 quiet CPU cores (default)")
     size.add_argument("--full", dest="mode", action="store_const", const="full",
                       help="paper-scale run, for a GPU")
-    p.add_argument("--target", nargs="+", default=["lsst", "ztf-bts"],
-                   help="targets: lsst, ztf-bts, plasticc, bts (the real Bright Transient Survey, "
-                   "downloaded once: needs the internet), a folder with a cached bts copy, or a "
-                   "labelled data file (default: lsst ztf-bts)")
+    p.add_argument("--target", nargs="+", default=None,
+                   help="targets: plasticc (an LSST simulation no one here wrote), bts (the real "
+                   "Bright Transient Survey, downloaded once: needs the internet), a folder with a "
+                   "cached bts copy, ztf-bts (BTS-like, from the base model's own simulator: "
+                   "circular), lsst (the package's own LSST simulation: an upper bound), or a "
+                   "labelled data file (default: plasticc, and bts if a fetch_bts cache is present, "
+                   "else ztf-bts)")
     p.add_argument("--out", default="reproduce-output", help="output folder (default: reproduce-output)")
     p.add_argument("--device", type=_device, default="auto",
                    help="torch device: auto, cpu, cuda, cuda:N or mps (default: auto)")
@@ -279,7 +282,7 @@ def _info(args):
 def _reproduce(args):
     from ._experiment import reproduce
 
-    for target in args.target:
+    for target in args.target or ():
         if target not in ("lsst", "ztf-bts", "plasticc", "bts") and not Path(target).exists():
             raise UserError(f"Target {target!r} is neither lsst, ztf-bts, plasticc, bts nor an "
                             f"existing data file or folder.")

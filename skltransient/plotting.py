@@ -16,7 +16,8 @@ SCORE_NAMES = {"f1_macro": "macro F1", "accuracy": "accuracy", "roc_auc_macro": 
 
 #: How a reader names the strategies of :func:`skltransient.transfer_learning_curve`, in
 #: the order the legend lists them; other strategies (baselines) keep their own names.
-STRATEGY_NAMES = {"scratch": "GRU from scratch", "transfer": "transfer (all layers)",
+STRATEGY_NAMES = {"zero-shot": "zero-shot (base model, no target label)",
+                  "scratch": "GRU from scratch", "transfer": "transfer (all layers)",
                   "frozen": "transfer (frozen encoder)", "features": "features + boosting"}
 
 #: The flux unit of the package's light curves (readers and simulator alike).
@@ -106,7 +107,12 @@ def plot_lightcurve_probabilities(lightcurves, index, proba, times, classes, *, 
 
 def plot_learning_curve(curve, *, ax=None, title="Transfer against training from scratch",
                         ylabel="Macro F1 on the held-out set"):
-    """Score against the fraction of training labels, one line per strategy, with spreads.
+    """Score against the fraction of training labels, one line per strategy, with intervals.
+
+    Error bars are the curve's 95 % confidence interval of the mean over
+    repeats where it has one (``score_low``, ``score_high``), else its
+    standard deviation; a ``"zero-shot"`` strategy, which uses no label, is
+    a dashed level.
 
     Parameters
     ----------
@@ -127,8 +133,16 @@ def plot_learning_curve(curve, *, ax=None, title="Transfer against training from
                                                            if s not in STRATEGY_NAMES]
     for strategy in order:
         part = curve[curve["strategy"] == strategy].sort_values("train_size")
-        ax.errorbar(100 * part["train_size"], part["score_mean"], yerr=part["score_std"].fillna(0),
-                    marker="o", capsize=3, label=STRATEGY_NAMES.get(strategy, strategy))
+        label = STRATEGY_NAMES.get(strategy, strategy)
+        if strategy == "zero-shot":  # no label used: a level, the same at every fraction
+            ax.axhline(part["score_mean"].mean(), color="0.3", linestyle="--", label=label)
+            continue
+        if "score_low" in part and part["score_low"].notna().any():
+            yerr = [part["score_mean"] - part["score_low"], part["score_high"] - part["score_mean"]]
+        else:
+            yerr = part["score_std"].fillna(0)
+        ax.errorbar(100 * part["train_size"], part["score_mean"], yerr=yerr, marker="o", capsize=3,
+                    label=label)
     ax.set_xscale("log")
     # Ticks at the measured fractions, written as percentages (not 10^1, 10^2).
     ax.xaxis.set_major_locator(FixedLocator(100 * np.unique(curve["train_size"])))

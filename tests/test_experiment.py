@@ -5,7 +5,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from skltransient import _experiment
+from skltransient import _experiment, recipes
 from skltransient.datasets import BTS_CLASS_MAP, CLASSES
 
 
@@ -27,32 +27,41 @@ def test_load_target_plasticc():
 
 
 def test_reproduce_tiny_end_to_end(tmp_path, monkeypatch):
-    """Check that reproduce writes the tables and figures with measured numbers."""
+    """Check that reproduce writes tables with intervals, the zero-shot arm and one row per fit."""
     pytest.importorskip("matplotlib")
-    tiny = dict(_experiment.SETTINGS["quick"], n_target=120, train_sizes=(0.3, 1.0), n_repeats=1,
-                max_epochs=1, n_base_per_class=8, base_epochs=1, days=(5, 20))
+    import pandas as pd
+
+    tiny = dict(_experiment.SETTINGS["quick"], n_target=120, train_sizes=(0.3, 1.0), n_repeats=2,
+                max_epochs=1, n_base_per_class=8, n_base_test_per_class=2, base_epochs=1, days=(5, 20))
     monkeypatch.setitem(_experiment.SETTINGS, "tiny", tiny)
+    monkeypatch.setattr(recipes, "FEATURES_GRID", {"learning_rate": [0.1, 0.2]})
     sections = _experiment.reproduce(["lsst"], mode="tiny", out=tmp_path, device="cpu", n_jobs=1)
     for name in ("results.md", "results.csv", "lsst_learning_curve.png", "lsst_confusion.png",
                  "lsst_early.png", "lsst_lightcurve.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     report = (tmp_path / "results.md").read_text()
-    assert "| 30% |" in report and "epochs to converge" in report and "temperature scaling" in report
+    assert "| 30% |" in report and "temperature scaling" in report
+    assert "epochs to converge" not in report and "over 2 repeats" in report
     curve = sections[0]["curve"]
-    assert set(curve["strategy"]) == {"scratch", "transfer", "frozen", "features"}
-    assert np.isfinite(curve["score_mean"]).all()
-    # The feature baseline is a column of every table, early scores included.
-    assert "features + boosting (scratch)" in report
-    assert set(sections[0]["early"]) == {"scratch", "transfer", "features"}
+    assert set(curve["strategy"]) == {"zero-shot", "scratch", "transfer", "features"}
+    assert np.isfinite(curve["score_mean"]).all() and (curve["score_low"] <= curve["score_high"]).all()
+    # One row per fit: repeat x fraction x strategy.
+    rows = pd.read_csv(tmp_path / "results.csv")
+    assert len(rows) == 2 * 2 * 4 and set(rows["repeat"]) == {0, 1}
+    # The zero-shot arm uses no label: the same score in every repeat and fraction.
+    assert rows.loc[rows.strategy == "zero-shot", "score"].nunique() == 1
+    assert "zero-shot (no target label)" in report and "features + boosting (tuned)" in report
+    assert set(sections[0]["early"]) == {"zero-shot", "scratch", "transfer", "features"}
     assert "| 5 |" in report and "macro F1 after trigger" in report.replace("Macro", "macro")
-    # max_epochs=1: every GRU fit ran to the cap, and the report says so.
     assert "The share at 30% is measured" in report
-    assert "trained to the cap of 1 epochs without converging" in report
+    # The target's caveat is in its section.
+    assert "an upper bound" in report
+    assert "| share of scratch on all labels, at 30% of the labels |" in report
 
 
-def test_reproduce_trains_every_gru_with_the_augmentation(tmp_path, monkeypatch):
-    """Check that scratch and transfer fits get the package's augmentation whatever the base was
-    trained with (the shipped bases were trained without it), and that the report says so."""
+def test_reproduce_gives_each_arm_its_own_recipe(tmp_path, monkeypatch):
+    """Check that scratch is the default pipeline (its window, no early stopping below 10,000, the
+    augmentation), transfer TransferClassifier's recipe with the augmentation, the baseline tuned."""
     pytest.importorskip("matplotlib")
     import skltransient.transfer as transfer
 
@@ -64,28 +73,45 @@ def test_reproduce_trains_every_gru_with_the_augmentation(tmp_path, monkeypatch)
 
     monkeypatch.setattr(transfer, "transfer_learning_curve", capture)
     tiny = dict(_experiment.SETTINGS["quick"], n_target=100, train_sizes=(1.0,), n_repeats=1,
-                max_epochs=1, n_base_per_class=8, base_epochs=1, days=(5,))
+                max_epochs=1, n_base_per_class=8, n_base_test_per_class=2, base_epochs=1, days=(5,))
     monkeypatch.setitem(_experiment.SETTINGS, "tiny", tiny)
+    monkeypatch.setattr(recipes, "FEATURES_GRID", {"learning_rate": [0.1, 0.2]})
     _experiment.reproduce(["lsst"], mode="tiny", out=tmp_path, device="cpu", n_jobs=1)
     augmentation = {"flux_noise": 1.0, "observation_dropout": 0.2}
     assert captured["transfer_params"]["classifier_params"] == augmentation
-    assert {key: captured["scratch_params"][f"gruclassifier__{key}"]
-            for key in augmentation} == augmentation
-    assert "augmentation (flux_noise, observation_dropout)" in (tmp_path / "results.md").read_text()
+    scratch = captured["scratch_estimator"].get_params()
+    assert {key: scratch[f"gruclassifier__{key}"] for key in augmentation} == augmentation
+    assert scratch["gruclassifier__early_stopping"] == "auto"
+    assert scratch["lightcurvepadder__window"] is None
+    assert type(captured["baselines"]["features"][-1]).__name__ == "GridSearchCV"
+    report = (tmp_path / "results.md").read_text()
+    assert "lr 3e-3" in report and "lr 1e-3" in report and "cross-validation" in report
+
+
+def test_default_targets_are_external(monkeypatch, tmp_path):
+    """Check that reproduce runs PLAsTiCC and the real BTS (when cached) by default."""
+    from skltransient import datasets
+
+    monkeypatch.setattr(datasets, "get_data_home", lambda: str(tmp_path))
+    assert _experiment.default_targets() == ["plasticc", "ztf-bts"]
+    (tmp_path / "bts").mkdir()
+    (tmp_path / "bts" / "catalogue.csv").write_text("ZTFID\n")
+    assert _experiment.default_targets() == ["plasticc", "bts"]
 
 
 def test_reproduce_table_does_not_depend_on_n_jobs(tmp_path, monkeypatch):
     """Check that a seed gives the same scores whether the fits run in one process or two."""
     pytest.importorskip("matplotlib")
     tiny = dict(_experiment.SETTINGS["quick"], n_target=100, train_sizes=(0.5, 1.0), n_repeats=1,
-                max_epochs=2, n_base_per_class=8, base_epochs=1, days=(5,))
+                max_epochs=2, n_base_per_class=8, n_base_test_per_class=2, base_epochs=1, days=(5,))
     monkeypatch.setitem(_experiment.SETTINGS, "tiny", tiny)
+    monkeypatch.setattr(recipes, "FEATURES_GRID", {"learning_rate": [0.1, 0.2]})
     tables = []
     for n_jobs in (1, 2):
         sections = _experiment.reproduce(["lsst"], mode="tiny", out=tmp_path / str(n_jobs),
                                          device="cpu", n_jobs=n_jobs)
         early = sections[0]["early"]
-        tables.append((sections[0]["curve"][["train_size", "strategy", "score_mean", "epochs_mean"]],
+        tables.append((sections[0]["curve"][["train_size", "strategy", "score_mean", "score_low"]],
                        early["scratch"], early["transfer"], sections[0]["ece"]))
     for one, two in zip(*tables):
         assert one.equals(two) if hasattr(one, "equals") else one == two, (one, two)

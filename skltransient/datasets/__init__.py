@@ -10,6 +10,7 @@ from ._read import read_data
 from ._readers_alerts import read_lsst_alerts, read_ztf_alerts, read_ztf_forced_photometry
 from ._readers_plasticc import load_plasticc, read_plasticc
 from ._readers_snana import read_snana
+from ._redshifts import EXACT_REDSHIFTS, HostRedshifts
 from ._simulate import TRIGGER_WINDOW, simulate, survey_classes
 from ._surveys import SURVEYS, RubinSurvey, SurveyModel, ZTFSurvey
 from ._taxonomy import (BTS_CLASS_MAP, CLASSES, ELASTICC_CLASSES, PARENT_CLASSES, PLASTICC_CLASSES,
@@ -19,7 +20,9 @@ __all__ = [
     "BTS_CLASS_MAP",
     "CLASSES",
     "ELASTICC_CLASSES",
+    "EXACT_REDSHIFTS",
     "PARENT_CLASSES",
+    "HostRedshifts",
     "PLASTICC_CLASSES",
     "SNANA_PLASTICC_CLASSES",
     "SURVEYS",

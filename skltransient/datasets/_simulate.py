@@ -1,5 +1,6 @@
 """Simulate survey light curves of the eleven transient classes."""
 
+import dataclasses
 import functools
 from numbers import Integral, Real
 
@@ -19,6 +20,7 @@ from ._physics import (
     planck_integral,
     redshift_at_distance_modulus,
 )
+from ._redshifts import EXACT_REDSHIFTS, HostRedshifts
 from ._sources import SOURCES, Photometry
 from ._surveys import SURVEYS, SurveyModel
 from ._taxonomy import CLASSES
@@ -48,8 +50,9 @@ _AGN_DEFAULT_FRACTION = 0.05  # PLAsTiCC training set: 370 AGN of 7848 objects
         "bands": ["array-like", None],
         "trigger_window": [tuple, list, StrOptions({"survey"})],
         "min_detections": [Interval(Integral, 1, None, closed="left")],
-        "redshift_uncertainty": [Interval(Real, 0, None, closed="left")],
-        "missing_redshift_fraction": [Interval(Real, 0, 1, closed="both")],
+        "redshifts": [StrOptions({"survey", "exact"}), HostRedshifts],
+        "redshift_uncertainty": [Interval(Real, 0, None, closed="left"), None],
+        "missing_redshift_fraction": [Interval(Real, 0, 1, closed="both"), None],
         "random_state": ["random_state"],
         "return_X_y": ["boolean"],
     },
@@ -64,8 +67,9 @@ def simulate(
     bands=None,
     trigger_window=TRIGGER_WINDOW,
     min_detections=2,
-    redshift_uncertainty=0.0,
-    missing_redshift_fraction=0.0,
+    redshifts="survey",
+    redshift_uncertainty=None,
+    missing_redshift_fraction=None,
     random_state=None,
     return_X_y=False,
 ):
@@ -121,11 +125,21 @@ def simulate(
     min_detections : int, default=2
         Detections (signal-to-noise 5 or more) that an object needs within
         its window to be kept, as in PLAsTiCC's two-detection trigger.
-    redshift_uncertainty : float, default=0.0
-        Scatter of the reported ``redshift`` in units of ``1 + z``, also
-        reported as ``redshift_err``.
-    missing_redshift_fraction : float, default=0.0
-        Fraction of objects whose reported ``redshift`` is NaN.
+    redshifts : {"survey", "exact"} or HostRedshifts, default="survey"
+        How the reported ``redshift`` relates to the truth (``true_z``).
+        ``"survey"``: as the survey knows its hosts (``survey.host_redshifts``):
+        photometric redshifts with scatter, catastrophic outliers and a
+        share missing for ``"ztf"`` and ``"lsst"``, spectroscopic for
+        ``"ztf-bts"`` (sources in :ref:`the simulator's documentation
+        <simulator>`). ``"exact"``: the true redshift for every object, an
+        optimistic upper bound. A :class:`HostRedshifts` is used as given.
+    redshift_uncertainty : float or None, default=None
+        If given, replaces the redshift model by Gaussian scatter of this
+        size in units of ``1 + z`` (no outliers, no spectroscopic share),
+        also reported as ``redshift_err``.
+    missing_redshift_fraction : float or None, default=None
+        If given, the fraction of objects whose reported ``redshift`` is NaN,
+        in place of the redshift model's.
     random_state : int, RandomState instance or None, default=None
         Seed of all randomness; the same value gives the same output bit for
         bit.
@@ -185,13 +199,14 @@ def simulate(
     ]
     labels = np.repeat(np.array(names)[counts > 0], counts[counts > 0])
     order = rng.permutation(n_objects)
-    lightcurves = _assemble(batches, order, band_names, redshift_uncertainty, missing_redshift_fraction, rng)
+    hosts = _host_redshifts(model_survey, redshifts, redshift_uncertainty, missing_redshift_fraction)
+    lightcurves = _assemble(batches, order, band_names, hosts, rng)
     target = labels[order]
     if return_X_y:
         return lightcurves, target
     return Bunch(
         lightcurves=lightcurves, target=target, target_names=np.array(names),
-        DESCR=_describe(model_survey, names, fractions, band_names, window, min_detections),
+        DESCR=_describe(model_survey, names, fractions, band_names, window, min_detections, hosts),
     )
 
 
@@ -541,7 +556,17 @@ def _concatenate(batches, n):
     return merged
 
 
-def _assemble(batches, order, bands, redshift_uncertainty, missing_fraction, rng):
+def _host_redshifts(survey, redshifts, uncertainty, missing_fraction):
+    """The redshift model of a run: the survey's, exact or given, with the explicit overrides."""
+    hosts = {"survey": survey.host_redshifts, "exact": EXACT_REDSHIFTS}.get(redshifts, redshifts)
+    if uncertainty is not None:
+        hosts = HostRedshifts(scatter=uncertainty, missing_fraction=hosts.missing_fraction)
+    if missing_fraction is not None:
+        hosts = dataclasses.replace(hosts, missing_fraction=missing_fraction)
+    return hosts
+
+
+def _assemble(batches, order, bands, hosts, rng):
     """Build the LightCurves: objects in ``order``, metadata aligned with them."""
     n_objects = order.shape[0]
     position = np.empty(n_objects, dtype=np.int64)
@@ -552,13 +577,9 @@ def _assemble(batches, order, bands, redshift_uncertainty, missing_fraction, rng
                for key in ("time", "band", "flux", "flux_err", "detected")}
     truth = {key: np.concatenate([batch["truth"][key] for batch in batches])[order]
              for key in batches[0]["truth"]}
-    z = truth["true_z"]
-    redshift_err = redshift_uncertainty * (1.0 + z)
-    redshift = np.clip(z + redshift_err * rng.standard_normal(n_objects), 0.0, None)
-    missing = rng.uniform(size=n_objects) < missing_fraction
+    redshift, redshift_err = hosts.draw(truth["true_z"], rng)
     metadata = pd.DataFrame(
-        {"redshift": np.where(missing, np.nan, redshift),
-         "redshift_err": np.where(missing, np.nan, redshift_err), "mwebv": truth.pop("mwebv"), **truth},
+        {"redshift": redshift, "redshift_err": redshift_err, "mwebv": truth.pop("mwebv"), **truth},
         index=pd.Index(np.arange(n_objects), name="object_id"))
     sort = np.argsort(obj, kind="stable")  # keeps each object's visits in time order
     return LightCurves.from_arrays(
@@ -566,14 +587,14 @@ def _assemble(batches, order, bands, redshift_uncertainty, missing_fraction, rng
         columns["flux_err"][sort], detected=columns["detected"][sort], metadata=metadata)
 
 
-def _describe(survey, names, fractions, bands, window, min_detections):
+def _describe(survey, names, fractions, bands, window, min_detections, hosts):
     mix = ", ".join(f"{name} {fraction:.3f}" for name, fraction in zip(names, fractions))
     span = ("Each light curve holds every visit of the whole survey to its object" if window is None
             else f"Each light curve spans {window[0]:g} to +{window[1]:g} days around its trigger")
     return (
         f"Simulated {survey.name!r} light curves (skltransient.datasets.simulate).\n\n"
         f"{survey.description}\n\n"
-        f"Bands: {', '.join(bands)}. Class fractions: {mix}.\n"
+        f"Bands: {', '.join(bands)}. Class fractions: {mix}.\n{hosts.describe()}\n"
         f"{span}; the trigger is the first "
         f"detection at signal-to-noise 5 or more (absolute value for AGN), has at least "
         f"{min_detections} detections and includes forced-photometry non-detections. Fluxes are "

@@ -12,19 +12,25 @@ from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from ._transfer import TransferClassifier
+from scipy import stats
 
-__all__ = ["headline_numbers", "transfer_learning_curve"]
+from ._transfer import TransferClassifier
+from ._zero_shot import ZeroShotClassifier
+
+__all__ = ["headline_numbers", "mean_interval", "transfer_learning_curve"]
 
 #: TransferClassifier parameters of each transfer strategy.
 STRATEGIES = {"transfer": {"freeze": None}, "frozen": {"freeze": "encoder"}}
+
+#: Strategies that train nothing on the target: scored once, the same in every repeat.
+UNTRAINED = ("zero-shot",)
 
 
 def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.5, 1.0),
                             strategies=("scratch", "transfer"), scoring="f1_macro", n_repeats=3,
                             test_size=0.3, transfer_params=None, scratch_params=None,
-                            baselines=None, random_state=None, n_jobs=None, verbose=0,
-                            return_fits=False):
+                            scratch_estimator=None, baselines=None, random_state=None, n_jobs=None,
+                            verbose=0, return_fits=False):
     """Score training from scratch against transfer at growing fractions of the labels.
 
     In the spirit of :func:`sklearn.model_selection.learning_curve`: the
@@ -38,17 +44,22 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     ----------
     estimator : GRUClassifier or Pipeline
         The fitted base model (e.g. trained on simulated ZTF light curves).
-        ``"scratch"`` trains an unfitted clone of it (same hyperparameters);
-        the transfer strategies fine-tune it with :class:`TransferClassifier`.
+        ``"scratch"`` trains an unfitted clone of it (same hyperparameters)
+        unless ``scratch_estimator`` is given; the transfer strategies
+        fine-tune it with :class:`TransferClassifier`; ``"zero-shot"`` scores
+        it as it is, through ``transfer_params["class_map"]``
+        (:class:`ZeroShotClassifier`).
     X : LightCurves
         Target light curves.
     y : array-like of shape (n_objects,)
         Target labels.
     train_sizes : sequence of float, default=(0.05, 0.1, 0.25, 0.5, 1.0)
         Fractions of the training pool, in (0, 1].
-    strategies : sequence of {"scratch", "transfer", "frozen"}, default=("scratch", "transfer")
+    strategies : sequence of {"scratch", "transfer", "frozen", "zero-shot"}, \
+            default=("scratch", "transfer")
         ``"transfer"`` fine-tunes every layer; ``"frozen"`` freezes the
-        encoder and trains the metadata branch and head.
+        encoder and trains the metadata branch and head; ``"zero-shot"``
+        uses no target label (scored once: the same in every repeat).
     scoring : str or callable, default="f1_macro"
         A scikit-learn scorer.
     n_repeats : int, default=3
@@ -61,6 +72,10 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     scratch_params : dict or None, default=None
         Parameters set on the scratch clone (e.g.
         ``{"gruclassifier__max_epochs": 40}``).
+    scratch_estimator : estimator or None, default=None
+        The unfitted model that ``"scratch"`` trains (its own recipe, e.g.
+        :func:`skltransient.recipes.default_pipeline`); None: a clone of
+        ``estimator``, which inherits the base's hyperparameters and window.
     baselines : dict of {str: estimator} or None, default=None
         More models trained from scratch on the same subsets and scored on
         the same test set, each a strategy under its key, after
@@ -84,8 +99,10 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     -------
     curve : DataFrame
         One row per fraction and strategy: ``train_size``, ``n_train``,
-        ``strategy``, ``score_mean``, ``score_std``, ``epochs_mean``,
-        ``epochs_std``, ``time_mean``, ``time_std``.
+        ``strategy``, ``n_repeats``, ``score_mean``, ``score_std``,
+        ``score_low`` and ``score_high`` (the 95 % confidence interval of
+        the mean over repeats, Student's t; NaN with one repeat),
+        ``epochs_mean``, ``epochs_std``, ``time_mean``, ``time_std``.
     fits : DataFrame
         Only with ``return_fits``: one row per fit (``repeat``,
         ``train_size``, ``n_train``, ``strategy``, ``score``, ``epochs``,
@@ -108,12 +125,12 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     --------
     headline_numbers : The paper's two headline numbers from a curve.
     """
-    unknown = sorted(set(strategies) - {"scratch", *STRATEGIES})
+    unknown = sorted(set(strategies) - {"scratch", *STRATEGIES, *UNTRAINED})
     if unknown:
         raise ValueError(f"Unknown strategies {unknown}; choose from 'scratch', "
-                         f"{', '.join(map(repr, STRATEGIES))}.")
+                         f"{', '.join(map(repr, [*STRATEGIES, *UNTRAINED]))}.")
     baselines = dict(baselines or {})
-    clash = sorted(set(baselines) & {"scratch", *STRATEGIES})
+    clash = sorted(set(baselines) & {"scratch", *STRATEGIES, *UNTRAINED})
     if clash:
         raise ValueError(f"baselines {clash} have the names of built-in strategies; rename them.")
     strategies = [*strategies, *baselines]
@@ -134,22 +151,75 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     scorer = get_scorer(scoring)
     n_workers = 1 if n_jobs in (None, 1) else (os.cpu_count() if n_jobs < 0 else n_jobs)
     threads = max(1, (os.cpu_count() or 1) // n_workers)
+    # A strategy that trains nothing is scored once and its result repeated.
+    trained = [job for job in jobs if job[2] not in UNTRAINED]
+    once = {job[2]: job for job in jobs if job[2] in UNTRAINED}
     run = delayed(_fit_and_score)
     results = Parallel(n_jobs=n_jobs)(
-        run(baselines.get(strategy, estimator), X, y, subset, test,
-            "baseline" if strategy in baselines else strategy, seed, scorer, transfer_params,
-            scratch_params, threads if n_workers > 1 else None)
-        for _, _, strategy, subset, seed in _progress(jobs, verbose))
+        run(_model_of(strategy, estimator, scratch_estimator, baselines), X, y, subset, test,
+            _kind(strategy, baselines), seed, scorer, transfer_params, scratch_params,
+            threads if n_workers > 1 else None)
+        for _, _, strategy, subset, seed in _progress([*trained, *once.values()], verbose))
+    done = dict(zip(map(id, [*trained, *once.values()]), results))
+    results = [done.get(id(job)) or done[id(once[job[2]])] for job in jobs]
     fits = pd.DataFrame([
         {"repeat": r, "train_size": s, "n_train": len(sub), "strategy": st, **res}
         for (r, s, st, sub, _), res in zip(jobs, results)])
     curve = (fits.groupby(["train_size", "strategy"], sort=True)
-             .agg(n_train=("n_train", "mean"), score_mean=("score", "mean"),
-                  score_std=("score", "std"), epochs_mean=("epochs", "mean"),
-                  epochs_std=("epochs", "std"), time_mean=("time", "mean"),
-                  time_std=("time", "std"))
+             .agg(n_train=("n_train", "mean"), n_repeats=("score", "size"),
+                  score_mean=("score", "mean"), score_std=("score", "std"),
+                  epochs_mean=("epochs", "mean"), epochs_std=("epochs", "std"),
+                  time_mean=("time", "mean"), time_std=("time", "std"))
              .reset_index())
+    half = _half_width(curve["score_std"], curve["n_repeats"])
+    curve.insert(curve.columns.get_loc("score_std") + 1, "score_low", curve["score_mean"] - half)
+    curve.insert(curve.columns.get_loc("score_low") + 1, "score_high", curve["score_mean"] + half)
     return (curve, fits) if return_fits else curve
+
+
+def _model_of(strategy, estimator, scratch_estimator, baselines):
+    if strategy in baselines:
+        return baselines[strategy]
+    if strategy == "scratch" and scratch_estimator is not None:
+        return scratch_estimator
+    return estimator
+
+
+def _kind(strategy, baselines):
+    return "baseline" if strategy in baselines else strategy
+
+
+def _half_width(std, n, confidence=0.95):
+    """Half-width of the Student-t confidence interval of a mean of ``n`` values (NaN for n < 2)."""
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore"):
+        t = stats.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
+        return np.where(n > 1, t * np.asarray(std, dtype=float) / np.sqrt(n), np.nan)
+
+
+def mean_interval(values, confidence=0.95):
+    """Mean of ``values`` and its Student-t confidence interval.
+
+    Parameters
+    ----------
+    values : array-like of float
+        One value per repeat (NaN are left out).
+    confidence : float, default=0.95
+
+    Returns
+    -------
+    mean, low, high : float
+        ``low`` and ``high`` are NaN with fewer than two values; with values
+        that do not vary (an untrained strategy) they equal the mean.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(values.mean())
+    half = float(_half_width(values.std(ddof=1) if values.size > 1 else np.nan, values.size,
+                             confidence))
+    return mean, mean - half, mean + half
 
 
 def _fit_and_score(estimator, X, y, train, test, strategy, seed, scorer, transfer_params,
@@ -171,6 +241,8 @@ def _fit_once(estimator, X, y, train, test, strategy, seed, scorer, transfer_par
     if strategy == "scratch":
         model = clone(estimator)
         model.set_params(**_seed_params(model, seed), **(scratch_params or {}))
+    elif strategy == "zero-shot":
+        model = ZeroShotClassifier(estimator, class_map=(transfer_params or {}).get("class_map"))
     elif strategy == "baseline":
         model = clone(estimator)
         model.set_params(**_seed_params(model, seed))
@@ -222,44 +294,73 @@ def _progress(jobs, verbose):
     return tqdm(jobs, desc="learning curve", unit="fit")
 
 
-def headline_numbers(curve, *, strategy="transfer", baseline="scratch", at=0.3):
-    """The paper's headline numbers measured on a learning curve.
+def headline_numbers(fits, *, strategy="transfer", baseline="scratch", at=0.3, confidence=0.95):
+    """The paper's headline numbers measured on a learning curve, with their uncertainty.
 
     Parameters
     ----------
-    curve : DataFrame
-        The output of :func:`transfer_learning_curve`.
+    fits : DataFrame
+        The per-fit table of :func:`transfer_learning_curve` (``return_fits=True``):
+        one row per repeat, fraction and strategy. A curve (one row per
+        fraction and strategy, no ``repeat`` column) is read as a single
+        repeat, without intervals.
     strategy : str, default="transfer"
         The transfer strategy to report.
     baseline : str, default="scratch"
         The strategy whose score with all labels is the baseline.
     at : float, default=0.3
         The label fraction at which to report the share of the baseline
-        (linearly interpolated between measured fractions).
+        (linearly interpolated between measured fractions, within each repeat).
+    confidence : float, default=0.95
 
     Returns
     -------
     numbers : dict
-        ``baseline_score`` (scratch with the largest fraction),
-        ``match_fraction`` (the smallest fraction at which the strategy's
-        mean score reaches the baseline, or NaN if it never does),
-        ``share_of_baseline_at`` (the strategy's score at ``at`` over the
-        baseline) and ``epochs_ratio`` (the strategy's mean epochs to
-        converge, to its best validation epoch, over the baseline
-        strategy's, over all fractions: below 1 converges faster; see the
-        Notes of :func:`transfer_learning_curve`).
+        ``baseline_score`` (the baseline with the largest fraction, mean over
+        repeats); ``match_fraction``: the smallest fraction at which the
+        strategy's mean score, paired by repeat, reaches the baseline's (NaN
+        if it never does); ``match_resolved``: whether the data pin that
+        fraction down: at every smaller fraction the strategy is below the
+        baseline beyond the interval (the upper bound of the paired
+        difference is below 0), and, when it never reaches it, it is below
+        beyond the interval at the largest fraction too;
+        ``match_fraction_earliest``: the smallest fraction at which a match
+        cannot be excluded (the paired difference's upper bound is 0 or
+        more); ``share_of_baseline_at`` with ``share_low`` and
+        ``share_high`` (the strategy's score at ``at`` over the baseline,
+        per repeat, mean and interval); ``n_repeats``.
+
+    Notes
+    -----
+    The intervals are Student-t intervals of the mean over repeats; each
+    repeat has its own label subsets and seed, and the test set is shared.
     """
-    ours = curve[curve["strategy"] == strategy].sort_values("train_size")
-    base = curve[curve["strategy"] == baseline].sort_values("train_size")
-    if ours.empty or base.empty:
+    if "repeat" not in fits.columns:
+        fits = fits.rename(columns={"score_mean": "score"}).assign(repeat=0)
+    missing = sorted({strategy, baseline} - set(fits["strategy"]))
+    if missing:
         raise ValueError(f"The curve needs both strategies {strategy!r} and {baseline!r}; it has "
-                         f"{sorted(curve['strategy'].unique())}.")
-    baseline_score = float(base["score_mean"].iloc[-1])
-    reached = ours[ours["score_mean"] >= baseline_score]
-    share = np.interp(at, ours["train_size"], ours["score_mean"]) / baseline_score
+                         f"{sorted(fits['strategy'].unique())}.")
+    scores = fits.pivot_table(index="repeat", columns=["strategy", "train_size"], values="score")
+    ours, base = scores[strategy], scores[baseline]
+    reference = base[base.columns.max()]
+    difference = ours.sub(reference, axis=0)
+    sizes = np.asarray(ours.columns, dtype=float)
+    summary = np.array([mean_interval(difference[size], confidence) for size in ours.columns])
+    mean, high = summary[:, 0], summary[:, 2]
+    reached = np.flatnonzero(mean >= 0)
+    possible = np.flatnonzero(~(high < 0))  # NaN bounds (one repeat) cannot exclude a match
+    match = float(sizes[reached[0]]) if reached.size else float("nan")
+    earliest = float(sizes[possible[0]]) if possible.size else float("nan")
+    if reached.size:
+        resolved = bool(np.all(high[:reached[0]] < 0))
+    else:
+        resolved = bool(high[-1] < 0)
+    shares = [np.interp(at, sizes, ours.loc[r].to_numpy()) / reference.loc[r] for r in ours.index]
+    share, share_low, share_high = mean_interval(shares, confidence)
     return {
-        "baseline_score": baseline_score,
-        "match_fraction": float(reached["train_size"].iloc[0]) if len(reached) else float("nan"),
-        "share_of_baseline_at": float(share),
-        "epochs_ratio": float(ours["epochs_mean"].mean() / base["epochs_mean"].mean()),
+        "baseline_score": float(reference.mean()), "match_fraction": match,
+        "match_resolved": resolved, "match_fraction_earliest": earliest,
+        "share_of_baseline_at": share, "share_low": share_low, "share_high": share_high,
+        "n_repeats": int(len(ours.index)),
     }

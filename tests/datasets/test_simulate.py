@@ -6,7 +6,7 @@ import pytest
 from scipy.integrate import quad
 
 from skltransient import LightCurves
-from skltransient.datasets import _simulate
+from skltransient.datasets import HostRedshifts, _simulate
 from skltransient.datasets._physics import (
     distance_modulus,
     fitzpatrick99,
@@ -278,7 +278,9 @@ def test_metadata_aligned_with_objects(ztf):
     lc = ztf.lightcurves
     assert isinstance(lc, LightCurves) and len(lc) == 400 == ztf.target.shape[0]
     assert {"redshift", "redshift_err", "mwebv"} <= set(lc.metadata.columns)
-    np.testing.assert_array_equal(frame.redshift, frame.true_z)
+    # Reported redshifts are photometric: within 0.15 (1 + z) of the truth but for the outliers.
+    known = frame.dropna(subset=["redshift"])
+    assert np.mean(np.abs(known.redshift - known.true_z) / (1 + known.true_z) < 0.15) > 0.85
     # The first brightening 5-sigma detection of each light curve is its trigger.
     snr = lc.flux / lc.flux_err
     obj = lc.object_index
@@ -376,7 +378,57 @@ def test_redshift_uncertainty_and_missing_redshifts():
     known = known[known.true_z > 0.05]  # reported redshifts are clipped at 0
     pull = (known.redshift - known.true_z) / known.redshift_err
     assert pull.std() == pytest.approx(1.0, abs=0.25) and abs(pull.mean()) < 0.25
-    np.testing.assert_allclose(known.redshift_err, 0.01 * (1 + known.true_z))
+    np.testing.assert_allclose(known.redshift_err, 0.01 * (1 + known.redshift))
+
+
+@pytest.mark.parametrize("survey, missing, scatter, outliers", [
+    ("ztf", 0.30, 0.017, 0.051), ("lsst", 0.20, 0.027, 0.117 * 0.9)])
+def test_simulate_reports_survey_photometric_redshifts(survey, missing, scatter, outliers):
+    """Check that by default redshifts are the survey's photo-z: scatter, outliers, a share missing."""
+    meta = simulate(survey, 1500, random_state=1).lightcurves.metadata
+    assert np.mean(meta.redshift != meta.true_z) > 0.95
+    assert meta.redshift.isna().mean() == pytest.approx(missing, abs=0.04)
+    np.testing.assert_array_equal(meta.redshift.isna(), meta.redshift_err.isna())
+    known = meta.dropna(subset=["redshift"])
+    pull = (known.redshift - known.true_z) / (1 + known.true_z)
+    nmad = 1.4826 * np.median(np.abs(pull))
+    assert nmad == pytest.approx(scatter, rel=0.2)
+    assert np.mean(np.abs(pull) > 0.15) == pytest.approx(outliers, abs=0.035)
+
+
+def test_simulate_bts_redshifts_are_spectroscopic():
+    """Check that the BTS-like sample reports spectroscopic redshifts for every object."""
+    meta = simulate("ztf-bts", 200, random_state=0).lightcurves.metadata
+    assert not meta.redshift.isna().any()
+    np.testing.assert_allclose(meta.redshift, meta.true_z, atol=0.005)
+
+
+def test_simulate_exact_redshifts_and_same_lightcurves():
+    """Check that redshifts="exact" reports the truth and leaves the light curves unchanged."""
+    photo = simulate("ztf", 50, random_state=3).lightcurves
+    exact = simulate("ztf", 50, redshifts="exact", random_state=3).lightcurves
+    np.testing.assert_array_equal(exact.metadata.redshift, exact.metadata.true_z)
+    np.testing.assert_array_equal(exact.flux, photo.flux)
+    np.testing.assert_array_equal(exact.metadata.true_z, photo.metadata.true_z)
+
+
+def test_host_redshifts_outliers_are_catastrophic():
+    """Check that every drawn outlier lies beyond 0.15 (1 + z) of the truth, inside its range."""
+    hosts = HostRedshifts(scatter=0.02, outlier_fraction=1.0, outlier_range=(0.0, 1.5))
+    z = np.random.default_rng(0).uniform(0.0, 1.2, 5000)
+    reported, err = hosts.draw(z, np.random.default_rng(1))
+    assert np.all(np.abs(reported - z) / (1 + z) > 0.15)
+    assert reported.min() >= 0.0 and reported.max() <= 1.5
+    np.testing.assert_allclose(err, 0.02 * (1 + reported))
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(missing_fraction=1.5), "missing_fraction"), (dict(scatter=-0.1), "scatter"),
+    (dict(outlier_range=(1.0, 0.5)), "outlier_range")])
+def test_host_redshifts_bad_parameters(params, match):
+    """Check that a bad redshift model is refused, naming the parameter."""
+    with pytest.raises(ValueError, match=match):
+        HostRedshifts(**params)
 
 
 def test_detectability_cut_keeps_detectable_objects(monkeypatch):

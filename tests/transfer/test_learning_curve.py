@@ -5,6 +5,7 @@ from sklearn.pipeline import make_pipeline
 
 from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler,
                           headline_numbers, transfer_learning_curve)
+from skltransient.transfer import mean_interval
 from skltransient.transfer._learning_curve import _nested_subset, _stratified_order
 from skltransient.utils._testing import make_toy_lightcurves
 
@@ -67,21 +68,78 @@ def test_nested_stratified_subsets():
     assert (y[large] == "a").sum() == 25 and (y[large] == "b").sum() == 5
 
 
-def test_headline_numbers():
-    """Check the match fraction, the share at 30% and the epochs ratio on a known curve."""
+def test_headline_numbers_of_a_single_curve():
+    """Check the match fraction and the share at 30% on a known curve (one repeat, no interval)."""
     curve = pd.DataFrame({
         "train_size": [0.1, 0.25, 0.5, 1.0] * 2,
         "strategy": ["scratch"] * 4 + ["transfer"] * 4,
         "score_mean": [0.4, 0.5, 0.6, 0.8, 0.6, 0.81, 0.85, 0.9],
-        "epochs_mean": [20, 20, 20, 20, 15, 15, 15, 15],
     })
     numbers = headline_numbers(curve)
     assert numbers["baseline_score"] == 0.8
     assert numbers["match_fraction"] == 0.25
     assert numbers["share_of_baseline_at"] == pytest.approx((0.81 + 0.2 * 0.04) / 0.8)
-    assert numbers["epochs_ratio"] == pytest.approx(0.75)
+    # One repeat: no interval, so no match can be excluded and none is resolved.
+    assert np.isnan(numbers["share_low"]) and not numbers["match_resolved"]
     with pytest.raises(ValueError, match="needs both strategies 'frozen'"):
         headline_numbers(curve, strategy="frozen")
+
+
+def _fits(transfer, scratch, sizes=(0.1, 0.3, 1.0)):
+    """A per-fit table from per-repeat score lists of each strategy, by fraction."""
+    rows = [{"repeat": r, "train_size": size, "strategy": name, "score": score}
+            for name, scores in (("transfer", transfer), ("scratch", scratch))
+            for r, per_size in enumerate(scores) for size, score in zip(sizes, per_size)]
+    return pd.DataFrame(rows)
+
+
+def test_headline_numbers_resolved_match_with_intervals():
+    """Check a match pinned down by the repeats: clearly below before, level from 30%."""
+    fits = _fits(transfer=[[0.50, 0.80, 0.85], [0.52, 0.81, 0.86], [0.51, 0.79, 0.84]],
+                 scratch=[[0.30, 0.60, 0.80], [0.31, 0.61, 0.80], [0.29, 0.62, 0.79]])
+    numbers = headline_numbers(fits)
+    assert numbers["match_fraction"] == 0.3 and numbers["match_resolved"]
+    assert numbers["n_repeats"] == 3
+    shares = [0.80 / 0.80, 0.81 / 0.80, 0.79 / 0.79]
+    assert numbers["share_of_baseline_at"] == pytest.approx(np.mean(shares))
+    assert numbers["share_low"] < numbers["share_of_baseline_at"] < numbers["share_high"]
+
+
+def test_headline_numbers_unresolved_when_intervals_overlap():
+    """Check that a match the repeats cannot pin down is reported as not resolved."""
+    # At 10 % transfer is below on average but above in one repeat: a match cannot be excluded.
+    fits = _fits(transfer=[[0.70, 0.82, 0.85], [0.85, 0.83, 0.86], [0.72, 0.81, 0.84]],
+                 scratch=[[0.30, 0.60, 0.80], [0.31, 0.61, 0.80], [0.29, 0.62, 0.79]])
+    numbers = headline_numbers(fits)
+    assert numbers["match_fraction"] == 0.3
+    assert numbers["match_fraction_earliest"] == 0.1 and not numbers["match_resolved"]
+
+
+def test_mean_interval_is_students_t():
+    """Check the mean and its 95% Student-t interval, and the degenerate cases."""
+    from scipy import stats
+
+    values = [0.5, 0.6, 0.7]
+    mean, low, high = mean_interval(values)
+    half = stats.t.ppf(0.975, 2) * np.std(values, ddof=1) / np.sqrt(3)
+    assert mean == pytest.approx(0.6) and (low, high) == pytest.approx((0.6 - half, 0.6 + half))
+    assert np.isnan(mean_interval([0.5])[1]) and mean_interval([0.4, 0.4])[1:] == (0.4, 0.4)
+
+
+def test_learning_curve_zero_shot_and_scratch_estimator(base):
+    """Check that zero-shot is scored once (the same in every repeat) and that scratch trains
+    the given scratch estimator, not a clone of the base."""
+    X, y = make_toy_lightcurves(60, 3, random_state=4, bands=("lsstg", "lsstr"))
+    scratch = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
+                            GRUClassifier(hidden_size=4, num_layers=1, head_size=4, max_epochs=2))
+    curve, fits = transfer_learning_curve(
+        base, X, y, train_sizes=(0.3, 1.0), strategies=("zero-shot", "scratch"), n_repeats=2,
+        scratch_estimator=scratch, random_state=0, return_fits=True)
+    zero = fits[fits.strategy == "zero-shot"]
+    assert len(zero) == 4 and zero["score"].nunique() == 1
+    assert (curve.loc[curve.strategy == "zero-shot", "score_low"]
+            == curve.loc[curve.strategy == "zero-shot", "score_mean"]).all()
+    assert fits.loc[fits.strategy == "scratch", "epochs_trained"].eq(2).all()
 
 
 def test_learning_curve_bad_arguments(base):
