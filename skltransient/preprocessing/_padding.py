@@ -195,8 +195,30 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             t0=t0, trigger=X.trigger_time, channels=self.channels_,
             metadata_names=tuple(self.metadata_columns), flux_channels=flux_channels,
             flux_err_channels=err_channels, object_ids=X.object_ids,
-            representation=self.representation,
+            representation=self.representation, lookahead=self._lookahead(),
         )
+
+    def _lookahead(self):
+        """Why a padded step may depend on later observations (see PaddedLightCurves.lookahead)."""
+        reasons = {}
+        if self.representation == "grid":
+            reasons["grid"] = (
+                "The grid representation interpolates between observations, so a grid step can "
+                "use the next observation of a band; predictions over time are approximately, "
+                "not strictly, causal.")
+        if self.max_length is not None and self.truncate == "start":
+            reasons["truncate"] = (
+                f"LightCurvePadder(max_length={self.max_length}, truncate='start') keeps each "
+                f"light curve's last {self.max_length} steps, so which steps are kept, and the "
+                f"time origin, depend on the whole light curve; predictions over time assume the "
+                f"light curve's end is known (use truncate='end' for causal steps).")
+        if self._window() is not None:
+            reasons["window"] = (
+                f"LightCurvePadder(window={tuple(self.window)!r}) places the window around each "
+                f"object's trigger, its first detection: a step before the trigger was kept "
+                f"knowing when the trigger would come, which the light curve cut there does not "
+                f"know; predictions before the trigger assume it.")
+        return reasons
 
     def _lengths(self, X):
         """Number of steps of each light curve, without padding anything."""
