@@ -9,7 +9,6 @@ observation at constant cost, for alert brokers.
 """
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd

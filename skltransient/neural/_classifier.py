@@ -87,11 +87,10 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         early. ``"auto"`` (as in scikit-learn's
         ``HistGradientBoostingClassifier``): only when there are more than
         10,000 training light curves. On fewer, the validation set is too
-        small to tell the best epoch (on 1,400 PLAsTiCC light curves, 140
-        for validation stop training at epoch 20 with macro F1 0.31 on the
-        test set; 60 epochs on all 1,400 give 0.57), and the augmentation
-        below keeps the network from overfitting. True with
-        ``validation_fraction=None`` is an error.
+        small to tell the best epoch, and the augmentation below keeps the
+        network from overfitting (user guide, "What makes the classifier
+        work", for the measurements). True with ``validation_fraction=None``
+        is an error.
     prefix_augmentation : float, default=0.0
         Probability that a training light curve is cut, in each batch, to a
         random prefix, so that the network learns to classify young light
@@ -138,8 +137,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         dense kernel). ``"random"``: a random permutation cut into batches,
         the GRU packed by length (unpacked with ``sequence_loss``, which
         reads every step). Both see every light curve once per epoch.
-        ``"bucketed"`` trains about 2x faster (see ``benchmarks/README.md``);
-        the recipe of the user guide's ablation was measured with it.
+        ``"bucketed"`` trains faster (user guide, "Scaling out", and
+        ``benchmarks/README.md`` for the measurements); the recipe of the
+        user guide's ablation was chosen with it.
     predict_batch_size : int or "auto", default="auto"
         Most light curves in a prediction batch; ``"auto"`` is 512 on the
         CPU (the fastest of 128 to 1,024 there, with one or two threads)
@@ -159,8 +159,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         a search) to use more cores.
     precision : {"float32", "bf16"}, default="float32"
         ``"bf16"`` trains and predicts under bfloat16 autocast (the GRU and dense layers
-        in bfloat16, the loss in float32): 1.2x faster with bucketed batches
-        on a CPU with AVX512-BF16; GPUs with bfloat16 too. On a device
+        in bfloat16, the loss in float32), faster on a CPU with AVX512-BF16
+        and on GPUs with bfloat16 (user guide, "Scaling out", for the
+        measurements and what bfloat16 changes in the probabilities). On a device
         without native bfloat16, ``fit`` raises a ValueError naming this
         parameter rather than emulate it slowly.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"

@@ -86,8 +86,9 @@ class BatchIterator:
     """Yield mini-batches by slicing tensors with index blocks.
 
     Used by skorch as ``iterator_train`` and ``iterator_valid`` in place of a
-    ``DataLoader``, whose per-sample ``__getitem__`` and collation cost 3x in
-    training and 10x in prediction on this model. Shuffling draws from
+    ``DataLoader``, whose per-sample ``__getitem__`` and collation dominate
+    the cost of training and prediction on this small model (user guide,
+    "Scaling out", for the measurement). Shuffling draws from
     torch's global generator, which the estimators seed inside
     :func:`torch.random.fork_rng`.
 
@@ -260,7 +261,7 @@ def _drop_observations(values, lengths, probability, mask=None):
 
 
 def _add_flux_noise(values, lengths, index, dataset, scale):
-    """Noise in flux units: on the measured fluxes, scaled again as the dataset's normaliser does."""
+    """Noise in flux units, on the measured fluxes, scaled again by the dataset's normaliser."""
     flux, err = list(dataset.flux_channels), list(dataset.flux_err_channels)
     if not flux:  # a plain array: no channel is known to be a flux
         return values

@@ -64,13 +64,10 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         models' window, makes light curves spanning years (forced
         photometry, PLAsTiCC's whole survey) look like the simulations, and
         the time channel starts at most 30 days before the trigger wherever
-        the file starts: the shipped ``lsst-sims`` scores macro F1 0.546 on
-        PLAsTiCC's training set with it and 0.149 without
-        (``benchmarks/bench_domain.py``), and the same on simulations. None
-        (the default) keeps every observation: a model trained from scratch
-        on long light curves of periodic variables loses by a window
-        (PLAsTiCC, 14 classes: 0.444 without, 0.167 with,
-        ``bench_accuracy.py --quick --sets plasticc``).
+        the file starts. None (the default) keeps every observation, which a
+        model trained from scratch on long light curves of periodic
+        variables needs. The user guide ("When the data are not the
+        simulations") gives the measurements of both choices.
 
     Attributes
     ----------
