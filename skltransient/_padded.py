@@ -20,11 +20,14 @@ from ._lightcurves import _normalize_key
 __all__ = ["PaddedLightCurves"]
 
 _FIELDS = ("values", "lengths", "metadata", "times", "t0", "trigger", "channels",
-           "metadata_names", "flux_channels", "flux_err_channels", "object_ids", "representation")
-_PER_OBJECT = ("values", "lengths", "metadata", "times", "t0", "trigger", "object_ids")
+           "metadata_names", "flux_channels", "flux_err_channels", "object_ids", "representation",
+           "flux_scale", "normalizer", "lookahead")
+_PER_OBJECT = ("values", "lengths", "metadata", "times", "t0", "trigger", "object_ids",
+               "flux_scale")
 # Known without padding anything (per object), or from padding one object (the rest).
 _CHEAP = ("lengths", "object_ids", "trigger")
-_STATIC = ("channels", "metadata_names", "flux_channels", "flux_err_channels", "representation")
+_STATIC = ("channels", "metadata_names", "flux_channels", "flux_err_channels", "representation",
+           "normalizer", "lookahead")
 
 
 class PaddedLightCurves:
@@ -73,14 +76,33 @@ class PaddedLightCurves:
         Object identifiers.
     representation : {"observations", "grid"}
         How steps were made (see :class:`LightCurvePadder`).
+    flux_scale : ndarray of shape (n_objects, n_steps), float32, or None
+        What a :class:`~skltransient.preprocessing.FluxNormalizer` divided
+        each step's fluxes and uncertainties by (for ``"arcsinh"``, the
+        width of the arcsinh); None when the fluxes are as measured.
+    normalizer : FluxNormalizer or None
+        The normaliser that scaled the fluxes, or None. With ``flux_scale``
+        it gives back the measured fluxes and scales perturbed ones the same
+        way (:meth:`FluxNormalizer.unscale`, :meth:`FluxNormalizer.rescale`):
+        how training batches add noise in flux units.
+    lookahead : dict of str to str
+        Why a step may depend on later observations, one sentence per
+        preprocessing step that lets it (keys ``"grid"``, ``"truncate"``,
+        ``"window"``, ``"normalization"``); empty when every step depends
+        only on the observations up to it, so that predictions after each
+        step equal predictions on the light curve cut there. See
+        :meth:`lookahead_reasons`.
     """
 
     def __init__(self, values, lengths, metadata, times, t0, trigger, channels, metadata_names,
-                 flux_channels, flux_err_channels, object_ids, representation):
+                 flux_channels, flux_err_channels, object_ids, representation, flux_scale=None,
+                 normalizer=None, lookahead=None):
         self._data = dict(values=values, lengths=lengths, metadata=metadata, times=times, t0=t0,
                           trigger=trigger, channels=channels, metadata_names=metadata_names,
                           flux_channels=flux_channels, flux_err_channels=flux_err_channels,
-                          object_ids=object_ids, representation=representation)
+                          object_ids=object_ids, representation=representation,
+                          flux_scale=flux_scale, normalizer=normalizer,
+                          lookahead=dict(lookahead or {}))
         self._source = None
 
     @classmethod
@@ -133,6 +155,28 @@ class PaddedLightCurves:
     flux_err_channels = property(lambda self: self._get("flux_err_channels"))
     object_ids = property(lambda self: self._get("object_ids"))
     representation = property(lambda self: self._get("representation"))
+    flux_scale = property(lambda self: self._get("flux_scale"))
+    normalizer = property(lambda self: self._get("normalizer"))
+    lookahead = property(lambda self: self._get("lookahead"))
+
+    def lookahead_reasons(self, *, before_trigger=True):
+        """Sentences saying why predictions after a step may use later observations.
+
+        Parameters
+        ----------
+        before_trigger : bool, default=True
+            Whether the predictions asked for include steps before an
+            object's trigger: a window placed around the trigger (the first
+            detection) looks ahead only there.
+
+        Returns
+        -------
+        reasons : list of str
+            Empty when predictions after each step (or at each day) equal
+            predictions on the light curve cut there.
+        """
+        return [sentence for key, sentence in self.lookahead.items()
+                if before_trigger or key != "window"]
 
     @property
     def n_channels(self):
@@ -217,7 +261,8 @@ class PaddedLightCurves:
             key = key[0]
         index = _normalize_key(key, len(self))
         # Pads a deferred collection first, so that a slice keeps the number of steps.
-        return self.replace(**{name: self._get(name)[index] for name in _PER_OBJECT})
+        return self.replace(**{name: None if self._get(name) is None else self._get(name)[index]
+                               for name in _PER_OBJECT})
 
     def replace(self, **changes):
         """Return a copy with some fields replaced (no data is copied); pads a deferred one."""

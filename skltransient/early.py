@@ -9,7 +9,6 @@ observation at constant cost, for alert brokers.
 """
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,26 +16,10 @@ import torch
 
 from ._lightcurves import LightCurves, _index_metadata, _plain
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
+from .preprocessing._normalization import CAUSAL_METHODS
 from .transfer._transfer import split_model
 
 __all__ = ["StreamingClassifier", "predict_proba_at", "predict_proba_over_time"]
-
-CAUSAL_METHODS = ("running_peak", "none")
-
-
-def _warn_if_not_causal(steps):
-    for _, step in steps:
-        if isinstance(step, FluxNormalizer) and step.method not in CAUSAL_METHODS:
-            warnings.warn(
-                f"FluxNormalizer(method={step.method!r}) looks at the whole light curve, so early "
-                f"steps are scaled by information from the future; use method='running_peak' for "
-                f"predictions over time that equal predictions on truncated light curves.",
-                UserWarning, stacklevel=3)
-        if isinstance(step, LightCurvePadder) and step.representation == "grid":
-            warnings.warn("The grid representation interpolates between observations, so a grid "
-                          "step can use the next observation of a band; predictions over time are "
-                          "approximately, not strictly, causal.", UserWarning, stacklevel=3)
-
 
 def _transform(steps, X):
     for _, step in steps:
@@ -50,7 +33,9 @@ def predict_proba_over_time(estimator, X):
     Parameters
     ----------
     estimator : Pipeline, GRUClassifier or TransferClassifier
-        Fitted model. Warns when its preprocessing is not causal.
+        Fitted model. Warns, saying what the probabilities assume, when its
+        preprocessing lets a step depend on later observations (see
+        ``PaddedLightCurves.lookahead``).
     X : LightCurves or PaddedLightCurves
         Input of ``estimator``.
 
@@ -62,7 +47,6 @@ def predict_proba_over_time(estimator, X):
         Time (MJD) of each step.
     """
     steps, clf = split_model(estimator)
-    _warn_if_not_causal(steps)
     Xt = _transform(steps, X)
     proba = clf.predict_proba_over_time(Xt)
     return proba, np.where(np.isnan(proba[:, :, 0]), np.nan, Xt.times[:, :proba.shape[1]])
@@ -71,10 +55,16 @@ def predict_proba_over_time(estimator, X):
 def predict_proba_at(estimator, X, days_since_trigger):
     """Class probabilities from the observations up to given days after trigger.
 
-    A recurrent model gives every day from one pass over time. Any other
-    fitted classifier of light curves (e.g. ``make_pipeline(LightCurveFeatures(),
-    HistGradientBoostingClassifier())``) is applied to the light curves
-    truncated at each day, one prediction per day.
+    The result is the prediction on the light curves cut at each day
+    (``X.truncate(max_time=trigger + day)``). A recurrent model with causal
+    preprocessing gives every day from one pass over time. Where one pass
+    cannot equal the cut light curves, they are predicted one day at a
+    time: any classifier that is not a GRU model (e.g.
+    ``make_pipeline(LightCurveFeatures(), HistGradientBoostingClassifier())``),
+    and a GRU model whose preprocessing looks ahead (a ``"peak"``
+    normalisation, the grid's interpolation, ``truncate="start"``, or, for
+    negative days, a window around a trigger still to come). On padded input
+    nothing can be cut again: the one pass warns, saying what it assumes.
 
     Parameters
     ----------
@@ -93,8 +83,19 @@ def predict_proba_at(estimator, X, days_since_trigger):
         steps, clf = split_model(estimator)
     except TypeError:
         return _proba_by_truncation(estimator, X, days_since_trigger)
-    _warn_if_not_causal(steps)
-    return clf.predict_proba_at(_transform(steps, X), days_since_trigger)
+    Xt = _transform(steps, X)
+    if not isinstance(X, LightCurves):
+        return clf.predict_proba_at(Xt, days_since_trigger)
+    days = np.atleast_1d(np.asarray(days_since_trigger, dtype=np.float64))
+    # Days that one pass over the padded steps cannot give as the cut light curves would.
+    cut = np.full(days.shape, bool(Xt.lookahead_reasons(before_trigger=False)))
+    cut |= (days < 0) & bool(Xt.lookahead_reasons(before_trigger=True))
+    out = np.full((len(X), days.size, len(clf.classes_)), np.nan)
+    if np.any(~cut):
+        out[:, ~cut] = clf.predict_proba_at(Xt, days[~cut])
+    if np.any(cut):
+        out[:, cut] = _proba_by_truncation(estimator, X, days[cut])
+    return out
 
 
 def _proba_by_truncation(estimator, X, days_since_trigger):

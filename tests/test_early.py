@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,23 +72,25 @@ def long_baseline():
 
 
 def test_predict_proba_at_with_the_simulators_window(long_baseline):
-    """Check the simulator's window on a year of forced photometry: from the trigger on, predictions
-    at a day equal those on the light curve cut then; before the window's start (30 days ahead
-    of the trigger) there is nothing to predict from."""
+    """Check the simulator's window on a year of forced photometry: at every day, before the
+    trigger too, predictions equal those on the light curve cut then; long before the trigger
+    the cut light curve has no detection, so its window is placed at its first observation."""
     X, unwindowed = long_baseline
     labels = unwindowed.predict(X)  # any labels of more than one class serve
     model = make_pipeline(LightCurvePadder(window=(-30, 100)), FluxNormalizer("running_peak"),
                           MetadataScaler(),
                           GRUClassifier(**SMALL, max_epochs=1)).fit(X, labels)
-    trigger = X.trigger_time
+    first, trigger = X.time[X.offsets[:-1]], X.trigger_time
     days = [-200.0, 0.0, 12.5, 90.0]
     at = predict_proba_at(model, X, days)
-    before = X.time[X.offsets[:-1]] < trigger - 30  # objects with observations years ahead
+    before = first < trigger - 30  # objects with observations years ahead
     assert before.sum() > 100
-    assert np.isnan(at[before, 0]).all()
-    for j, day in enumerate(days[1:], start=1):
-        expected = model.predict_proba(X.truncate(max_time=trigger + day))
-        np.testing.assert_allclose(at[:, j], expected, rtol=0, atol=1e-6)
+    for j, day in enumerate(days):
+        keep = first <= trigger + day
+        expected = model.predict_proba(X[keep].truncate(max_time=trigger[keep] + day))
+        np.testing.assert_allclose(at[keep, j], expected, rtol=0, atol=1e-6)
+        assert np.isnan(at[~keep, j]).all()
+    assert not np.isnan(at[before & (first <= trigger - 200), 0]).any()
 
 
 def test_predict_proba_at_equals_truncation_over_years_of_baseline(long_baseline):
@@ -261,3 +265,72 @@ def test_streaming_with_detection_flags_waits_for_the_trigger(long_baseline):
                          np.zeros(len(X)), np.ones(len(X)), detected=np.zeros(len(X), bool))
     np.testing.assert_allclose(last.loc[X.object_ids].to_numpy(), model.predict_proba(X),
                                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("padder, normalizer", [
+    (LightCurvePadder(max_length=6, truncate="start"), FluxNormalizer("running_peak")),
+    (LightCurvePadder("grid", grid_step=2.0), FluxNormalizer("running_peak")),
+    (LightCurvePadder(), FluxNormalizer("peak")),
+], ids=["truncate_start", "grid", "peak"])
+def test_predict_proba_at_looking_ahead_equals_truncation(data, padder, normalizer):
+    """Check that predict_proba_at, with preprocessing that looks ahead (truncate='start', the
+    grid, a whole-curve normalisation), equals the prediction on the light curves cut at each
+    day, exactly."""
+    X, y = data
+    model = make_pipeline(padder, normalizer, MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=2)).fit(X, y)
+    days = [0.0, 5.0, 20.0, 60.0]
+    at = predict_proba_at(model, X, days)
+    first, trigger = X.time[X.offsets[:-1]], X.trigger_time
+    for j, day in enumerate(days):
+        cutoff = trigger + day
+        keep = first <= cutoff
+        np.testing.assert_array_equal(
+            at[keep, j], model.predict_proba(X[keep].truncate(max_time=cutoff[keep])))
+        assert np.isnan(at[~keep, j]).all()
+
+
+def test_predict_proba_at_on_padded_input_warns_what_it_assumes(data):
+    """Check that the classifier's one pass on padded input with truncate='start' says that it
+    assumes the light curve's end is known, and that a causal one says nothing."""
+    X, y = data
+    model = make_pipeline(LightCurvePadder(max_length=6, truncate="start"),
+                          FluxNormalizer("running_peak"), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=1)).fit(X, y)
+    padded = model[:-1].transform(X)
+    with pytest.warns(UserWarning, match=r"truncate='start'\) keeps each light curve's last 6"):
+        model[-1].predict_proba_at(padded, [5.0])
+    with pytest.warns(UserWarning, match="assume the light curve's end is known"):
+        predict_proba_over_time(model, X)
+    causal = make_pipeline(LightCurvePadder(max_length=6), FluxNormalizer("running_peak"),
+                           MetadataScaler(), GRUClassifier(**SMALL, max_epochs=1)).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        causal[-1].predict_proba_at(causal[:-1].transform(X), [-3.0, 5.0])
+        predict_proba_over_time(causal, X)
+
+
+def test_predict_proba_at_before_the_trigger_with_a_window(long_baseline):
+    """Check that with a window around the trigger, predictions at negative days equal those on
+    the light curves cut then (the one pass would place the window around a trigger still to
+    come), and that the classifier's one pass on padded input warns about it."""
+    X, unwindowed = long_baseline
+    labels = unwindowed.predict(X)
+    model = make_pipeline(LightCurvePadder(window=(-30, 100)), FluxNormalizer("running_peak"),
+                          MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=1)).fit(X, labels)
+    first, trigger = X.time[X.offsets[:-1]], X.trigger_time
+    days = [-20.0, -5.0, 0.0, 10.0]
+    at = predict_proba_at(model, X, days)
+    for j, day in enumerate(days):
+        cutoff = trigger + day
+        keep = first <= cutoff
+        assert keep.sum() > 50
+        np.testing.assert_allclose(
+            at[keep, j], model.predict_proba(X[keep].truncate(max_time=cutoff[keep])),
+            rtol=0, atol=1e-6)
+    with pytest.warns(UserWarning, match="predictions before the trigger assume it"):
+        model[-1].predict_proba_at(model[:-1].transform(X), [-5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model[-1].predict_proba_at(model[:-1].transform(X), [0.0, 10.0])

@@ -87,11 +87,10 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         early. ``"auto"`` (as in scikit-learn's
         ``HistGradientBoostingClassifier``): only when there are more than
         10,000 training light curves. On fewer, the validation set is too
-        small to tell the best epoch (on 1,400 PLAsTiCC light curves, 140
-        for validation stop training at epoch 20 with macro F1 0.31 on the
-        test set; 60 epochs on all 1,400 give 0.57), and the augmentation
-        below keeps the network from overfitting. True with
-        ``validation_fraction=None`` is an error.
+        small to tell the best epoch, and the augmentation below keeps the
+        network from overfitting (user guide, "What makes the classifier
+        work", for the measurements). True with ``validation_fraction=None``
+        is an error.
     prefix_augmentation : float, default=0.0
         Probability that a training light curve is cut, in each batch, to a
         random prefix, so that the network learns to classify young light
@@ -101,17 +100,24 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     observation_dropout : float, default=0.2
         Probability that each observation of a training light curve is left
         out of its batch (a different draw every epoch; at least one is
-        kept): the light curve as a sparser cadence would have seen it.
+        kept): the light curve as a sparser cadence would have seen it. With
+        the ``"grid"`` representation, which has no time channel, a dropped
+        grid step is masked (its flux and uncertainty channels set to zero,
+        as where a band has no observation) and every step keeps its place.
     flux_noise : float, default=1.0
         In every batch, each training flux is moved by ``flux_noise`` times
         its uncertainty times a standard normal draw: a new noise realisation
-        of the same light curve (first-order for ``FluxNormalizer("arcsinh")``,
-        whose uncertainties are propagated; none on a plain array, which has
-        no flux channels). With ``observation_dropout`` it
-        keeps a network trained on a few thousand light curves from learning
-        their noise: on 4,400 simulated ZTF light curves the two together
-        are worth +0.10 macro F1 (user guide, "What makes the classifier
-        work"). Set both to 0 to train on the light curves as they are.
+        of the same light curve. The noise is drawn in flux units, before
+        normalisation: a batch scaled by a
+        :class:`~skltransient.preprocessing.FluxNormalizer` is scaled again
+        from its noisy fluxes by the normaliser's own code, so that the
+        fluxes, their uncertainties and the brightness channel are what
+        prediction would see for that light curve (none on a plain array,
+        which has no flux channels). With ``observation_dropout`` it keeps a
+        network trained on a few thousand light curves from learning their
+        noise (user guide, "What makes the classifier work", for the
+        measurements). Set both to 0 to train on the light curves as they
+        are.
     sequence_loss : float, default=0.5
         Share of the training loss spent on the predictions after every
         step: the GRU is causal, so one pass gives the logits of every
@@ -131,8 +137,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         dense kernel). ``"random"``: a random permutation cut into batches,
         the GRU packed by length (unpacked with ``sequence_loss``, which
         reads every step). Both see every light curve once per epoch.
-        ``"bucketed"`` trains about 2x faster (see ``benchmarks/README.md``);
-        the recipe of the user guide's ablation was measured with it.
+        ``"bucketed"`` trains faster (user guide, "Scaling out", and
+        ``benchmarks/README.md`` for the measurements); the recipe of the
+        user guide's ablation was chosen with it.
     predict_batch_size : int or "auto", default="auto"
         Most light curves in a prediction batch; ``"auto"`` is 512 on the
         CPU (the fastest of 128 to 1,024 there, with one or two threads)
@@ -152,8 +159,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         a search) to use more cores.
     precision : {"float32", "bf16"}, default="float32"
         ``"bf16"`` trains and predicts under bfloat16 autocast (the GRU and dense layers
-        in bfloat16, the loss in float32): 1.2x faster with bucketed batches
-        on a CPU with AVX512-BF16; GPUs with bfloat16 too. On a device
+        in bfloat16, the loss in float32), faster on a CPU with AVX512-BF16
+        and on GPUs with bfloat16 (user guide, "Scaling out", for the
+        measurements and what bfloat16 changes in the probabilities). On a device
         without native bfloat16, ``fit`` raises a ValueError naming this
         parameter rather than emulate it slowly.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
@@ -543,10 +551,11 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         observations up to that step (the GRU is causal), so one pass costs
         the same as :meth:`predict_proba`. With the ``"observations"``
         representation a step is an observation. The preprocessing must be
-        causal too for these to equal predictions on truncated light curves:
-        ``FluxNormalizer("running_peak")`` is, ``"peak"`` is not (early
-        steps are scaled by the future peak); grid interpolation uses the
-        next observation of each band.
+        causal too for these to equal predictions on truncated light curves;
+        where it is not (``X.lookahead``: a ``"peak"`` normalisation, the
+        grid's interpolation, ``truncate="start"``, a window placed around a
+        trigger still to come), a ``UserWarning`` says what the probabilities
+        assume.
 
         Parameters
         ----------
@@ -561,14 +570,26 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         X = self._check_predict_data(X)
         self.net_.module_.eval()
         out = np.full((len(X), int(X.lengths.max()), len(self.classes_)), np.nan)
+        before_trigger = False
         with self._inference():
-            for index, _, batch in self._predict_batches(X):
+            for index, part, batch in self._predict_batches(X):
                 proba = self._proba_over_steps(batch)
                 out[index, :proba.shape[1]] = proba
+                before_trigger = before_trigger or _steps_before_trigger(part)
+        _warn_lookahead(X.lookahead_reasons(before_trigger=before_trigger), "after each step")
         return out
 
     def predict_proba_at(self, X, days_since_trigger):
         """Class probabilities using only the steps up to given days after trigger.
+
+        One pass over the padded steps: the result equals the prediction on
+        the light curve cut at each day when the preprocessing is causal.
+        Where it is not (``X.lookahead``: a ``"peak"`` normalisation, the
+        grid's interpolation, ``truncate="start"``, or, for days before the
+        trigger, a window placed around the trigger), a ``UserWarning`` says
+        what the probabilities assume;
+        :func:`skltransient.early.predict_proba_at`, given light curves,
+        predicts on the cut light curves instead.
 
         Parameters
         ----------
@@ -589,9 +610,13 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         days = np.atleast_1d(np.asarray(days_since_trigger, dtype=np.float64))
         self.net_.module_.eval()
         out = np.full((len(X), days.size, len(self.classes_)), np.nan)
+        before_trigger = False
         with self._inference():  # one batch at a time: no (n, n_steps, n_classes) array
             for index, part, batch in self._predict_batches(X):
                 out[index] = _at_days(self._proba_over_steps(batch), part, days)
+                before_trigger = before_trigger or (
+                    np.any(days < 0) and _steps_before_trigger(part))
+        _warn_lookahead(X.lookahead_reasons(before_trigger=before_trigger), "at each day")
         return out
 
     def _check_predict_data(self, X):
@@ -628,6 +653,19 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _steps_before_trigger(X):
+    """Whether a padded batch has a step before its object's trigger."""
+    return bool(np.any(X.times < X.trigger[:, None]))  # NaN (padding) compares False
+
+
+def _warn_lookahead(reasons, when):
+    """Say what predictions over time assume, where the preprocessing looks ahead."""
+    if reasons:
+        warnings.warn(
+            f"The probabilities {when} are not those of the light curves cut there: "
+            + " ".join(reasons), UserWarning, stacklevel=3)
 
 
 def _at_days(over_time, X, days_since_trigger):

@@ -46,9 +46,16 @@ class PaddedDataset(Dataset):
         self.lengths = torch.from_numpy(np.asarray(X.lengths, dtype=np.int64))
         self.metadata = torch.from_numpy(np.ascontiguousarray(X.metadata, dtype=np.float32))
         self.y = None if y is None else torch.from_numpy(np.asarray(y, dtype=np.int64))
-        # Where fluxes and their uncertainties are: what noise augmentation perturbs.
+        # Where fluxes and their uncertainties are, and how they were scaled: what noise
+        # augmentation perturbs (in flux units) and scales again.
         self.flux_channels = tuple(getattr(X, "flux_channels", ()))
         self.flux_err_channels = tuple(getattr(X, "flux_err_channels", ()))
+        self.normalizer = getattr(X, "normalizer", None)
+        scale = getattr(X, "flux_scale", None)
+        self.flux_scale = None if scale is None else torch.from_numpy(
+            np.ascontiguousarray(scale, dtype=np.float32))
+        # A grid has no time channel: dropout masks its steps rather than removing them.
+        self.representation = getattr(X, "representation", "array")
 
     def __len__(self):
         return self.values.shape[0]
@@ -79,8 +86,9 @@ class BatchIterator:
     """Yield mini-batches by slicing tensors with index blocks.
 
     Used by skorch as ``iterator_train`` and ``iterator_valid`` in place of a
-    ``DataLoader``, whose per-sample ``__getitem__`` and collation cost 3x in
-    training and 10x in prediction on this model. Shuffling draws from
+    ``DataLoader``, whose per-sample ``__getitem__`` and collation dominate
+    the cost of training and prediction on this small model (user guide,
+    "Scaling out", for the measurement). Shuffling draws from
     torch's global generator, which the estimators seed inside
     :func:`torch.random.fork_rng`.
 
@@ -103,17 +111,30 @@ class BatchIterator:
         just shortening its length.
     observation_dropout : float, default=0.0
         Probability that each observation of a training light curve is
-        dropped from its batch (at least one is kept); the others close up,
-        in order. A light curve then looks as if the survey had visited it
-        less often: the augmentation for a sparse or irregular cadence.
-        Values are dropped as the normaliser scaled them, so a kept point
-        keeps a scale that a dropped point may have set.
+        dropped from its batch (at least one is kept). A light curve then
+        looks as if the survey had visited it less often: the augmentation
+        for a sparse or irregular cadence. With the ``"observations"``
+        representation (and a plain array) the kept steps close up, in
+        order; their time channel keeps their times. A ``"grid"`` has no time
+        channel, its time is the position: a dropped grid step is masked
+        instead, its flux and uncertainty channels set to zero (what the
+        grid holds where a band has no observation), every step staying in
+        place. Values are dropped as the normaliser scaled them, so a kept
+        point keeps a scale that a dropped point may have set.
     flux_noise : float, default=0.0
         Each training flux is moved by ``flux_noise`` times its own
         uncertainty times a standard normal draw, in every batch: a new
-        noise realisation of the same light curve. Read from the dataset's
-        ``flux_channels`` and ``flux_err_channels`` (a padder's output has
-        them); an input without flux channels (a plain array) gets none.
+        noise realisation of the same light curve. The noise is drawn in
+        flux units, before normalisation: when a
+        :class:`~skltransient.preprocessing.FluxNormalizer` scaled the
+        dataset, the batch's measured fluxes are recovered
+        (:meth:`FluxNormalizer.unscale`), moved, and scaled again by the
+        normaliser's own code (:meth:`FluxNormalizer.rescale`), so that the
+        scale, the uncertainty channels and the brightness channel follow
+        the noisy fluxes as they would at prediction time. Read from the
+        dataset's ``flux_channels`` and ``flux_err_channels`` (a padder's
+        output has them); an input without flux channels (a plain array)
+        gets none.
     device : str or torch.device, default="cpu"
         Where batches go. On a CUDA device each batch is gathered into pinned
         host memory and copied with ``non_blocking=True``, so that the copy
@@ -142,16 +163,24 @@ class BatchIterator:
         for index in self.batches():
             X, y = self.dataset.batch(index, pin_memory=pinned)
             if self.flux_noise > 0:
-                X["values"] = _add_flux_noise(X["values"], self.dataset, self.flux_noise)
+                X["values"] = _add_flux_noise(X["values"], X["lengths"], index, self.dataset,
+                                              self.flux_noise)
             if self.observation_dropout > 0:
                 X["values"], X["lengths"] = _drop_observations(
-                    X["values"], X["lengths"], self.observation_dropout)
+                    X["values"], X["lengths"], self.observation_dropout,
+                    mask=self._masked_channels())
             if self.prefix_probability > 0:
                 X["lengths"] = _random_prefixes(X["lengths"], self.prefix_probability)
             if pinned:
                 X = {key: value.to(self.device, non_blocking=True) for key, value in X.items()}
                 y = y.to(self.device, non_blocking=True)
             yield X, y
+
+    def _masked_channels(self):
+        """Channels zeroed at a dropped grid step, or None where steps are removed."""
+        if self.dataset.representation != "grid":
+            return None
+        return list(self.dataset.flux_channels) + list(self.dataset.flux_err_channels)
 
     def batches(self):
         """The index tensors of one epoch's batches, in the order they are served."""
@@ -206,8 +235,13 @@ def _random_prefixes(lengths, probability):
     return torch.where(cut, prefix, lengths)
 
 
-def _drop_observations(values, lengths, probability):
-    """Drop each observation with ``probability``, keep at least one, close up the rest in order."""
+def _drop_observations(values, lengths, probability, mask=None):
+    """Drop each observation with ``probability``, keeping at least one.
+
+    The kept steps close up in order; with ``mask`` (a list of channels,
+    for a grid, whose time is the position) the dropped steps stay in place
+    instead, with those channels set to zero, and lengths are unchanged.
+    """
     n, steps, _ = values.shape
     inside = torch.arange(steps)[None, :] < lengths[:, None]
     keep = inside & (torch.rand(n, steps) >= probability)
@@ -216,13 +250,18 @@ def _drop_observations(values, lengths, probability):
     if lost.any():
         pick = (torch.rand(int(lost.sum())) * lengths[lost]).long().clamp(max=lengths[lost] - 1)
         keep[lost.nonzero()[:, 0], pick] = True
+    if mask is not None:
+        # In place: a batch is gathered from the dataset by index, so it is already a copy.
+        values[:, :, mask] *= keep[:, :, None].to(values.dtype)
+        return values, lengths
     # A stable sort puts the kept steps first, in their order.
     order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)
     values = torch.gather(values, 1, order[:, :, None].expand_as(values))
     return values, keep.sum(1)
 
 
-def _add_flux_noise(values, dataset, scale):
+def _add_flux_noise(values, lengths, index, dataset, scale):
+    """Noise in flux units, on the measured fluxes, scaled again by the dataset's normaliser."""
     flux, err = list(dataset.flux_channels), list(dataset.flux_err_channels)
     if not flux:  # a plain array: no channel is known to be a flux
         return values
@@ -230,7 +269,15 @@ def _add_flux_noise(values, dataset, scale):
         raise ValueError(
             f"flux_noise needs one flux_err channel per flux channel; this input has flux "
             f"channels {dataset.flux_channels} and flux_err channels {dataset.flux_err_channels}.")
-    # In place: a batch is gathered from the dataset by index, so it is already a copy.
-    values[:, :, flux] += scale * values[:, :, err].abs() * torch.randn(
-        values.shape[:2] + (len(flux),))
+    noise = torch.randn(values.shape[:2] + (len(flux),))
+    if dataset.normalizer is None:
+        # In place: a batch is gathered from the dataset by index, so it is already a copy.
+        values[:, :, flux] += scale * values[:, :, err].abs() * noise
+        return values
+    batch = values.numpy()
+    flux_scale = dataset.flux_scale[index, :values.shape[1]].numpy()
+    measured, measured_err = dataset.normalizer.unscale(batch, flux_scale, flux, err)
+    noisy = measured + scale * np.abs(measured_err) * noise.numpy()
+    scaled, _ = dataset.normalizer.rescale(batch, lengths.numpy(), noisy, measured_err, flux, err)
+    values.copy_(torch.from_numpy(scaled))  # in place: keeps pinned memory pinned
     return values

@@ -64,13 +64,10 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         models' window, makes light curves spanning years (forced
         photometry, PLAsTiCC's whole survey) look like the simulations, and
         the time channel starts at most 30 days before the trigger wherever
-        the file starts: the shipped ``lsst-sims`` scores macro F1 0.546 on
-        PLAsTiCC's training set with it and 0.149 without
-        (``benchmarks/bench_domain.py``), and the same on simulations. None
-        (the default) keeps every observation: a model trained from scratch
-        on long light curves of periodic variables loses by a window
-        (PLAsTiCC, 14 classes: 0.444 without, 0.167 with,
-        ``bench_accuracy.py --quick --sets plasticc``).
+        the file starts. None (the default) keeps every observation, which a
+        model trained from scratch on long light curves of periodic
+        variables needs. The user guide ("When the data are not the
+        simulations") gives the measurements of both choices.
 
     Attributes
     ----------
@@ -195,8 +192,30 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             t0=t0, trigger=X.trigger_time, channels=self.channels_,
             metadata_names=tuple(self.metadata_columns), flux_channels=flux_channels,
             flux_err_channels=err_channels, object_ids=X.object_ids,
-            representation=self.representation,
+            representation=self.representation, lookahead=self._lookahead(),
         )
+
+    def _lookahead(self):
+        """Why a padded step may depend on later observations (see PaddedLightCurves.lookahead)."""
+        reasons = {}
+        if self.representation == "grid":
+            reasons["grid"] = (
+                "The grid representation interpolates between observations, so a grid step can "
+                "use the next observation of a band; predictions over time are approximately, "
+                "not strictly, causal.")
+        if self.max_length is not None and self.truncate == "start":
+            reasons["truncate"] = (
+                f"LightCurvePadder(max_length={self.max_length}, truncate='start') keeps each "
+                f"light curve's last {self.max_length} steps, so which steps are kept, and the "
+                f"time origin, depend on the whole light curve; predictions over time assume the "
+                f"light curve's end is known (use truncate='end' for causal steps).")
+        if self._window() is not None:
+            reasons["window"] = (
+                f"LightCurvePadder(window={tuple(self.window)!r}) places the window around each "
+                f"object's trigger, its first detection: a step before the trigger was kept "
+                f"knowing when the trigger would come, which the light curve cut there does not "
+                f"know; predictions before the trigger assume it.")
+        return reasons
 
     def _lengths(self, X):
         """Number of steps of each light curve, without padding anything."""

@@ -63,11 +63,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         Parameters kept fixed: group names ``"encoder"``, ``"metadata"``,
         ``"head"`` and combinations such as ``("encoder", "metadata")``;
         glob patterns over parameter names (``"encoder.*_l0"``);
-        ``"all_but_head"``; or None (the default) to fine-tune everything,
-        which beat a frozen encoder at every label fraction in
-        ``skltransient reproduce --quick`` with the shipped base model
-        (simulated LSST with all 2,100 labels: macro F1 0.681 against 0.517;
-        BTS-like: 0.863 against 0.794). Frozen
+        ``"all_but_head"``; or None (the default) to fine-tune everything
+        (the README's headline table compares it with a frozen encoder).
+        Frozen
         parameters are bitwise unchanged by ``fit``; a wholly frozen group
         runs in evaluation mode during training (no dropout), so it acts as a
         fixed feature extractor.

@@ -456,3 +456,26 @@ def test_gru_classifier_log_colours_only_on_a_terminal(data, capsys, monkeypatch
     GRUClassifier(**SMALL, max_epochs=2, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and ("\x1b[" in out) == terminal
+
+
+def test_gru_classifier_noise_through_the_normaliser_is_reproducible():
+    """Check that training with flux noise drawn before a FluxNormalizer gives, from a seed,
+    the same network to the bit, and another seed another network."""
+    from sklearn.pipeline import make_pipeline
+
+    from skltransient import FluxNormalizer
+
+    lc, y = make_toy_lightcurves(60, n_classes=3, random_state=2)
+
+    def fit(seed):
+        model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"), MetadataScaler(),
+                              GRUClassifier(**SMALL, max_epochs=2, batch_size=16, flux_noise=1.0,
+                                            observation_dropout=0.2, random_state=seed))
+        return model.fit(lc, y)
+
+    a, b, c = fit(0), fit(0), fit(1)
+    for (name, left), (_, right) in zip(a[-1].module_.state_dict().items(),
+                                        b[-1].module_.state_dict().items()):
+        assert torch.equal(left, right), name
+    np.testing.assert_array_equal(a.predict_proba(lc), b.predict_proba(lc))
+    assert not np.array_equal(a.predict_proba(lc), c.predict_proba(lc))

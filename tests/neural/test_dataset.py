@@ -179,3 +179,95 @@ def test_flux_noise_without_flux_channels():
     with pytest.raises(ValueError, match=r"one flux_err channel per flux channel; this input has "
                                          r"flux channels \(0, 1\) and flux_err channels \(1,\)"):
         next(iter(BatchIterator(dataset, batch_size=BATCH, flux_noise=1.0)))
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    """Padded simulated ZTF light curves, as measured (FLUXCAL)."""
+    from skltransient.datasets import simulate
+    from skltransient.preprocessing import LightCurvePadder
+
+    X, _ = simulate("ztf", 150, random_state=0, return_X_y=True)
+    return {rep: LightCurvePadder(rep, metadata_columns=()).fit_transform(X)
+            for rep in ("observations", "grid")}
+
+
+def _scale_of_batch(values, normalizer, dataset, index):
+    """The scale a batch's fluxes were divided by: read from its brightness channel
+    (the AB magnitude of the scale), or, for arcsinh, the dataset's (noise does not change it)."""
+    if normalizer.method == "arcsinh":
+        return dataset.flux_scale[index, :values.shape[1]].numpy().astype(np.float64)
+    magnitude = values[:, :, -1].numpy().astype(np.float64)
+    return 10 ** ((27.5 - 20.0 - 5.0 * magnitude) / 2.5)
+
+
+@pytest.mark.parametrize("method", ["running_peak", "peak", "median", "arcsinh"])
+@pytest.mark.parametrize("representation", ["observations", "grid"])
+def test_flux_noise_is_drawn_in_flux_units_before_normalisation(simulated, method,
+                                                                representation):
+    """Check that noisy training batches are the normaliser's scaling of noisy measured fluxes:
+    |flux| <= 1 where the normaliser guarantees it, uncertainties consistent with the new scale,
+    and noise z-scores against the measured uncertainty of mean 0 and std 1."""
+    from skltransient.preprocessing import FluxNormalizer
+
+    raw = simulated[representation]
+    normalizer = FluxNormalizer(method)
+    dataset = PaddedDataset(normalizer.fit_transform(raw), np.arange(len(raw)))
+    flux, err = list(raw.flux_channels), list(raw.flux_err_channels)
+    torch.manual_seed(0)
+    z, inside = [], []
+    for X, index in BatchIterator(dataset, batch_size=64, flux_noise=1.0):
+        values, index = X["values"], index.numpy()
+        steps = values.shape[1]
+        valid = (np.arange(steps)[None, :] < X["lengths"].numpy()[:, None])[:, :, None]
+        measured = raw.values[index, :steps]
+        if method in ("peak", "running_peak"):
+            assert np.all(np.abs(values[:, :, flux].numpy()) <= 1 + 1e-6)
+        scale = _scale_of_batch(values, normalizer, dataset, index)
+        flux_back, err_back = normalizer.unscale(values.numpy().astype(np.float64), scale,
+                                                 flux, err)
+        np.testing.assert_allclose(err_back * valid, measured[:, :, err] * valid,
+                                   rtol=1e-4, atol=1e-3)
+        observed = valid & (measured[:, :, err] > 0)
+        z.append(((flux_back - measured[:, :, flux]) / np.where(observed, measured[:, :, err],
+                                                                1.0))[observed])
+    z = np.concatenate(z)
+    assert z.size > 2000
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
+
+
+def test_flux_noise_unscaled_without_a_normaliser(simulated):
+    """Check that a dataset no normaliser scaled gets noise on its fluxes as they are, and
+    unchanged uncertainties."""
+    raw = simulated["observations"]
+    dataset = PaddedDataset(raw, np.arange(len(raw)))
+    torch.manual_seed(0)
+    (X, index), *_ = list(BatchIterator(dataset, batch_size=len(raw), flux_noise=2.0))
+    clean = dataset.values[index, :X["values"].shape[1]]
+    assert torch.equal(X["values"][:, :, [0, 2, 3]], clean[:, :, [0, 2, 3]])
+    observed = clean[:, :, 2] > 0
+    z = ((X["values"][:, :, 1] - clean[:, :, 1]) / (2.0 * clean[:, :, 2]))[observed]
+    assert abs(z.mean().item()) < 0.05 and abs(z.std().item() - 1) < 0.05
+
+
+def test_observation_dropout_masks_grid_steps_in_place():
+    """Check that dropout on a grid keeps every step at its position (its time): dropped steps
+    have their flux and uncertainty channels zeroed, lengths and other channels unchanged."""
+    lengths = [40, 1, 25, 3] * 25
+    dataset = _observations(lengths, n_channels=3)
+    dataset.representation = "grid"  # flux channel 1, flux_err channel 2
+    iterator = BatchIterator(dataset, batch_size=10, shuffle=True, observation_dropout=0.5)
+    torch.manual_seed(0)
+    shares = []
+    for X, index in iterator:
+        clean = dataset.values[index, :X["values"].shape[1]]
+        assert torch.equal(X["lengths"], dataset.lengths[index])
+        assert torch.equal(X["values"][:, :, 0], clean[:, :, 0])  # not a flux channel
+        kept = torch.all(X["values"] == clean, dim=2)
+        dropped = (X["values"][:, :, 1] == 0) & (X["values"][:, :, 2] == 0)
+        assert torch.all(kept | dropped)  # a step is either itself, in place, or masked
+        inside = torch.arange(clean.shape[1])[None, :] < X["lengths"][:, None]
+        assert torch.all((kept & ~dropped & inside).any(1))  # at least one kept
+        long = X["lengths"] == 40
+        shares.append(dropped[long].float().mean(1))
+    assert 0.4 < torch.cat(shares).mean().item() < 0.6
