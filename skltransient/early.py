@@ -143,7 +143,8 @@ class StreamingClassifier:
     max_age : float or None, default=None
         Days after which an object with no new observation is retired
         (forgotten, see :meth:`retire`): its last observation is more than
-        ``max_age`` days older than the latest observation of the stream.
+        ``max_age`` days older than the latest observation of the stream
+        (an object observed in an update is not retired by it).
         Checked as the stream's time advances by an eighth of ``max_age``,
         so an object goes at most ``1.125 * max_age`` days after its last
         observation. None: objects stay until :meth:`retire`.
@@ -167,8 +168,8 @@ class StreamingClassifier:
     Memory: an object costs a fixed number of bytes, whatever its number of
     observations: the GRU's hidden state (``4 * num_layers * hidden_size``
     bytes), its metadata and probabilities, a few numbers and its id (about
-    0.5 kB for the shipped models' size, measured by
-    ``benchmarks/bench_streaming_memory.py``), plus, before its trigger
+    1.1 kB for the shipped models' size, 0.8 kB of it the hidden state,
+    measured by ``benchmarks/bench_streaming_memory.py``), plus, before its trigger
     with detection flags, the non-detections the padder's window can still
     use: those less than the window's start before its latest observation
     (every one when the window has no start, as the batch padder keeps
@@ -301,11 +302,11 @@ class StreamingClassifier:
             state.proba[stepped] = self._probabilities(state.hidden[stepped, -1],
                                                        state.metadata[stepped])
         # Nothing below can fail: the update is committed whole or not at all.
+        self._now = max(self._now, float(new.time.max()))
+        self._retire_old(keep=rows[~is_new])  # first, so that new objects reuse the rows
         rows[is_new] = self._allocate(np.count_nonzero(is_new))
         self._state.put(rows, state)
         self._rows.update(zip(new.object_ids[is_new].tolist(), rows[is_new].tolist()))
-        self._now = max(self._now, float(new.time.max()))
-        self._retire_old()
         return pd.DataFrame(state.proba, index=pd.Index(new.object_ids, name="object_id"),
                             columns=self.classes_)
 
@@ -350,13 +351,15 @@ class StreamingClassifier:
         self._free = np.r_[self._free, rows]
         self.n_retired_ += int(rows.size)
 
-    def _retire_old(self):
-        """Retire the objects older than ``max_age``, each time the stream's time advances by
-        an eighth of it (one pass over the objects)."""
+    def _retire_old(self, keep):
+        """Retire the objects older than ``max_age`` but those of rows ``keep`` (observed in
+        this update), each time the stream's time advances by an eighth of ``max_age`` (one
+        pass over the objects)."""
         if self.max_age is None or self._now < self._age_checked + self.max_age / 8:
             return
         self._age_checked = self._now
         old = np.flatnonzero(self._state.last[:self._used] < self._now - self.max_age)
+        old = old[~np.isin(old, keep)]
         for oid in self._state.object_id[old].tolist():
             del self._rows[oid]
         self._release(old)
@@ -526,11 +529,12 @@ class _State:
             getattr(self, f.name)[index] = getattr(other, f.name)
 
     def reserve(self, n):
-        """A state with room for ``n`` rows, doubling its capacity when it must grow."""
+        """A state with room for ``n`` rows, growing by a quarter when it must (a doubling
+        would leave up to half the rows of a stream of millions unused)."""
         capacity = len(self.first)
         if n <= capacity:
             return self
-        extra = max(n, 2 * capacity) - capacity
+        extra = max(n, capacity + capacity // 4) - capacity
         return _State(**{f.name: np.concatenate([getattr(self, f.name), np.zeros(
             (extra,) + getattr(self, f.name).shape[1:], getattr(self, f.name).dtype)])
             for f in dataclasses.fields(self)})

@@ -476,16 +476,18 @@ def _alerce_lightcurves(folder, ids, service_url, client, download_if_missing, v
     fetch = dict(service_url=service_url, client=client, download_if_missing=download_if_missing,
                  verbose=verbose, max_pages=max_pages)
     missing, invalid = _fetch_alerce(folder, ids, refresh_missing=refresh_missing, **fetch)
-    X, damaged = _assemble_alerce(folder, ids, set(missing) | set(invalid))
-    if damaged:  # moved aside: fetched again, once
-        _, more_invalid = _fetch_alerce(folder, damaged, refresh_missing=False, **fetch)
-        invalid.update(more_invalid)
-        missing = _fetch_alerce(folder, ids, refresh_missing=False, **fetch)[0]
+    for _ in range(3):
         X, damaged = _assemble_alerce(folder, ids, set(missing) | set(invalid))
-        invalid.update({oid: "its cached file was damaged twice in one call" for oid in damaged})
-        if damaged:
-            X = _assemble_alerce(folder, ids, set(missing) | set(invalid))[0]
-    return X, missing, invalid
+        if not damaged:
+            return X, missing, invalid
+        # Moved aside: fetched again.
+        more_missing, more_invalid = _fetch_alerce(folder, damaged, refresh_missing=False,
+                                                   **fetch)
+        invalid.update(more_invalid)
+        gone = set(missing) | set(more_missing)
+        missing = [oid for oid in ids if oid in gone]
+    raise OSError(f"Cached BTS light curves in {folder} were found damaged again after being "
+                  f"fetched again (last: {damaged[0]!r}); check the disk.")
 
 
 def _fetch_alerce(folder, ids, *, service_url, client, download_if_missing, verbose,

@@ -596,7 +596,7 @@ def test_fetch_bts_html_or_garbage_from_the_services_is_named(service, tmp_path)
 def _fetch_in_a_process(home, url, queue):
     try:
         data = fetch_bts(home, catalogue_url=f"{url}/bts.csv", service_url=url, delay=0,
-                         retries=2, timeout=10, verbose=False)
+                         retries=2, timeout=60, verbose=False)
         queue.put(("ok", data.lightcurves.object_ids.tolist(), data.lightcurves.flux.tolist()))
     except BaseException as error:  # reported to the test, whatever it is
         queue.put(("error", f"{type(error).__name__}: {error}", None))
@@ -622,7 +622,7 @@ def test_fetch_bts_eight_processes_share_one_cache(tmp_path):
                    for _ in range(8)]
         for worker in workers:
             worker.start()
-        results = [queue.get(timeout=60) for _ in workers]
+        results = [queue.get(timeout=300) for _ in workers]  # seconds, on a crowded machine
         for worker in workers:
             worker.join(timeout=30)
     server.server.shutdown()
