@@ -167,9 +167,9 @@ class StreamingClassifier:
 
     Memory: an object costs a fixed number of bytes, whatever its number of
     observations: the GRU's hidden state (``4 * num_layers * hidden_size``
-    bytes), its metadata and probabilities, a few numbers and its id (about
-    1.1 kB for the shipped models' size, 0.8 kB of it the hidden state,
-    measured by ``benchmarks/bench_streaming_memory.py``), plus, before its trigger
+    bytes), its metadata and probabilities, a few numbers and its id (1.2 kB
+    for the shipped models' size, 0.8 kB of it the hidden state, measured by
+    ``benchmarks/bench_streaming_memory.py`` on a million objects), plus, before its trigger
     with detection flags, the non-detections the padder's window can still
     use: those less than the window's start before its latest observation
     (every one when the window has no start, as the batch padder keeps
