@@ -10,6 +10,8 @@ observation at constant cost, for alert brokers.
 
 import dataclasses
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
 import torch
@@ -140,19 +142,41 @@ class StreamingClassifier:
         optional ``FluxNormalizer`` with a causal method (``"running_peak"``
         or ``"none"``) and an optional ``MetadataScaler``, then a
         ``GRUClassifier`` (or a ``TransferClassifier`` over such a pipeline).
+    max_age : float or None, default=None
+        Days after which an object with no new observation is retired
+        (forgotten, see :meth:`retire`): its last observation is more than
+        ``max_age`` days older than the latest observation of the stream
+        (an object observed in an update is not retired by it).
+        Checked as the stream's time advances by an eighth of ``max_age``,
+        so an object goes at most ``1.125 * max_age`` days after its last
+        observation. None: objects stay until :meth:`retire`.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     n_objects_ : int
-        Objects seen so far.
+        Objects in the stream (seen and not retired).
+    n_retired_ : int
+        Objects retired so far.
 
     Notes
     -----
     An update is atomic: when it is refused (an observation earlier than one
     an object already has, columns of different lengths, non-finite values,
-    an unknown band, a metadata frame with a duplicate object id), no object
-    is registered and no state changes.
+    values beyond float32, which the model computes in, an unknown band, a
+    metadata frame with a duplicate object id), no object is registered and
+    no state changes.
+
+    Memory: an object costs a fixed number of bytes, whatever its number of
+    observations: the GRU's hidden state (``4 * num_layers * hidden_size``
+    bytes), its metadata and probabilities, a few numbers and its id (1.2 kB
+    for the shipped models' size, 0.8 kB of it the hidden state, measured by
+    ``benchmarks/bench_streaming_memory.py`` on a million objects), plus, before its trigger
+    with detection flags, the non-detections the padder's window can still
+    use: those less than the window's start before its latest observation
+    (every one when the window has no start, as the batch padder keeps
+    them). Retire objects (:meth:`retire`, ``max_age``) to keep a stream of
+    millions bounded; an observation of a retired object starts it anew.
 
     Examples
     --------
@@ -169,7 +193,11 @@ class StreamingClassifier:
     (1, 3)
     """
 
-    def __init__(self, model):
+    def __init__(self, model, *, max_age=None):
+        if max_age is not None and (not isinstance(max_age, Real) or not max_age > 0):
+            raise ValueError(f"max_age must be a positive number of days or None; got "
+                             f"{max_age!r}.")
+        self.max_age = max_age
         steps, self._classifier = split_model(model)
         self._padder, self._normalizer, self._scaler = None, None, None
         for _, step in steps:
@@ -196,8 +224,11 @@ class StreamingClassifier:
         self._device = self._classifier.net_.device
         self.classes_ = self._classifier.classes_
         self._rows = {}
+        self._used, self._free, self.n_retired_ = 0, np.zeros(0, np.int64), 0
+        self._now = self._age_checked = -np.inf
         encoder = self._module.encoder
         self._state = _State(
+            object_id=np.empty(0, dtype=object),
             hidden=np.zeros((0, encoder.num_layers, encoder.hidden_size), np.float32),
             first=np.zeros(0), last=np.zeros(0), trigger=np.zeros(0),
             pending=np.empty(0, dtype=object), count=np.zeros(0, np.int64),
@@ -220,10 +251,14 @@ class StreamingClassifier:
             object's observations must come after those it already has.
             They are checked as :meth:`LightCurves.from_arrays` checks them.
         metadata : DataFrame or None, default=None
-            Metadata rows of objects seen for the first time (indexed by
-            object id, one row each, columns as the padder's
-            ``metadata_columns``); objects without a row get NaN, which the
-            MetadataScaler flags as missing.
+            Metadata rows (indexed by object id, one row each, columns as the
+            padder's ``metadata_columns``) of the update's objects. Objects
+            seen for the first time without a row get NaN, which the
+            MetadataScaler flags as missing. A row for an object already in
+            the stream replaces its metadata, and its probabilities are
+            recomputed with it (the GRU's state does not depend on the
+            metadata, so they equal the batch model's with the new row).
+            Rows of objects not in ``object_id`` are ignored.
         detected : array-like of bool of shape (n,) or None, default=None
             Which observations are detections. An object's first detection
             is its trigger: its earlier observations wait (its probabilities
@@ -240,14 +275,21 @@ class StreamingClassifier:
         -------
         proba : DataFrame of shape (n_updated_objects, n_classes)
             Latest probabilities of the objects updated, indexed by object
-            id, in order of first appearance in ``object_id``.
+            id, in order of first appearance in ``object_id``; empty for an
+            update without observations (a quiet tick).
         """
         new = LightCurves.from_arrays(object_id, time, band, flux, flux_err, detected=detected,
                                       survey=survey)
+        if len(new) == 0:
+            return pd.DataFrame(np.zeros((0, len(self.classes_))), columns=self.classes_,
+                                index=pd.Index([], name="object_id"))
+        _check_float32(new)
         rows = np.array([self._rows.get(o, -1) for o in new.object_ids.tolist()], np.int64)
         is_new = rows < 0
-        state = self._new_state(new, is_new, metadata)
+        frame = None if metadata is None else self._metadata_frame(metadata)
+        state = self._new_state(new, is_new, frame)
         state.put(~is_new, self._state.take(rows[~is_new]))
+        replaced = self._replace_metadata(state, new.object_ids, ~is_new, frame)
         too_early = new.time[new.offsets[:-1]] < state.last
         if np.any(too_early):
             raise ValueError(
@@ -257,18 +299,78 @@ class StreamingClassifier:
         for rank in range(new.lengths.max()):  # one GRU step per object and round
             index = np.flatnonzero(new.lengths > rank)
             self._step(state, index, new.offsets[index] + rank, new, wavelength)
+        stepped = np.flatnonzero(replaced & (state.count > 0))
+        if stepped.size:
+            state.proba[stepped] = self._probabilities(state.hidden[stepped, -1],
+                                                       state.metadata[stepped])
         # Nothing below can fail: the update is committed whole or not at all.
-        rows[is_new] = self.n_objects_ + np.arange(np.count_nonzero(is_new))
-        self._state = self._state.reserve(self.n_objects_ + np.count_nonzero(is_new))
+        self._now = max(self._now, float(new.time.max()))
+        self._retire_old(keep=rows[~is_new])  # first, so that new objects reuse the rows
+        rows[is_new] = self._allocate(np.count_nonzero(is_new))
         self._state.put(rows, state)
         self._rows.update(zip(new.object_ids[is_new].tolist(), rows[is_new].tolist()))
         return pd.DataFrame(state.proba, index=pd.Index(new.object_ids, name="object_id"),
                             columns=self.classes_)
 
-    def _new_state(self, new, is_new, metadata):
+    def retire(self, object_ids):
+        """Forget objects: their state is freed and its room reused by new objects.
+
+        An observation of a retired object later starts it anew (a new
+        first observation, trigger and normalisation). Ids that are not in
+        the stream are ignored, so retiring twice is harmless.
+
+        Parameters
+        ----------
+        object_ids : array-like of shape (n,) or str
+
+        Returns
+        -------
+        n_retired : int
+            How many of ``object_ids`` were in the stream.
+        """
+        ids = np.atleast_1d(np.asarray(object_ids, dtype=object)).ravel().tolist()
+        rows = np.array([self._rows.pop(o) for o in dict.fromkeys(ids) if o in self._rows],
+                        np.int64)
+        self._release(rows)
+        return int(rows.size)
+
+    def _allocate(self, n):
+        """Rows for ``n`` new objects: retired objects' rows first, then new ones."""
+        reused = min(n, self._free.size)
+        rows = np.r_[self._free[self._free.size - reused:],
+                     self._used + np.arange(n - reused, dtype=np.int64)]
+        self._free = self._free[:self._free.size - reused].copy()
+        self._used += n - reused
+        self._state = self._state.reserve(self._used)
+        return rows
+
+    def _release(self, rows):
+        if rows.size == 0:
+            return
+        self._state.object_id[rows] = None
+        self._state.pending[rows] = _no_pending(rows.size)
+        self._state.last[rows] = np.inf  # never old: not retired twice
+        self._free = np.r_[self._free, rows]
+        self.n_retired_ += int(rows.size)
+
+    def _retire_old(self, keep):
+        """Retire the objects older than ``max_age`` but those of rows ``keep`` (observed in
+        this update), each time the stream's time advances by an eighth of ``max_age`` (one
+        pass over the objects)."""
+        if self.max_age is None or self._now < self._age_checked + self.max_age / 8:
+            return
+        self._age_checked = self._now
+        old = np.flatnonzero(self._state.last[:self._used] < self._now - self.max_age)
+        old = old[~np.isin(old, keep)]
+        for oid in self._state.object_id[old].tolist():
+            del self._rows[oid]
+        self._release(old)
+
+    def _new_state(self, new, is_new, frame):
         """State of the update's objects before it, with the metadata of the new ones."""
         n, n_new = len(new), np.count_nonzero(is_new)
         state = _State(
+            object_id=new.object_ids.astype(object),
             hidden=np.zeros((n,) + self._state.hidden.shape[1:], np.float32),
             first=new.time[new.offsets[:-1]], last=np.full(n, -np.inf), trigger=np.full(n, np.inf),
             pending=_no_pending(n),
@@ -276,21 +378,34 @@ class StreamingClassifier:
             metadata=np.zeros((n, self._state.metadata.shape[1]), np.float32),
             proba=np.full((n, len(self.classes_)), np.nan))
         if n_new:
-            state.metadata[is_new] = self._metadata(new.object_ids[is_new], metadata)
+            state.metadata[is_new] = self._metadata(new.object_ids[is_new], frame)
         return state
 
-    def _metadata(self, object_ids, metadata):
-        """Scaled metadata of new objects, through the padder's and the scaler's code."""
+    def _metadata_frame(self, metadata):
+        """The update's metadata, indexed by object id, one row each."""
+        frame = _index_metadata(metadata, None)
+        duplicated = frame.index[frame.index.duplicated()]
+        if len(duplicated):
+            raise ValueError(f"Object {_plain(duplicated[0])!r} has more than one row in the "
+                             f"metadata; give each object one row.")
+        self._padder._warn_missing_metadata(frame.columns)
+        return frame
+
+    def _replace_metadata(self, state, object_ids, known, frame):
+        """Give objects already in the stream their new metadata row; which ones got one."""
+        if frame is None:
+            return np.zeros(len(object_ids), bool)
+        replaced = known & (frame.index.get_indexer(object_ids) >= 0)
+        if replaced.any():
+            state.metadata[replaced] = self._metadata(object_ids[replaced], frame)
+        return replaced
+
+    def _metadata(self, object_ids, frame):
+        """Scaled metadata of objects, through the padder's and the scaler's code."""
         columns = list(self._padder.metadata_columns)
-        if metadata is None:
+        if frame is None:
             frame = pd.DataFrame(np.nan, index=object_ids, columns=columns)
         else:
-            frame = _index_metadata(metadata, None)
-            duplicated = frame.index[frame.index.duplicated()]
-            if len(duplicated):
-                raise ValueError(f"Object {_plain(duplicated[0])!r} has more than one row in the "
-                                 f"metadata; give each object one row.")
-            self._padder._warn_missing_metadata(frame.columns)
             frame = frame.reindex(object_ids)
         raw = self._padder._metadata(frame)
         if self._scaler is not None and raw.shape[1]:
@@ -313,9 +428,12 @@ class StreamingClassifier:
         detected = np.ones(len(obs), bool) if new.detected is None else new.detected[obs]
         waiting = ~np.isfinite(state.trigger[index])
         for row, o in zip(index[waiting & ~detected], obs[waiting & ~detected]):
-            # Before the trigger: remember the observation (a new tuple: updates stay atomic).
-            state.pending[row] = (*(state.pending[row] or ()),
-                                  (new.time[o], new.flux[o], new.flux_err[o], wavelength[o]))
+            # Before the trigger: remember the observation (a new tuple: updates stay atomic),
+            # and forget those the window can no longer reach (the trigger comes after this one).
+            state.pending[row] = (*(p for p in (state.pending[row] or ())
+                                    if p[0] >= new.time[o] + start),
+                                  (float(new.time[o]), float(new.flux[o]),
+                                   float(new.flux_err[o]), float(wavelength[o])))
         for row, o in zip(index[waiting & detected], obs[waiting & detected]):
             state.trigger[row] = new.time[o]
             kept = [p for p in (state.pending[row] or ()) if p[0] >= new.time[o] + start]
@@ -345,14 +463,41 @@ class StreamingClassifier:
             values, state.peak[index] = self._normalizer._scale_values(
                 values, np.ones(index.size, np.int64), *self._padder._flux_channels(),
                 peak=state.peak[index])
+        bad = ~np.isfinite(values).all(axis=(1, 2))
+        if np.any(bad):  # refused before any state changes: the update stays atomic
+            k = int(np.argmax(bad))
+            raise ValueError(
+                f"Object {_plain(state.object_id[index[k]])!r} has an observation at time "
+                f"{float(time[k])!r} (flux {float(flux[k])!r}, flux_err {float(flux_err[k])!r}) "
+                f"whose model inputs are not finite in float32, which the model computes in; the "
+                f"update is refused and no object changed.")
         with torch.inference_mode():
             h0 = torch.from_numpy(np.ascontiguousarray(state.hidden[index].transpose(1, 0, 2)))
             output, hidden = self._module.encoder(torch.from_numpy(values).to(self._device),
                                                   h0.to(self._device))
-            meta = self._module.metadata(torch.from_numpy(state.metadata[index]).to(self._device))
-            logits = self._module.head(torch.cat([output[:, 0], meta], dim=1))
-            state.proba[index] = torch.softmax(logits.double(), dim=1).cpu().numpy()
         state.hidden[index] = hidden.cpu().numpy().transpose(1, 0, 2)
+        state.proba[index] = self._probabilities(state.hidden[index, -1], state.metadata[index])
+
+    def _probabilities(self, encoded, metadata):
+        """Class probabilities from the encoder's last output (its last layer's hidden state)."""
+        with torch.inference_mode():
+            meta = self._module.metadata(torch.from_numpy(metadata).to(self._device))
+            logits = self._module.head(torch.cat(
+                [torch.from_numpy(np.ascontiguousarray(encoded)).to(self._device), meta], dim=1))
+            return torch.softmax(logits.double(), dim=1).cpu().numpy()
+
+
+def _check_float32(new):
+    """Refuse fluxes and uncertainties beyond float32 (finite in float64, infinite as steps)."""
+    largest = float(np.finfo(np.float32).max)
+    bad = ~((np.abs(new.flux) <= largest) & (np.abs(new.flux_err) <= largest))
+    if np.any(bad):
+        k = int(np.argmax(bad))
+        raise ValueError(
+            f"Object {_plain(new.object_ids[new.object_index[k]])!r} has a flux of "
+            f"{float(new.flux[k]):g} (flux_err {float(new.flux_err[k]):g}) beyond float32's "
+            f"range ({largest:.3g}), which the model computes in; the update is refused and no "
+            f"object changed. Check the flux's unit.")
 
 
 def _no_pending(n):
@@ -367,6 +512,7 @@ def _no_pending(n):
 class _State:
     """Streaming state, one row per object; stored arrays keep spare rows to grow in place."""
 
+    object_id: np.ndarray
     hidden: np.ndarray
     first: np.ndarray
     last: np.ndarray
@@ -385,11 +531,12 @@ class _State:
             getattr(self, f.name)[index] = getattr(other, f.name)
 
     def reserve(self, n):
-        """A state with room for ``n`` rows, doubling its capacity when it must grow."""
+        """A state with room for ``n`` rows, growing by a quarter when it must (a doubling
+        would leave up to half the rows of a stream of millions unused)."""
         capacity = len(self.first)
         if n <= capacity:
             return self
-        extra = max(n, 2 * capacity) - capacity
+        extra = max(n, capacity + capacity // 4) - capacity
         return _State(**{f.name: np.concatenate([getattr(self, f.name), np.zeros(
             (extra,) + getattr(self, f.name).shape[1:], getattr(self, f.name).dtype)])
             for f in dataclasses.fields(self)})

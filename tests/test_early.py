@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import make_pipeline
 
-from skltransient import FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler, TransferClassifier
+from skltransient import (
+    FluxNormalizer,
+    GRUClassifier,
+    LightCurvePadder,
+    LightCurves,
+    MetadataScaler,
+    TransferClassifier,
+)
 from skltransient.early import StreamingClassifier, predict_proba_at, predict_proba_over_time
 from skltransient.datasets import simulate
 from skltransient.utils._testing import make_toy_lightcurves
@@ -169,6 +176,12 @@ def _good_update(stream, object_ids, time):
     (dict(object_id=["new"], time=[20.0], band=["ztfx"]), "ztfx"),
     (dict(object_id=["new", "a"], time=[20.0, 30.0],
           metadata=pd.DataFrame({"redshift": [0.1, 0.2]}, index=["new", "new"])), "'new'.*more than one"),
+    (dict(object_id=["new", "a"], time=[20.0, 30.0], flux=[1.0, 1e300]),
+     r"'a' has a flux of 1e\+300 .*beyond float32's range"),
+    (dict(object_id=["new", "a"], time=[20.0, 30.0], flux_err=[1.0, 1e300]),
+     r"'a' has a flux of 10 \(flux_err 1e\+300\) beyond float32's range"),
+    (dict(object_id=["new", "a"], time=[20.0, 1e300]),
+     r"'a' has a time 1e\+300"),
 ])
 def test_streaming_bad_update_changes_nothing(causal, bad, match):
     """Check that a refused update registers no object and leaves every object's state as it was."""
@@ -334,3 +347,102 @@ def test_predict_proba_at_before_the_trigger_with_a_window(long_baseline):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model[-1].predict_proba_at(model[:-1].transform(X), [0.0, 10.0])
+
+def test_streaming_quiet_tick_returns_an_empty_result(causal):
+    """Check that an update without observations (a quiet tick) returns an empty frame with the
+    classes as columns and changes nothing."""
+    stream = StreamingClassifier(causal)
+    _good_update(stream, ["a"], [10.0])
+    out = stream.update([], [], [], [], [], detected=[], metadata=None)
+    assert out.shape == (0, 3) and list(out.columns) == list(stream.classes_)
+    assert stream.n_objects_ == 1
+
+
+def test_streaming_metadata_of_a_known_object_is_used(data, causal):
+    """Check that a metadata row for an object already in the stream replaces its metadata: the
+    probabilities then equal the batch model's on the light curve so far with the new row."""
+    X, _ = data
+    one = X[[0]]
+    changed = one.metadata.copy()
+    changed["redshift"] = changed["redshift"] * 3 + 0.2
+    stream = StreamingClassifier(causal)
+    frame = one.to_pandas()
+    stream.update(frame.object_id[:2], frame.time[:2], frame.band[:2], frame.flux[:2],
+                  frame.flux_err[:2], metadata=one.metadata)
+    out = stream.update(frame.object_id[2:3], frame.time[2:3], frame.band[2:3], frame.flux[2:3],
+                        frame.flux_err[2:3], metadata=changed)
+    moved = LightCurves(one.object_ids, one.offsets, one.time, one.band, one.flux, one.flux_err,
+                        one.detected, changed).truncate(n_observations=3)
+    np.testing.assert_allclose(out.to_numpy(), causal.predict_proba(moved), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(out.to_numpy(), causal.predict_proba(one.truncate(n_observations=3)),
+                           rtol=1e-3)
+
+
+@pytest.mark.filterwarnings("ignore:Metadata column")
+def test_streaming_keeps_only_what_the_window_can_use(causal_windowed):
+    """Check that before its trigger an object keeps only the non-detections the window
+    (10 days before the trigger) can still reach, not every one since it was first seen, and
+    that the probabilities at the trigger are unchanged by it."""
+    stream, n = StreamingClassifier(causal_windowed), 500
+    stream.update(["a"] * n, np.arange(float(n)), ["ztfg"] * n, np.zeros(n), np.ones(n),
+                  detected=np.zeros(n, bool))
+    pending = stream._state.pending[stream._rows["a"]]
+    assert [p[0] for p in pending] == list(np.arange(n - 11.0, n))  # days n-11 .. n-1
+    out = stream.update(["a"], [n + 1.0], ["ztfr"], [50.0], [2.0], detected=[True])
+    X = LightCurves.from_arrays(["a"] * (n + 1), np.r_[np.arange(float(n)), n + 1.0],
+                                ["ztfg"] * n + ["ztfr"], np.r_[np.zeros(n), 50.0],
+                                np.r_[np.ones(n), 2.0], detected=np.r_[np.zeros(n, bool), True])
+    np.testing.assert_allclose(out.to_numpy(), causal_windowed.predict_proba(X), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_streaming_retire_explicitly_and_by_age(causal):
+    """Check retirement: retire() forgets objects (unknown ids ignored) and their rows are
+    reused; a retired object's next observation starts it anew; max_age retires objects whose
+    last observation is older than max_age days before the stream's latest."""
+    stream, fresh = StreamingClassifier(causal), StreamingClassifier(causal)
+    _good_update(stream, ["a", "b", "c"], [1.0, 2.0, 3.0])
+    _good_update(stream, ["a", "b"], [5.0, 6.0])
+    assert stream.retire(["a", "unknown", "a"]) == 1 and stream.retire("b") == 1
+    assert stream.n_objects_ == 1 and stream.n_retired_ == 2
+    capacity = len(stream._state.first)
+    pd.testing.assert_frame_equal(_good_update(stream, ["a", "d"], [9.0, 9.5]),
+                                  _good_update(fresh, ["a", "d"], [9.0, 9.5]))
+    assert len(stream._state.first) == capacity and stream.n_objects_ == 3
+    aging = StreamingClassifier(causal, max_age=10)
+    _good_update(aging, ["a"], [0.0])
+    _good_update(aging, ["b"], [5.0])
+    _good_update(aging, ["c"], [12.0])
+    assert aging.n_objects_ == 2 and aging.n_retired_ == 1 and "a" not in aging._rows
+    with pytest.raises(ValueError, match="max_age must be a positive number of days"):
+        StreamingClassifier(causal, max_age=0)
+
+
+def test_streaming_one_object_updates_at_constant_cost(causal):
+    """Check that 600 updates to one object cost the same each (one GRU step of one
+    observation) and leave its memory unchanged: nothing is kept per observation."""
+    import gc
+    import tracemalloc
+
+    stream = StreamingClassifier(causal)
+    seen = {"calls": 0, "shapes": set()}
+
+    def record(module, args):
+        seen["calls"] += 1
+        seen["shapes"].add(tuple(args[0].shape))
+
+    hook = stream._module.encoder.register_forward_pre_hook(record)
+    sizes = []
+    tracemalloc.start()
+    try:
+        for k in range(600):
+            stream.update(["a"], [float(k)], ["ztfg" if k % 2 else "ztfr"], [10.0 + k % 7], [1.0],
+                          detected=[k % 3 == 0])
+            if k in (299, 599):  # after the first updates have warmed the caches up
+                gc.collect()
+                sizes.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+        hook.remove()
+    assert seen["calls"] == 600 and [s[:2] for s in seen["shapes"]] == [(1, 1)]
+    assert abs(sizes[1] - sizes[0]) < 20_000, sizes  # bytes: no growth with the observations

@@ -15,6 +15,10 @@ import hashlib
 import http.client
 import json
 import os
+import re
+import secrets
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -24,8 +28,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numbers import Integral, Real
+
 from sklearn.utils import Bunch
 
+from .._compat import Interval, StrOptions, validate_params
 from .._lightcurves import LightCurves
 from ._readers import build_lightcurves, standard_metadata
 from ._readers_alerts import _ztf_fluxes
@@ -42,10 +49,14 @@ DATA_HOME_VARIABLE = "SKLTRANSIENT_DATA"
 CATALOGUE_COLUMNS = ("ZTFID", "type", "redshift", "A_V")
 #: Milky Way R_V: E(B-V) = A_V / R_V (Schlafly & Finkbeiner 2011 use 3.1).
 R_V = 3.1
-#: Longest wait between two attempts of a request, seconds (a long Retry-After is capped).
-MAX_WAIT = 300.0
 #: Cache layout version; a cache of another version is rebuilt from its raw files.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+#: An id used as it is in a cache file name; any other id is named by its hash.
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,63}")
+#: Plausible alert photometry: MJDs (1968 to 2132) and FLUXCAL fluxes (brighter than
+#: magnitude -2.5 is no transient ZTF can measure, and overflows float32 long before 1e300).
+MJD_RANGE = (40000.0, 100000.0)
+MAX_FLUX = 1e12
 
 DESCR = """ZTF Bright Transient Survey (BTS), as fetched by skltransient.datasets.fetch_bts
 -----------------------------------------------------------------------------------
@@ -115,18 +126,42 @@ def bts_class(raw):
     return None
 
 
+@validate_params(
+    {
+        "data_home": [str, os.PathLike, None],
+        "classes": ["array-like", None],
+        "min_detections": [Interval(Integral, 0, None, closed="left")],
+        "source": [StrOptions({"alerce"}), str, os.PathLike],
+        "download_if_missing": ["boolean"],
+        "max_objects": [Interval(Integral, 0, None, closed="left"), None],
+        "refresh_missing": ["boolean"],
+        "catalogue_url": [str],
+        "service_url": [str],
+        "delay": [Interval(Real, 0, None, closed="left")],
+        "retries": [Interval(Integral, 0, None, closed="left")],
+        "timeout": [Interval(Real, 0, None, closed="neither")],
+        "max_wait": [Interval(Real, 0, None, closed="left")],
+        "max_pages": [Interval(Integral, 1, None, closed="left")],
+        "max_time": [Interval(Real, 0, None, closed="neither"), None],
+        "verbose": ["verbose"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I", "TDE"),
               min_detections=3, source="alerce", download_if_missing=True, max_objects=None,
               refresh_missing=False,
               catalogue_url=BTS_URL, service_url=ALERCE_URL, delay=0.2, retries=3, timeout=60.0,
-              verbose=True, return_X_y=False):
+              max_wait=60.0, max_pages=100, max_time=None, verbose=True, return_X_y=False):
     """The ZTF Bright Transient Survey: light curves, classes, redshifts and extinction.
 
     In the manner of scikit-learn's ``fetch_*`` functions: the first call
     downloads the BTS catalogue and each object's ZTF alert photometry and
     caches them under ``data_home``; later calls read the cache. A download
     that stops (no network, a service error, an interruption) leaves what it
-    fetched in the cache, and the next call fetches only the rest.
+    fetched in the cache, and the next call fetches only the rest. Several
+    processes may fetch into one cache at once, and a complete cache is
+    read without writing (a read-only disk serves).
 
     Read more in the :ref:`User Guide <bts>`.
 
@@ -163,12 +198,24 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
     retries : int, default=3
         Further attempts of a request that fails with a network error, a
         timeout, HTTP 429 or a 5xx status, waiting ``delay * 2**k`` seconds
-        (or the service's ``Retry-After``).
+        (or the service's ``Retry-After``), at most ``max_wait``.
     timeout : float, default=60.0
-        Seconds to wait for an answer.
+        Seconds one attempt of a request may take in all, from connecting to
+        the answer's last byte (a service that sends a byte now and then does
+        not hold it longer).
+    max_wait : float, default=60.0
+        Longest wait between two attempts. A service asking (``Retry-After``)
+        for a longer wait is an error at once, saying when to come back.
+    max_pages : int, default=100
+        Pages of the service's object listing followed for each 100 ids; a
+        listing that says "next" for ever is an error after them.
+    max_time : float or None, default=None
+        Seconds the whole call may spend on the network (requests and waits);
+        past them it stops with a :class:`TimeoutError`, keeping what it
+        fetched. None: no limit beyond those of each request.
     verbose : bool, default=True
         A progress bar (tqdm, when installed) or progress lines. Objects left
-        out as missing are warned about whatever ``verbose``.
+        out as missing or invalid are warned about whatever ``verbose``.
     return_X_y : bool, default=False
         Return ``(lightcurves, target)``.
 
@@ -179,21 +226,26 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
         ``redshift``, ``mwebv`` = A_V / 3.1, ``bts_type`` and ``peakmag`` in
         its metadata, in the catalogue's order), ``target`` (the package's BTS
         classes), ``target_raw`` (the BTS team's classes), ``missing`` (ids the
-        service does not have), ``DESCR`` (provenance, licence, selection).
+        service does not have), ``invalid`` (dict of the ids whose payload
+        was refused, with the reason; they are not cached and are asked for
+        again next time), ``DESCR`` (provenance, licence, selection).
 
     Raises
     ------
     OSError
         The cache is incomplete and ``download_if_missing`` is False.
     ConnectionError
-        A service cannot be reached, or keeps answering with an error status,
-        after the retries; the message names the URL.
+        A service cannot be reached, keeps answering with an error status,
+        or does not answer in full within ``timeout``, after the retries; the
+        message names the URL.
+    TimeoutError
+        The call spent ``max_time`` seconds on the network.
     ValueError
-        The catalogue or an object's payload is malformed; the message names
-        the URL or the object.
+        The catalogue or the service's listing is malformed (the message
+        names the URL), or no selected object has a valid light curve.
     """
     folder = get_data_home(data_home) / "bts"
-    client = _Client(delay, retries, timeout)
+    client = _Client(delay, retries, timeout, max_wait=max_wait, max_time=max_time)
     catalogue = _catalogue(folder, catalogue_url, client, download_if_missing)
     mapped = catalogue["type"].map(bts_class)
     keep = mapped.notna() if classes is not None else pd.Series(True, index=catalogue.index)
@@ -206,10 +258,11 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
     if not ids:
         raise ValueError(f"No BTS object is selected (classes={classes!r}, "
                          f"max_objects={max_objects!r}) from the {len(catalogue)} of the catalogue.")
+    invalid = {}
     if source == "alerce":
-        missing = _fetch_alerce(folder, ids, service_url, client, download_if_missing, verbose,
-                                refresh_missing)
-        X = _assemble_alerce(folder, ids, missing)
+        X, missing, invalid = _alerce_lightcurves(folder, ids, service_url, client,
+                                                  download_if_missing, verbose, refresh_missing,
+                                                  max_pages)
     else:
         from ._readers_alerts import read_ztf_forced_photometry
 
@@ -222,7 +275,8 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
     X = X[np.flatnonzero(detections >= min_detections)]
     if len(X) == 0:
         raise ValueError(f"None of the {len(ids)} selected BTS objects has {min_detections} or "
-                         f"more detections in {source!r}'s photometry ({len(missing)} missing).")
+                         f"more detections in {source!r}'s photometry ({len(missing)} missing, "
+                         f"{len(invalid)} invalid{_first_reason(invalid)}).")
     rows = selected.set_index("ZTFID").loc[X.object_ids.tolist()]
     raw = rows["type"].astype(str).to_numpy()
     target = np.array([bts_class(t) or t for t in raw], dtype=object)
@@ -230,18 +284,33 @@ def fetch_bts(data_home=None, *, classes=("SN Ia", "SN II", "SN Ib/c", "SLSN-I",
         where = f"are not served by {service_url}" if source == "alerce" else f"have no file in {source}"
         warnings.warn(f"{len(missing)} BTS objects {where} and are left out (first: "
                       f"{missing[0]!r}); their ids are in the result's 'missing'.",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
+    if invalid:
+        warnings.warn(f"{len(invalid)} BTS objects have an invalid light curve and are left out"
+                      f"{_first_reason(invalid)}; they are in the result's 'invalid', not cached, "
+                      f"and asked for again next time.", UserWarning, stacklevel=3)
     if return_X_y:
         return X, target
-    return Bunch(lightcurves=X, target=target, target_raw=raw, missing=list(missing), DESCR=DESCR)
+    return Bunch(lightcurves=X, target=target, target_raw=raw, missing=list(missing),
+                 invalid=invalid, DESCR=DESCR)
+
+
+def _first_reason(invalid):
+    if not invalid:
+        return ""
+    oid, reason = next(iter(invalid.items()))
+    return f"; first: {oid!r}: {reason.rstrip('.')}"
 
 
 # ------------------------------------------------------------------ HTTP
 class _Client:
-    """GET with retries, backoff, a polite delay and errors that name the URL."""
+    """GET with retries, backoff, a polite delay, deadlines and errors that name the URL."""
 
-    def __init__(self, delay, retries, timeout):
+    def __init__(self, delay, retries, timeout, *, max_wait=60.0, max_time=None):
         self.delay, self.retries, self.timeout = float(delay), int(retries), float(timeout)
+        self.max_wait = float(max_wait)
+        self.deadline = None if max_time is None else time.monotonic() + float(max_time)
+        self.max_time = max_time
         self._last = 0.0
 
     def get(self, url, *, missing_ok=False):
@@ -252,13 +321,10 @@ class _Client:
             "User-Agent": f"skltransient/{__version__} (+https://github.com/skltransient)",
             "Accept": "application/json, text/csv"})
         for attempt in range(self.retries + 1):
-            wait = self.delay - (time.monotonic() - self._last)
-            if wait > 0:
-                time.sleep(wait)
+            self._sleep(self.delay - (time.monotonic() - self._last), url)
             self._last = time.monotonic()
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                    return answer.read()
+                return self._read(request)
             except urllib.error.HTTPError as error:
                 error.close()
                 if error.code == 404 and missing_ok:
@@ -269,22 +335,102 @@ class _Client:
                                           f"{attempt + 1} attempts.") from None
                 after = error.headers.get("Retry-After") if error.headers else None
                 wait = float(after) if after and after.isdigit() else self.delay * 2**attempt
-                time.sleep(min(wait, MAX_WAIT))
+                if wait > self.max_wait:
+                    raise ConnectionError(
+                        f"{url} answered HTTP {error.code} and asks to wait {wait:g} s before "
+                        f"trying again, more than max_wait={self.max_wait:g} s; come back later "
+                        f"(what was fetched is cached) or raise max_wait.") from None
+                self._sleep(wait, url)
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError,
                     http.client.HTTPException) as error:
+                self._check_budget(url, 0.0)
                 if attempt == self.retries:
                     reason = getattr(error, "reason", error)
                     raise ConnectionError(
                         f"Cannot reach {url} ({reason}) after {attempt + 1} attempts; check the "
                         f"network, or use a cached copy (data_home=) with "
                         f"download_if_missing=False.") from None
-                time.sleep(min(self.delay * 2**attempt, MAX_WAIT))
+                self._sleep(min(self.delay * 2**attempt, self.max_wait), url)
+
+    def _sleep(self, seconds, url):
+        """Wait, unless the wait would end past the call's time budget."""
+        if seconds <= 0:
+            self._check_budget(url, 0.0)
+            return
+        self._check_budget(url, seconds)
+        time.sleep(seconds)
+
+    def _check_budget(self, url, seconds):
+        if self.deadline is not None and time.monotonic() + seconds >= self.deadline:
+            raise TimeoutError(f"fetch_bts spent its max_time={self.max_time:g} s before {url} "
+                               f"answered; what was fetched is cached, call it again to go on.")
+
+    def _read(self, request):
+        """One attempt: the whole body within ``timeout`` seconds (and the time budget)."""
+        limit = self.timeout
+        if self.deadline is not None:
+            limit = min(limit, self.deadline - time.monotonic())
+        sockets, expired = [], threading.Event()
+
+        def cut():  # unblocks a read in progress, whatever the server sends
+            expired.set()
+            for sock in sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        timer = threading.Timer(max(limit, 0.0), cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            with _opener(sockets).open(request, timeout=max(limit, 0.001)) as answer:
+                body = answer.read()
+        except (OSError, http.client.HTTPException):
+            if expired.is_set():
+                raise TimeoutError(f"no complete answer within timeout={self.timeout:g} s") from None
+            raise
+        finally:
+            timer.cancel()
+        if expired.is_set():  # a cut connection can look like a short, complete answer
+            raise TimeoutError(f"no complete answer within timeout={self.timeout:g} s")
+        return body
+
+
+def _opener(sockets):
+    """A urllib opener whose connections append their socket to ``sockets`` (to cut them)."""
+
+    class Connection(http.client.HTTPConnection):
+        def connect(self):
+            super().connect()
+            sockets.append(self.sock)
+
+    class SecureConnection(http.client.HTTPSConnection):
+        def connect(self):
+            super().connect()
+            sockets.append(self.sock)
+
+    class Handler(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(Connection, req)
+
+    class SecureHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(SecureConnection, req, context=self._context)
+
+    return urllib.request.build_opener(Handler, SecureHandler)
 
 
 # ------------------------------------------------------------- catalogue
 def _catalogue(folder, url, client, download_if_missing):
     """The cached catalogue, downloading it once; checked for the columns that are needed."""
     path = folder / "catalogue.csv"
+    if path.is_file():
+        try:
+            return _check_catalogue(path.read_bytes(), path)
+        except ValueError as error:
+            _move_aside(path, f"The cached BTS catalogue is damaged ({error}); it is fetched "
+                              f"again.")
     if not path.is_file():
         if not download_if_missing:
             raise OSError(f"The BTS catalogue is not cached in {folder} and "
@@ -323,48 +469,115 @@ def _check_catalogue(body, where):
 
 
 # ----------------------------------------------------------- photometry
-def _fetch_alerce(folder, ids, service_url, client, download_if_missing, verbose,
-                  refresh_missing=False):
-    """Download the light curves the cache lacks; the ids the service does not have."""
+def _alerce_lightcurves(folder, ids, service_url, client, download_if_missing, verbose,
+                        refresh_missing, max_pages):
+    """The light curves of ``ids`` from the cache, fetching what it lacks (and, once, what it
+    holds damaged); the ids the service does not have and those whose payload is refused."""
+    fetch = dict(service_url=service_url, client=client, download_if_missing=download_if_missing,
+                 verbose=verbose, max_pages=max_pages)
+    missing, invalid = _fetch_alerce(folder, ids, refresh_missing=refresh_missing, **fetch)
+    for _ in range(3):
+        X, damaged = _assemble_alerce(folder, ids, set(missing) | set(invalid))
+        if not damaged:
+            return X, missing, invalid
+        # Moved aside: fetched again.
+        more_missing, more_invalid = _fetch_alerce(folder, damaged, refresh_missing=False,
+                                                   **fetch)
+        invalid.update(more_invalid)
+        gone = set(missing) | set(more_missing)
+        missing = [oid for oid in ids if oid in gone]
+    raise OSError(f"Cached BTS light curves in {folder} were found damaged again after being "
+                  f"fetched again (last: {damaged[0]!r}); check the disk.")
+
+
+def _fetch_alerce(folder, ids, *, service_url, client, download_if_missing, verbose,
+                  refresh_missing, max_pages):
+    """Download the light curves the cache lacks; the ids the service does not have, and a dict
+    of the ids whose payload is refused (not cached) with the reason."""
     store = folder / "alerce"
     store.mkdir(parents=True, exist_ok=True)
     missing_file = folder / "alerce_missing.json"
-    known_missing = set(json.loads(missing_file.read_text())) if missing_file.is_file() else set()
-    if refresh_missing:
-        known_missing = set()
-    todo = [oid for oid in ids if oid not in known_missing and not (store / f"{oid}.json").is_file()]
+    recorded = _read_missing(missing_file)
+    known_missing = set() if refresh_missing else set(recorded)
+    todo = [oid for oid in ids
+            if oid not in known_missing and not _cache_file(store, oid).is_file()]
     if todo and not download_if_missing:
         raise OSError(f"{len(todo)} of {len(ids)} BTS light curves are not cached in {store} "
                       f"(first: {todo[0]!r}) and download_if_missing=False.")
+    invalid = {}
     if todo:
-        served = _served(service_url, todo, client)
+        served = _served(service_url, todo, client, max_pages)
         known_missing |= set(todo) - served
-        _write_atomic(missing_file, json.dumps(sorted(known_missing)).encode())
+        recorded = _write_missing(missing_file, known_missing, recorded)
         todo = [oid for oid in todo if oid in served]
     for oid in _progress(todo, verbose, "BTS light curves"):
-        url = f"{service_url}/objects/{urllib.parse.quote(oid)}/lightcurve"
+        url = f"{service_url}/objects/{_url_id(oid)}/lightcurve"
         body = client.get(url, missing_ok=True)
         if body is None:  # listed, yet gone: remember it as missing
             known_missing.add(oid)
-            _write_atomic(missing_file, json.dumps(sorted(known_missing)).encode())
+            recorded = _write_missing(missing_file, known_missing, recorded)
             continue
-        _parse_lightcurve(body, oid)  # refuse a malformed payload before caching it
-        _write_atomic(store / f"{oid}.json", body)
-    _write_atomic(missing_file, json.dumps(sorted(known_missing)).encode())
-    return [oid for oid in ids if oid in known_missing]
+        try:
+            _parse_lightcurve(body, oid)  # refuse a malformed payload before caching it
+        except ValueError as error:
+            invalid[oid] = str(error)
+            continue
+        _write_atomic(_cache_file(store, oid), body)
+    _write_missing(missing_file, known_missing, recorded)
+    return [oid for oid in ids if oid in known_missing], invalid
 
 
-def _served(service_url, ids, client, page_size=100):
+def _cache_file(store, oid):
+    """The cache file of an object: its id when that is a plain name, else the id's hash (an id
+    from a download never becomes a path of its own: no '/', '..' or absolute path)."""
+    name = oid if SAFE_ID.fullmatch(oid) else "_" + hashlib.sha256(
+        oid.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return store / f"{name}.json"
+
+
+def _url_id(oid):
+    """An id as one path segment of a URL: every reserved character quoted, dots too."""
+    return urllib.parse.quote(oid, safe="").replace(".", "%2E")
+
+
+def _read_missing(path):
+    """The ids recorded as missing; a damaged record is moved aside and forgotten."""
+    if not path.is_file():
+        return set()
+    try:
+        value = json.loads(path.read_bytes())
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("not a list of ids")
+    except (ValueError, UnicodeDecodeError) as error:
+        _move_aside(path, f"The record of objects missing from the service, {path}, is damaged "
+                          f"({error}); the service is asked for them again.")
+        return set()
+    return set(value)
+
+
+def _write_missing(path, known_missing, recorded):
+    """Record the missing ids when they changed (a complete cache is never written)."""
+    if set(known_missing) != set(recorded):
+        _write_atomic(path, json.dumps(sorted(known_missing)).encode())
+    return set(known_missing)
+
+
+def _served(service_url, ids, client, max_pages, page_size=100):
     """Which of ``ids`` the service has: its paginated object listing, followed to the end."""
     served = set()
     for start in range(0, len(ids), page_size):
         chunk = ids[start:start + page_size]
-        page = 1
+        page, pages = 1, 0
         while page is not None:
             query = urllib.parse.urlencode([("oid", oid) for oid in chunk]
                                            + [("page", page), ("page_size", page_size)])
             url = f"{service_url}/objects?{query}"
+            if pages == max_pages:
+                raise ValueError(f"The object listing of {service_url} still has a next page "
+                                 f"after max_pages={max_pages} pages for {len(chunk)} ids (at "
+                                 f"{url[:200]}); the service is misbehaving, or raise max_pages.")
             answer = _json(client.get(url), url)
+            pages += 1
             items = answer.get("items") if isinstance(answer, dict) else None
             if not isinstance(items, list) or any(not isinstance(i, dict) or "oid" not in i
                                                   for i in items):
@@ -384,21 +597,27 @@ def _json(body, where):
 
 def _parse_lightcurve(body, oid):
     """Observations of one ALeRCE light curve as the alert reader's frame; malformed is an error."""
-    answer = _json(body, f"The light curve of {oid!r}")
+    try:
+        answer = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"The light curve of {oid!r} is not JSON ({error}).") from None
     if not isinstance(answer, dict) or not isinstance(answer.get("detections"), list):
         raise ValueError(f"The light curve of {oid!r} has no list of 'detections'; got "
                          f"{str(answer)[:80]!r}.")
     rows = []
     for kind, key in (("detections", "detections"), ("non_detections", "non_detections")):
-        for entry in answer.get(key) or []:
+        entries = answer.get(key) or []
+        if not isinstance(entries, list):
+            raise ValueError(f"The light curve of {oid!r} has {key} that are not a list.")
+        for entry in entries:
             if not isinstance(entry, dict):
                 raise ValueError(f"The light curve of {oid!r} has a {kind} entry that is not an "
                                  f"object: {entry!r}.")
             try:
                 mjd, fid = float(entry["mjd"]), int(entry["fid"])
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, OverflowError):
                 raise ValueError(f"The light curve of {oid!r} has a {kind} entry without a "
-                                 f"numeric 'mjd' and 'fid': {entry!r}.") from None
+                                 f"numeric 'mjd' and 'fid': {str(entry)[:120]}.") from None
             if fid not in (1, 2, 3):
                 raise ValueError(f"The light curve of {oid!r} has a {kind} entry with fid {fid}; "
                                  f"ZTF's filters are 1 (g), 2 (r) and 3 (i).")
@@ -415,29 +634,61 @@ def _parse_lightcurve(body, oid):
                                         "isdiffpos", "object_id", "alert", "kind", "source"])
     for column in ("magpsf", "sigmapsf", "diffmaglim"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    _check_values(frame, oid)
     return frame
 
 
-def _assemble_alerce(folder, ids, missing):
-    """A LightCurves of the cached light curves, in ``ids`` order (cached as Parquet, checked)."""
-    absent = set(missing)
-    have = [oid for oid in ids if oid not in absent]
+def _check_values(frame, oid):
+    """Refuse a light curve whose values no telescope gives: they would poison the cache."""
+    if not len(frame):
+        return
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd magnitudes: refused below
+        flux, flux_err, _, usable = _ztf_fluxes(frame.assign(fid=frame["fid"].astype(np.int64)),
+                                                5.0)
+    mjd = frame["jd"].to_numpy() - 2400000.5
+    checks = (
+        (~((mjd >= MJD_RANGE[0]) & (mjd <= MJD_RANGE[1])), mjd, "time (MJD)",
+         f"outside {MJD_RANGE[0]:g} to {MJD_RANGE[1]:g}"),
+        (usable & ~(np.abs(flux) <= MAX_FLUX), flux, "flux",
+         f"not finite or larger than {MAX_FLUX:g} (FLUXCAL)"),
+        (usable & ~((flux_err > 0) & (flux_err <= MAX_FLUX)), flux_err, "flux uncertainty",
+         f"not positive, finite and at most {MAX_FLUX:g}"),
+    )
+    for bad, values, what, rule in checks:
+        if np.any(bad):
+            k = int(np.argmax(bad))
+            raise ValueError(f"The light curve of {oid!r} has a {what} of {float(values[k])!r} in its "
+                             f"{frame['kind'].iloc[k]} ({np.count_nonzero(bad)} such entries): "
+                             f"{rule}.")
+
+
+def _assemble_alerce(folder, ids, left_out):
+    """A LightCurves of the cached light curves, in ``ids`` order (cached as Parquet, keyed on
+    the ids and on each raw file's size and time), and the ids whose cached file was damaged
+    (moved aside: None is returned for the light curves then)."""
+    have = [oid for oid in ids if oid not in left_out]
     if not have:
         raise ValueError(f"None of the {len(ids)} selected BTS objects has a cached light curve "
-                         f"(all are missing from the service).")
-    key = hashlib.sha256(json.dumps([CACHE_VERSION, have]).encode()).hexdigest()
-    parquet, manifest = folder / "bts.parquet", folder / "manifest.json"
-    if parquet.is_file() and manifest.is_file():
-        recorded = json.loads(manifest.read_text())
-        if recorded.get("key") == key:
-            try:
-                X, _ = LightCurves.read_parquet(parquet)
-            except (OSError, ValueError, ImportError):
-                X = None
-            if X is not None and len(X) == recorded.get("n_objects"):
-                return X
-    frames = [_parse_lightcurve((folder / "alerce" / f"{oid}.json").read_bytes(), oid)
-              for oid in have]
+                         f"(all are missing from the service or invalid).")
+    files = [_cache_file(folder / "alerce", oid) for oid in have]
+    try:
+        stats = [(path.name, *_stat(path)) for path in files]
+    except FileNotFoundError:  # removed by another process since: fetched again
+        return None, [oid for oid, path in zip(have, files) if not path.is_file()]
+    key = hashlib.sha256(json.dumps([CACHE_VERSION, have, stats]).encode()).hexdigest()
+    X = _read_assembled(folder, key)
+    if X is not None:
+        return X, []
+    frames, damaged = [], []
+    for oid, path in zip(have, files):
+        try:
+            frames.append(_parse_lightcurve(path.read_bytes(), oid))
+        except ValueError as error:
+            _move_aside(path, f"The cached light curve of {oid!r}, {path}, does not "
+                              f"parse ({error}); it is fetched again.")
+            damaged.append(oid)
+    if damaged:
+        return None, damaged
     frames = [f for f in frames if len(f)]
     if not frames:
         raise ValueError(f"The {len(have)} cached BTS light curves hold no observation.")
@@ -452,16 +703,69 @@ def _assemble_alerce(folder, ids, missing):
     X = build_lightcurves("BTS cache", obs["object_id"].to_numpy(), obs["jd"].to_numpy() - 2400000.5,
                           band, obs["flux"].to_numpy(), obs["flux_err"].to_numpy(),
                           detected=obs["detected"].to_numpy())
+    _write_assembled(folder, key, X)
+    return X, []
+
+
+def _stat(path):
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+def _read_assembled(folder, key):
+    """The assembled light curves cached under ``key``, or None (absent, stale or damaged)."""
+    parquet, manifest = folder / "bts.parquet", folder / "manifest.json"
+    if not (parquet.is_file() and manifest.is_file()):
+        return None
     try:
-        manifest.unlink(missing_ok=True)  # no manifest describes a half-written Parquet file
-        partial = parquet.with_name(parquet.name + ".part")
+        recorded = json.loads(manifest.read_bytes())
+        if not isinstance(recorded, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as error:
+        warnings.warn(f"The manifest of the assembled BTS light curves, {manifest}, is damaged "
+                      f"({error}); they are assembled again from the raw files.", UserWarning,
+                      stacklevel=5)
+        return None
+    if recorded.get("key") != key:
+        return None
+    try:
+        if _sha256(parquet) != recorded.get("sha256"):  # another process's file: rebuilt
+            return None
+        X, _ = LightCurves.read_parquet(parquet)
+    except (OSError, ValueError, ImportError):
+        return None
+    return X if len(X) == recorded.get("n_objects") else None
+
+
+def _write_assembled(folder, key, X):
+    """Cache the assembled light curves and their manifest; a disk that refuses is no error."""
+    parquet, manifest = folder / "bts.parquet", folder / "manifest.json"
+    partial = _temporary(parquet)
+    try:
         X.to_parquet(partial)
+        digest = _sha256(partial)
         os.replace(partial, parquet)
-        _write_atomic(manifest, json.dumps({"key": key, "n_objects": len(X),
+        _write_atomic(manifest, json.dumps({"key": key, "n_objects": len(X), "sha256": digest,
                                             "version": CACHE_VERSION}).encode())
     except ImportError:  # no pyarrow: keep the raw cache only
         pass
-    return X
+    except OSError as error:
+        warnings.warn(f"The assembled BTS light curves cannot be cached in {folder} ({error}); "
+                      f"they are assembled from the raw files at each call.", UserWarning,
+                      stacklevel=5)
+    finally:
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _with_catalogue(X, catalogue):
@@ -477,11 +781,40 @@ def _with_catalogue(X, catalogue):
                        metadata)
 
 
+def _temporary(path):
+    """A temporary name beside ``path``, unique to this process and call."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.part")
+
+
 def _write_atomic(path, body):
-    """Write ``body`` to ``path`` through a temporary file: an interrupted write leaves nothing."""
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(body)
-    os.replace(tmp, path)
+    """Write ``body`` to ``path`` through a temporary file of its own: an interrupted write leaves
+    nothing, and processes writing at once never share a temporary file."""
+    partial = _temporary(path)
+    try:
+        handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(body)
+        os.replace(partial, path)
+    except BaseException:
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise
+
+
+def _move_aside(path, message):
+    """Rename a damaged cache file to ``<name>.damaged`` (kept to look at) and warn, naming it."""
+    aside = path.with_name(path.name + ".damaged")
+    try:
+        os.replace(path, aside)
+        message += f" The damaged file is kept as {aside}."
+    except FileNotFoundError:  # another process moved it first
+        pass
+    except OSError as error:  # a read-only cache: leave it, say so
+        message += f" It cannot be moved aside ({error})."
+    warnings.warn(message, UserWarning, stacklevel=4)
+    return aside
 
 
 def _progress(items, verbose, what):

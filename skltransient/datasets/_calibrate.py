@@ -34,6 +34,8 @@ MAG_BINS = np.arange(14.0, 26.5, 0.5)
 #: Night gaps 1, 2, ... MAX_GAP - 1 and MAX_GAP or more.
 MAX_GAP = 15
 PARAMETERS = ("cadence", "depth", "noise")
+#: Gaps between an object's successive observed nights that a cadence fit needs, at the least.
+MIN_NIGHT_GAPS = 10
 
 
 def survey_statistics(X, *, depth_before_detection=5.0):
@@ -69,7 +71,8 @@ def survey_statistics(X, *, depth_before_detection=5.0):
         ``1.0857 flux_err / flux`` of the detections with positive flux
         (``median``) and their number ``n``; ``night_gaps``: Series, the
         fraction of gaps of 1, 2, ..., ``MAX_GAP`` or more nights between an
-        object's successive observed nights; ``visits_per_night``: mean visits
+        object's successive observed nights, and ``n_night_gaps``, how many
+        such gaps there are; ``visits_per_night``: mean visits
         an object gets on a night it is observed; ``band_fractions``: Series,
         each band's share of the visits; ``fraction_detected``;
         ``n_objects``; ``n_observations``.
@@ -145,6 +148,7 @@ def _cadence(obj, night, band):
     shares = band.value_counts(normalize=True)
     shares.index.name = "band"
     return {"night_gaps": pd.Series(fractions, index=index, name="fraction"),
+            "n_night_gaps": int(counts.sum()),
             "visits_per_night": float(obj.shape[0] / max(np.count_nonzero(new), 1)),
             "band_fractions": shares.rename("fraction")}
 
@@ -295,6 +299,12 @@ def _cadence_loss(simulated, observed):
 
 
 def _fit_cadence(model, X, observed, bands, seed):
+    if observed.n_night_gaps < MIN_NIGHT_GAPS:
+        raise ValueError(
+            f"calibrate_survey needs {MIN_NIGHT_GAPS} or more gaps between successive observed "
+            f"nights of an object to fit the cadence; the {observed.n_objects} light curves "
+            f"({observed.n_observations} visits) have {observed.n_night_gaps}. Give light curves "
+            f"observed on several nights, or leave 'cadence' out of parameters.")
     spans = X.time[X.offsets[1:] - 1] - X.time[X.offsets[:-1]]
     spans = np.random.default_rng(seed).choice(np.clip(spans, 1.0, None), 1500)
     if isinstance(model, ZTFSurvey):

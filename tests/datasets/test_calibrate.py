@@ -149,3 +149,13 @@ def test_calibrate_survey_on_real_ztf_alerts(shared_data):
     assert model.depth_scatter == pytest.approx(shipped.depth_scatter, abs=0.05)
     assert model.calibration_error == pytest.approx(shipped.calibration_error, abs=0.01)
     assert model.skip_probability == pytest.approx(shipped.skip_probability, abs=0.05)
+
+
+def test_calibrate_survey_refuses_a_cadence_from_one_visit():
+    """Check that a cadence is not fitted from one visit of one object: the error states the
+    minimum (gaps between observed nights) and what was received."""
+    one = LightCurves.from_arrays(["a"], [59000.3], ["ztfg"], [100.0], [10.0], detected=[True])
+    with pytest.raises(ValueError, match=r"needs 10 or more gaps between successive observed "
+                                         r"nights.*1 light curves \(1 visits\) have 0"):
+        calibrate_survey("ztf", one, parameters=["cadence"])
+    assert survey_statistics(one).n_night_gaps == 0
