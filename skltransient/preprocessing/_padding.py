@@ -11,6 +11,7 @@ from .._compat import Interval, StrOptions, _fit_context
 from .._lightcurves import LightCurves, _warn_if_truth
 from .._padded import PaddedLightCurves
 from ..bands import known_bands, wavelengths
+from ..utils._memory import check_memory
 
 __all__ = ["LightCurvePadder"]
 
@@ -146,6 +147,8 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         self.bands_ = [known_bands()[c] for c in codes]
         self.channels_ = _channels(self.representation, self.bands_)
         self.n_channels_ = len(self.channels_)
+        if self.max_length is not None:
+            self._check_size(1, self.max_length)
         return self
 
     def transform(self, X):
@@ -163,7 +166,18 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._windowed(_check_lightcurves(X, type(self).__name__))
         self._warn_about(X)
-        return PaddedLightCurves._deferred(X, self._lengths(X), (self._pad,))
+        lengths = self._lengths(X)
+        self._check_size(1, self.max_length or int(lengths.max()))
+        return PaddedLightCurves._deferred(X, lengths, (self._pad,))
+
+    def _check_size(self, n_objects, n_steps):
+        """Refuse, before allocating it, a padded batch larger than this machine's memory."""
+        # float32 values in each channel, and each step's time in float64.
+        n_bytes = n_objects * n_steps * (4 * len(self.channels_) + 8)
+        check_memory(n_bytes, f"Padding {n_objects} light curve{'s' if n_objects > 1 else ''} to "
+                     f"{n_steps:,} steps (max_length={self.max_length})",
+                     "give the LightCurvePadder a smaller max_length (or None: the longest light "
+                     "curve)" if self.max_length is not None else "predict in smaller batches")
 
     def _window(self):
         """``(start, end)`` of the window (None for an open side), or None; checked."""
@@ -251,6 +265,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
     def _observations(self, X):
         lengths = X.lengths
         n_steps = int(lengths.max()) if self.max_length is None else self.max_length
+        self._check_size(len(X), n_steps)
         kept = np.minimum(lengths, n_steps)
         position = np.arange(X.n_observations) - np.repeat(X.offsets[:-1], lengths)
         if self.truncate == "start":
@@ -270,6 +285,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         span = X.time[X.offsets[1:] - 1] - first
         full = np.floor(span / self.grid_step).astype(np.int64) + 1
         n_steps = int(full.max()) if self.max_length is None else self.max_length
+        self._check_size(len(X), n_steps)
         lengths = np.minimum(full, n_steps)
         # The grid stays anchored at the first observation: truncate="start"
         # drops its first points rather than moving it.
