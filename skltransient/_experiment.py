@@ -282,21 +282,36 @@ def _stratified_subset(index, y, n_objects, rng):
     return np.sort(index)
 
 
-def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", seed=0, n_jobs=None):
+def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", seed=0, n_jobs=None,
+              overwrite=False):
     """Run the transfer-versus-scratch experiment on each target and write the report.
 
     Writes into ``out``: ``results.md`` and ``results.csv`` (score per label
     fraction and strategy, mean and spread over repeats), the headline
     numbers beside the paper's, scores at days since trigger, calibration
     errors, and PNG figures (learning curves, confusion matrices, one light
-    curve with its class probabilities over time).
+    curve with its class probabilities over time). The folder is written
+    under a temporary name beside ``out`` and renamed to ``out`` when the
+    run is complete (an interrupted run leaves the previous results);
+    an existing ``out`` is refused unless ``overwrite=True``, which
+    replaces it whole.
     """
-    from pathlib import Path
-
     import matplotlib
-    import pandas as pd
+
+    from .utils import atomic_write, check_output
 
     matplotlib.use("Agg")
+    out = check_output(out, overwrite=overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out, overwrite=overwrite, folder=True) as folder:
+        sections = _reproduce(targets, mode, folder, device, seed, n_jobs)
+    _say(f"wrote {out / 'results.md'}, {out / 'results.csv'} and figures")
+    return sections
+
+
+def _reproduce(targets, mode, out, device, seed, n_jobs):
+    """The body of :func:`reproduce`, writing into the (temporary) folder ``out``."""
+    import pandas as pd
     import torch
 
     from . import pretrained
@@ -304,8 +319,6 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
     settings = SETTINGS[mode]
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     threads = torch.get_num_threads()
     n_jobs = _n_jobs(n_jobs, device)
@@ -331,7 +344,7 @@ def reproduce(targets, *, mode="quick", out="reproduce-output", device="auto", s
     pd.concat(curves).to_csv(out / "results.csv", index=False)
     seconds = time.perf_counter() - started
     (out / "results.md").write_text(_report(sections, base_report, mode, device, seed, seconds))
-    _say(f"done in {seconds:.0f} s; wrote {out / 'results.md'}, {out / 'results.csv'} and figures")
+    _say(f"done in {seconds:.0f} s")
     return sections
 
 

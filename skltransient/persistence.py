@@ -133,6 +133,7 @@ def save_model(model, path, *, card=None, overwrite=False):
                    "weights_sha256": hashlib.sha256(weights).hexdigest(),
                    "steps": [_describe(name, step) for name, step in steps]}
     path = check_output(path, overwrite=overwrite, markers=MODEL_MARKERS)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, overwrite=overwrite, folder=True) as folder:
         (folder / "model.json").write_text(json.dumps(description, indent=1))
         (folder / "weights.pt").write_bytes(weights)

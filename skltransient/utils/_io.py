@@ -127,7 +127,7 @@ def atomic_write(path, *, overwrite=False, folder=False):
     Parameters
     ----------
     path : str or path-like
-        The destination. Its parent folder is created if needed.
+        The destination, in an existing folder.
     overwrite : bool, default=False
         Whether an existing ``path`` may be replaced; otherwise it raises
         ``FileExistsError`` (check it before any work with
@@ -152,7 +152,6 @@ def atomic_write(path, *, overwrite=False, folder=False):
     """
     path = Path(path)
     check_output(path, overwrite=overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = _temporary_name(path, "tmp")
     if folder:
         temporary.mkdir()
