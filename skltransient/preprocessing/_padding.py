@@ -4,11 +4,12 @@ import numbers
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions, _fit_context
-from .._lightcurves import LightCurves, _warn_if_truth
+from .._lightcurves import LightCurves, _plain, _warn_if_truth
 from .._padded import PaddedLightCurves
 from ..bands import known_bands, wavelengths
 from ..utils._memory import check_memory
@@ -166,6 +167,8 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._windowed(_check_lightcurves(X, type(self).__name__))
         self._warn_about(X)
+        for name in ("flux", "flux_err"):
+            _float32(getattr(X, name), f"Column {name!r}", X.object_ids, X.object_index)
         lengths = self._lengths(X)
         self._check_size(1, self.max_length or int(lengths.max()))
         return PaddedLightCurves._deferred(X, lengths, (self._pad,))
@@ -316,7 +319,8 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         """
         # A missing column comes back NaN, which a MetadataScaler flags.
         columns = frame.reindex(columns=list(self.metadata_columns))
-        return columns.to_numpy(np.float32, na_value=np.nan, copy=True)
+        values = [_numbers(columns[name], name) for name in columns.columns]
+        return np.stack(values, axis=1) if values else np.empty((len(frame), 0), np.float32)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -330,6 +334,40 @@ def _channels(representation, bands):
     if representation == "grid":
         return tuple(f"flux_{b}" for b in bands) + tuple(f"flux_err_{b}" for b in bands)
     return ("time", "flux", "flux_err", "wavelength")
+
+
+def _numbers(column, name):
+    """A metadata column as float32: numbers (categorical too), or text that parses as numbers."""
+    raw = column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column
+    if raw.dtype.kind in "biuf":
+        values = raw.to_numpy(np.float64, na_value=np.nan)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        bad = np.isnan(values) & raw.notna().to_numpy()
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(
+                f"Metadata column {name!r} has a value {raw.iloc[row]!r} that is not a number for "
+                f"light curve {_plain(column.index[row])!r} ({np.count_nonzero(bad)} in all); "
+                f"metadata columns read by a LightCurvePadder hold numbers (NaN where unknown).")
+    return _float32(values, f"Metadata column {name!r}", column.index)
+
+
+#: Largest magnitude the padded (float32) input holds.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _float32(values, what, object_ids, object_index=None):
+    """``values`` as float32, refused with the first object named if one is beyond float32's range."""
+    bad = np.isfinite(values) & (np.abs(values) > _FLOAT32_MAX)
+    if bad.any():
+        row = int(np.argmax(bad))
+        obj = row if object_index is None else object_index[row]
+        raise ValueError(
+            f"{what} has {values[row]:.3g} for light curve {_plain(object_ids[obj])!r} "
+            f"({np.count_nonzero(bad)} values in all), beyond the range of the float32 padded "
+            f"input ({_FLOAT32_MAX:.3g}); rescale it (e.g. fluxes to a zero point of 27.5).")
+    return values.astype(np.float32)
 
 
 def _interpolate(key, obj, flux, err, query, width):

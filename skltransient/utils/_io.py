@@ -78,8 +78,8 @@ def check_output(path, *, inputs=(), overwrite=False, markers=None):
         return path
     if not overwrite:
         raise FileExistsError(f"The output {str(path)!r} exists; choose another name, remove it, "
-                              f"or ask to overwrite it (overwrite=True, or --overwrite on the "
-                              f"command line).")
+                              f"or pass overwrite=True (--overwrite on the command line) to "
+                              f"replace it.")
     if markers is not None and not (path.is_dir() and any((path / m).exists() for m in markers)):
         raise ValueError(f"The output {str(path)!r} exists and is not what this command writes "
                          f"(it has none of {list(markers)}), so it is not replaced, even with "
