@@ -412,3 +412,60 @@ def test_pretrained_load_refuses_paths(name):
         pretrained.load(name)
     with pytest.raises(ValueError, match=r"No pretrained model"):
         pretrained.card(name)
+
+
+def save_and_load_repeatedly(shared, sources, expected, X, seconds, worker, barrier, results):
+    """Save the two source models to ``shared`` in turn and load it, for ``seconds`` once all
+    workers are ready (in a spawned process); put the loads of each version, or the error, in
+    ``results``."""
+    import time
+    import traceback
+
+    try:
+        torch.set_num_threads(1)
+        models = [load_model(source) for source in sources]
+        seen = [0, 0]
+        barrier.wait()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            version = (worker + sum(seen)) % 2
+            save_model(models[version], shared, overwrite=True, card=f"# version {version}")
+            proba = load_model(shared).predict_proba(X)
+            matches = [k for k in (0, 1) if np.array_equal(proba, expected[k])]
+            if len(matches) != 1:
+                raise AssertionError("a load gave neither of the saved models")
+            seen[matches[0]] += 1
+        results.put((worker, seen))
+    except BaseException:  # noqa: BLE001 - reported to the test in the parent process
+        results.put((worker, traceback.format_exc()))
+
+
+def test_save_model_and_load_model_from_eight_processes_at_once(fitted, tmp_path):
+    """Check that 8 processes saving and loading one path always load a complete model, either one."""
+    import multiprocessing
+
+    model, X, y = fitted
+    other = copy.deepcopy(model)
+    with torch.no_grad():
+        for parameter in other[-1].module_.parameters():
+            parameter.add_(0.01)
+    sources = [save_model(model, tmp_path / "a"), save_model(other, tmp_path / "b")]
+    expected = [load_model(source).predict_proba(X) for source in sources]
+    assert not np.array_equal(expected[0], expected[1])
+    shared = tmp_path / "shared"
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(8), context.Queue()
+    workers = [context.Process(target=save_and_load_repeatedly,
+                               args=(shared, sources, expected, X, 3.0, worker, barrier, results))
+               for worker in range(8)]
+    for process in workers:
+        process.start()
+    outcomes = dict(results.get(timeout=600) for _ in workers)
+    for process in workers:
+        process.join()
+    failures = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
+    assert not failures, failures[0]
+    assert all(sum(seen) > 0 for seen in outcomes.values())
+    assert sum(seen[0] for seen in outcomes.values()) > 0 and sum(seen[1] for seen in outcomes.values()) > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "shared"]
+    assert sorted(p.name for p in shared.iterdir()) == ["MODEL_CARD.md", "model.json", "weights.pt"]
