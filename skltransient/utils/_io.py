@@ -8,6 +8,7 @@ another process may be swapping the folder. This module imports nothing of
 the package, so that every layer can use it.
 """
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -198,15 +199,31 @@ def _publish_folder(temporary, path, overwrite):
 
 
 def _replace_aside(temporary, path):
-    """Move the old ``path`` aside, ``temporary`` into place, and remove the old one."""
-    aside = _temporary_name(path, "old")
-    os.rename(path, aside)
+    """Move the old ``path`` aside, ``temporary`` into place, and remove the old one.
+
+    Another process may publish its own folder in between: it is moved aside in turn.
+    """
+    asides = []
     try:
-        os.rename(temporary, path)
+        for _ in range(_READ_ATTEMPTS):
+            aside = _temporary_name(path, "old")
+            with contextlib.suppress(FileNotFoundError):  # another process moved it first
+                os.rename(path, aside)
+                asides.append(aside)
+            try:
+                os.rename(temporary, path)
+                return
+            except OSError as error:
+                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+        raise FileExistsError(errno.EEXIST, "Other processes keep writing this folder", str(path))
     except BaseException:
-        os.rename(aside, path)
+        if asides and not path.exists():
+            os.rename(asides.pop(), path)  # the last complete folder back in place
         raise
-    _remove(aside)
+    finally:
+        for aside in asides:
+            _remove(aside)
 
 
 def _exchange(first, second):
