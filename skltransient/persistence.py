@@ -181,7 +181,8 @@ def load_model(path, *, device="cpu"):
         files = read_folder(path, ["model.json", "weights.pt"])
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         raise FileNotFoundError(f"{path} is not a saved skltransient model: it needs model.json and "
-                                f"weights.pt (written by skltransient.persistence.save_model).") from None
+                                f"weights.pt (written by skltransient.persistence.save_model)."
+                                ) from None
     description = _read_description(files["model.json"], description_file)
     labels = [f"step {i} ({item['name']!r})" for i, item in enumerate(description["steps"])]
     steps = [(item["name"], _rebuild(item, f"{description_file}, {label}"))
@@ -194,7 +195,7 @@ def load_model(path, *, device="cpu"):
 
 
 def _read_description(data, file):
-    """The parsed model.json (``data``, read from ``file``), checked against the format down to each step's keys."""
+    """The parsed model.json (``data``, read from ``file``), checked down to each step's keys."""
     try:
         description = json.loads(data.decode())
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
@@ -407,7 +408,7 @@ def _check_scaler(scaler, here, given_metadata, label):
 
 
 def _read_weights(data, file, checksum, description_file):
-    """The state_dict in ``data`` (read from ``file``), checked against its checksum and for finiteness."""
+    """The state_dict in ``data`` (read from ``file``), checked against its checksum, finite."""
     digest = hashlib.sha256(data).hexdigest()
     if checksum is not None and digest != checksum:
         raise ValueError(
@@ -457,7 +458,7 @@ def _check_shapes(module, state, classifier, weights_file, description_file):
 
 
 def _check_size(classifier, state, weights_file, description_file):
-    """Refuse, before building the network, a model.json that describes more weights than the file has."""
+    """Refuse, before building it, a network far larger than the weights the file holds."""
     count = n_parameters(classifier.n_channels_, classifier.n_metadata_, len(classifier.classes_),
                          hidden_size=classifier.hidden_size, num_layers=classifier.num_layers,
                          metadata_size=classifier.metadata_size, head_size=classifier.head_size)
