@@ -460,7 +460,7 @@ def test_save_model_and_load_model_from_eight_processes_at_once(fitted, tmp_path
                for worker in range(8)]
     for process in workers:
         process.start()
-    outcomes = dict(results.get(timeout=600) for _ in workers)
+    outcomes = dict(results.get(timeout=900) for _ in workers)  # spawning 8 torch imports
     for process in workers:
         process.join()
     failures = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
