@@ -48,7 +48,7 @@ command = (f"python scripts/train_pretrained.py --survey {args.survey} --per-cla
            f"--seed {args.seed} --epochs {args.epochs}")
 # Saved before the baseline runs, so that a failure there loses no training.
 save_model(model, out, card=model_card(report, n_per_class=args.per_class, random_state=args.seed,
-                                       command=command, name=name))
+                                       command=command, name=name), overwrite=True)
 baseline = None if args.no_baseline else baseline_report(report, args.seed)
 # What the survey's redshifts cost: the same test light curves with the true redshifts.
 X_exact, y_exact = simulate_base(report["n_test"] // len(BASE_CLASSES), args.seed + 1000, args.survey,
@@ -59,7 +59,7 @@ if baseline is not None:
     print(f"baseline: macro F1 {baseline['f1_macro']:.3f}; by day {baseline['f1_by_day']}")
 card = model_card(report, n_per_class=args.per_class, random_state=args.seed, command=command,
                   name=name, baseline=baseline, redshift_cost=redshift_cost)
-(out / "MODEL_CARD.md").write_text(card)
+save_model(model, out, card=card, overwrite=True)  # the card with the baseline, swapped in whole
 numbers = {k: report[k] for k in ("survey", "n_train", "n_test", "seconds", "epochs", "best_epoch",
                                   "accuracy", "f1_macro", "f1_by_day")}
 numbers["baseline"] = None if baseline is None else {k: baseline[k] for k in ("f1_macro", "f1_by_day")}

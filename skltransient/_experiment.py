@@ -314,7 +314,7 @@ def _stratified_subset(index, y, n_objects, rng):
 
 
 def reproduce(targets=None, *, mode="quick", out="reproduce-output", device="auto", seed=0,
-              n_jobs=None):
+              n_jobs=None, overwrite=False):
     """Run the transfer-versus-scratch experiment on each target and write the report.
 
     Every arm gets its own recipe: the GRU from scratch the package's
@@ -331,19 +331,32 @@ def reproduce(targets=None, *, mode="quick", out="reproduce-output", device="aut
     scores at days since trigger, calibration errors), ``results.csv`` (one
     row per fit: repeat, fraction, strategy, score) and PNG figures
     (learning curves, confusion matrices, one light curve with its class
-    probabilities over time).
+    probabilities over time). The folder is written under a temporary name
+    beside ``out`` and renamed to ``out`` when the run is complete (an
+    interrupted run leaves the previous results); an existing ``out`` is
+    refused unless ``overwrite=True``, which replaces it whole.
 
     Parameters
     ----------
     targets : list of str or None, default=None
         See :func:`load_target`; None runs :func:`default_targets`.
     """
-    from pathlib import Path
-
     import matplotlib
-    import pandas as pd
+
+    from .utils import atomic_write, check_output
 
     matplotlib.use("Agg")
+    out = check_output(out, overwrite=overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out, overwrite=overwrite, folder=True) as folder:
+        sections = _reproduce(targets, mode, folder, device, seed, n_jobs)
+    _say(f"wrote {out / 'results.md'}, {out / 'results.csv'} and figures")
+    return sections
+
+
+def _reproduce(targets, mode, out, device, seed, n_jobs):
+    """The body of :func:`reproduce`, writing into the (temporary) folder ``out``."""
+    import pandas as pd
     import torch
 
     from . import pretrained
@@ -352,8 +365,6 @@ def reproduce(targets=None, *, mode="quick", out="reproduce-output", device="aut
     targets = default_targets() if targets is None else list(targets)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     threads = torch.get_num_threads()
     n_jobs = _n_jobs(n_jobs, device)
@@ -380,7 +391,7 @@ def reproduce(targets=None, *, mode="quick", out="reproduce-output", device="aut
     pd.concat(fits).to_csv(out / "results.csv", index=False)
     seconds = time.perf_counter() - started
     (out / "results.md").write_text(_report(sections, base_report, mode, device, seed, seconds))
-    _say(f"done in {seconds:.0f} s; wrote {out / 'results.md'}, {out / 'results.csv'} and figures")
+    _say(f"done in {seconds:.0f} s")
     return sections
 
 

@@ -417,7 +417,7 @@ class LightCurves:
         return (f"LightCurves(n_objects={len(self)}, n_observations={self.n_observations}, "
                 f"bands=[{bands}], metadata=[{meta}])")
 
-    def to_parquet(self, path, y=None):
+    def to_parquet(self, path, y=None, *, overwrite=False):
         """Write the light curves (and optionally their labels) to one Parquet file.
 
         The file's table has one row per observation (the columns of
@@ -428,11 +428,20 @@ class LightCurves:
         dtypes and object order. The layout is described in
         ``skltransient/_parquet.py``.
 
+        The file is written under a temporary name beside ``path`` and
+        renamed to ``path`` once complete (see
+        :func:`skltransient.utils.atomic_write`): an interrupted write, by
+        an error or by Ctrl-C, leaves no file that reads back as a shorter
+        collection.
+
         Parameters
         ----------
         path : str or Path
         y : array-like of shape (n_objects,) or None, default=None
             Labels of one type (all str or all numbers).
+        overwrite : bool, default=False
+            Replace ``path`` if it exists; otherwise an existing ``path``
+            raises ``FileExistsError``.
 
         Raises
         ------
@@ -440,8 +449,10 @@ class LightCurves:
             If ``y`` does not have one label per object, or a metadata column
             is named like a column of the layout (``object_id``, ``time``,
             ``band``, ``flux``, ``flux_err``, ``detected``, ``target``).
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is False.
         """
-        _write_parquet(self, path, y)
+        _write_parquet(self, path, y, overwrite)
 
     @classmethod
     def read_parquet(cls, path):

@@ -16,7 +16,10 @@ Row groups hold whole objects. The schema's key-value metadata
 ``skltransient.lightcurves`` is a JSON object with the ``layout_version``,
 the ``metadata_columns`` in order, ``pandas`` (pandas' description of the
 metadata table, which restores its dtypes and its index) and
-``target_dtype`` (the NumPy dtype of the labels, or null without labels).
+``target_dtype`` (the NumPy dtype of the labels, or null without labels) and
+``categories`` (for each categorical metadata column of numbers, strings or
+booleans: its categories, their dtype and whether they are ordered, which
+Parquet alone does not keep; absent from files of earlier versions).
 
 Layout version 1, read for compatibility, kept the metadata and labels as a
 JSON table in the schema metadata key ``skltransient.metadata``.
@@ -31,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ._optional import import_optional
+from .utils import atomic_write, check_output
 
 LAYOUT_VERSION = 2
 _PARQUET_KEY = b"skltransient.lightcurves"
@@ -51,17 +55,21 @@ def _pyarrow():
     return pyarrow
 
 
-def _write_parquet(lc, path, y):
+def _write_parquet(lc, path, y, overwrite):
     pa = _pyarrow()
+    check_output(path, overwrite=overwrite)
     objects, layout = _object_table(pa, lc, y)
     edges = _row_group_edges(lc.offsets)
     groups = (_observation_table(pa, lc, objects, start, stop)
               for start, stop in zip(edges[:-1], edges[1:]))
     first = next(groups)
     schema = first.schema.with_metadata({_PARQUET_KEY: json.dumps(layout).encode()})
-    with pa.parquet.ParquetWriter(path, schema) as writer:
-        for table in (first, *groups):
-            writer.write_table(table.cast(schema), row_group_size=max(len(table), 1))
+    # The writer completes the file (its footer) even when a write raises: only a file written
+    # to the end is renamed to ``path``.
+    with atomic_write(path, overwrite=overwrite) as temporary:
+        with pa.parquet.ParquetWriter(temporary, schema) as writer:
+            for table in (first, *groups):
+                writer.write_table(table.cast(schema), row_group_size=max(len(table), 1))
 
 
 def _object_table(pa, lc, y):
@@ -83,7 +91,8 @@ def _object_table(pa, lc, y):
         raise TypeError(f"The metadata cannot be written to Parquet: {error}. Give each metadata "
                         f"column values of one type.") from error
     layout = {"layout_version": LAYOUT_VERSION, "metadata_columns": list(metadata.columns),
-              "pandas": objects.schema.pandas_metadata, "target_dtype": None}
+              "pandas": objects.schema.pandas_metadata, "target_dtype": None,
+              "categories": _categories(metadata)}
     objects = objects.replace_schema_metadata(None)
     if y is not None:
         y = np.asarray(y)
@@ -97,6 +106,32 @@ def _object_table(pa, lc, y):
         objects = objects.append_column(_LABEL_COLUMN, labels)
         layout["target_dtype"] = y.dtype.str
     return objects, layout
+
+
+def _categories(metadata):
+    """Categories, their dtype and order of each categorical metadata column that JSON holds exactly.
+
+    Parquet keeps a dictionary type only for strings, and never a category that no row uses:
+    without this entry, categorical numbers would come back as plain numbers.
+    """
+    categories = {}
+    for name in metadata.columns:
+        column = metadata[name]
+        if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.categories.dtype.kind in "iufbO":
+            values = column.cat.categories.tolist()
+            if all(isinstance(v, (str, bool, int, float)) for v in values):
+                categories[name] = {"values": values, "dtype": str(column.cat.categories.dtype),
+                                    "ordered": bool(column.cat.ordered)}
+    return categories
+
+
+def _restore_categories(metadata, categories):
+    """Give back the categorical columns described by :func:`_categories`."""
+    for name, spec in categories.items():
+        index = pd.Index(spec["values"], dtype=spec["dtype"])
+        values = metadata[name].astype(object).where(metadata[name].notna(), None)
+        metadata[name] = pd.Categorical(values, categories=index, ordered=spec["ordered"])
+    return metadata
 
 
 def _row_group_edges(offsets):
@@ -211,6 +246,7 @@ def _read_layout(cls, path, file, layout):
     metadata = (per_object.select(["object_id", *layout["metadata_columns"]])
                 .replace_schema_metadata({b"pandas": json.dumps(layout["pandas"]).encode()})
                 .to_pandas())
+    metadata = _restore_categories(metadata, layout.get("categories", {}))
     y = None
     if layout["target_dtype"]:
         y = per_object.column(_LABEL_COLUMN).to_numpy().astype(np.dtype(layout["target_dtype"]))

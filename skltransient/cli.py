@@ -7,6 +7,8 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
+from .utils._memory import format_bytes
+
 __all__ = ["main"]
 
 #: Most light curves ``skltransient simulate`` makes in one run.
@@ -83,6 +85,7 @@ def _parser():
                    "labelled data file (default: plasticc, and bts if a fetch_bts cache is present, "
                    "else ztf-bts)")
     p.add_argument("--out", default="reproduce-output", help="output folder (default: reproduce-output)")
+    _overwrite_argument(p, "the output folder of an earlier reproduce run")
     p.add_argument("--device", type=_device, default="auto",
                    help="torch device: auto, cpu, cuda, cuda:N or mps (default: auto)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -99,6 +102,7 @@ def _parser():
     p.add_argument("survey", choices=["ztf", "lsst", "ztf-bts"])
     p.add_argument("n", type=int, help=f"number of light curves (at most {MAX_SIMULATE:,})")
     p.add_argument("--out", required=True, help="output .parquet file")
+    _overwrite_argument(p, "an existing output file")
     p.add_argument("--balanced", action="store_true",
                    help="every class of the survey equally likely, as for the shipped base models "
                    "(default: the survey's physical mix)")
@@ -108,6 +112,7 @@ def _parser():
     p.add_argument("data", help="labelled data file (see 'predict --help' for formats)")
     p.add_argument("--metadata", help="metadata CSV for PLAsTiCC light curves")
     p.add_argument("--out", required=True, help="model folder to write")
+    _overwrite_argument(p, "a model saved in that folder (which is replaced whole)")
     p.add_argument("--model", choices=["gru", "features"], default="gru",
                    help="gru: the package's recurrent network (default); features: light-curve "
                    "features and gradient boosting, the field's standard baseline (needs the "
@@ -125,10 +130,31 @@ def _parser():
     p.add_argument("data", help="data file")
     p.add_argument("--metadata", help="metadata CSV for PLAsTiCC light curves")
     p.add_argument("--out", required=True, help="output .csv (one row per object, one column per class)")
+    _overwrite_argument(p, "an existing output file")
 
     p = sub.add_parser("info", help="describe a saved model")
     p.add_argument("model", help="model folder, or a shipped model: ztf-sims or lsst-sims")
     return parser
+
+
+def _overwrite_argument(parser, what):
+    parser.add_argument("--overwrite", action="store_true",
+                        help=f"replace {what}; without it, an existing output is refused "
+                        f"(outputs are written under a temporary name and renamed when complete)")
+
+
+def _check_output(args, inputs=(), markers=None):
+    """Refuse ``--out`` before any work: an input, or an existing output without --overwrite."""
+    from .utils import check_output
+
+    with _file_errors(args.out, (ValueError, OSError)):
+        check_output(args.out, inputs=inputs, overwrite=args.overwrite, markers=markers)
+
+
+def _check_not_empty(X, args, task):
+    if len(X) == 0:
+        raise UserError(f"{args.data} holds no light curves, so there is nothing to {task}; "
+                        f"check that it is the file you meant.")
 
 
 def _load(model):
@@ -157,6 +183,9 @@ def _load(model):
         return load_model(path), card
 
 
+#: Files of which an earlier ``reproduce`` output folder holds one, so that --overwrite replaces it.
+REPRODUCE_MARKERS = ("results.md", "results.csv")
+
 #: File of a ``train --model features`` model in its folder (joblib pickle).
 FEATURES_FILE = "features-model.joblib"
 
@@ -178,9 +207,10 @@ def _simulate(args):
         raise UserError("N must be a positive number of light curves.")
     if args.n > MAX_SIMULATE:
         raise UserError(
-            f"N = {args.n} light curves would need about {_size(args.n * _SIMULATE_BYTES)} of "
-            f"memory; skltransient simulate makes at most {MAX_SIMULATE:,} (about "
-            f"{_size(MAX_SIMULATE * _SIMULATE_BYTES)}) in one run.")
+            f"N = {args.n} light curves would need about {format_bytes(args.n * _SIMULATE_BYTES)} "
+            f"of memory; skltransient simulate makes at most {MAX_SIMULATE:,} (about "
+            f"{format_bytes(MAX_SIMULATE * _SIMULATE_BYTES)}) in one run.")
+    _check_output(args)
     fractions = None
     if args.balanced:
         from .datasets import survey_classes
@@ -190,7 +220,7 @@ def _simulate(args):
     X, y = simulate(args.survey, args.n, class_fractions=fractions, random_state=args.seed,
                     return_X_y=True)
     with _file_errors(args.out, OSError):
-        X.to_parquet(args.out, y=y)
+        X.to_parquet(args.out, y=y, overwrite=args.overwrite)
     names, counts = np.unique(y, return_counts=True)
     order = np.argsort(-counts, kind="stable")
     mix = ", ".join(f"{names[i]} {counts[i]}" for i in order)
@@ -199,22 +229,16 @@ def _simulate(args):
           f"{mix}")
 
 
-def _size(n_bytes):
-    """A number of bytes in the largest decimal unit that keeps it at 1 or more: '16 PB'."""
-    units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"]
-    power = 0
-    while power < len(units) - 1 and n_bytes >= 1000 ** (power + 1):
-        power += 1
-    return f"{n_bytes / 1000**power:.3g} {units[power]}"
-
-
 def _train(args):
     import numpy as np
 
     from ._experiment import base_pipeline
-    from .persistence import save_model
+    from .persistence import MODEL_MARKERS, save_model
+    from .utils import atomic_write
 
+    _check_output(args, [args.data, args.metadata], MODEL_MARKERS)
     X, y = _read(args)
+    _check_not_empty(X, args, "train on")
     if y is None:
         raise UserError(f"{args.data} has no labels to train on.")
     classes = np.unique(y)
@@ -236,29 +260,34 @@ def _train(args):
         model = baseline_pipeline(args.seed)
         print(f"training features + gradient boosting on {len(X)} light curves", flush=True)
         model.fit(X, y)
-        with _file_errors(args.out, OSError):
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # as save_model does
+        with _file_errors(args.out, OSError), atomic_write(args.out, overwrite=args.overwrite,
+                                                          folder=True) as out:
             joblib.dump(model, out / FEATURES_FILE)
             (out / "MODEL_CARD.md").write_text(card)
         print(f"saved the model to {args.out}")
         return
     model = base_pipeline(max_epochs=args.epochs, device=args.device, random_state=args.seed,
                           verbose=1).fit(X, y)
-    with _file_errors(args.out, OSError):
-        save_model(model, args.out, card=card)
+    with _file_errors(args.out, (ValueError, OSError)):
+        save_model(model, args.out, card=card, overwrite=args.overwrite)
     print(f"saved the model to {args.out}")
 
 
 def _predict(args):
     import pandas as pd
 
+    from .utils import atomic_write
+
+    model_path = Path(args.model)
+    _check_output(args, [args.data, args.metadata, model_path if model_path.exists() else None])
     model, _ = _load(args.model)
     X, _ = _read(args)
+    _check_not_empty(X, args, "predict")
     proba = pd.DataFrame(model.predict_proba(X), columns=model.classes_,
                          index=pd.Index(X.object_ids, name="object_id"))
-    with _file_errors(args.out, OSError):
-        proba.to_csv(args.out)
+    with _file_errors(args.out, OSError), atomic_write(args.out, overwrite=args.overwrite) as out:
+        proba.to_csv(out)
     print(f"wrote probabilities of {len(proba)} objects for {proba.shape[1]} classes to {args.out}")
 
 
@@ -286,8 +315,10 @@ def _reproduce(args):
         if target not in ("lsst", "ztf-bts", "plasticc", "bts") and not Path(target).exists():
             raise UserError(f"Target {target!r} is neither lsst, ztf-bts, plasticc, bts nor an "
                             f"existing data file or folder.")
+    _check_output(args, [target for target in args.target or () if Path(target).exists()],
+                  REPRODUCE_MARKERS)
     reproduce(args.target, mode=args.mode, out=args.out, device=args.device, seed=args.seed,
-              n_jobs=args.n_jobs)
+              n_jobs=args.n_jobs, overwrite=args.overwrite)
 
 
 def main(argv=None):

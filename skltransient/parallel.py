@@ -46,6 +46,7 @@ import pandas as pd
 from ._lightcurves import LightCurves, _find_column
 from ._optional import import_optional
 from .transfer._transfer import split_model
+from .utils import atomic_write, check_output
 
 __all__ = ["predict_parquet"]
 
@@ -119,7 +120,11 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
         :meth:`LightCurves.from_arrays`).
     overwrite : bool, default=False
         Replace ``out`` if it exists; otherwise an existing ``out`` raises
-        ``FileExistsError``.
+        ``FileExistsError``. Either way ``out`` is written under a
+        temporary name beside it and renamed when every partition is
+        written, so that a failed run leaves no partial output (and the
+        previous one, if any, whole). An ``out`` that is, contains or lies
+        inside ``path`` is refused.
 
     Returns
     -------
@@ -164,13 +169,14 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
     _check_model(model)
     if grouping not in _GROUPINGS:
         raise ValueError(f"grouping must be one of {_GROUPINGS}, got {grouping!r}.")
-    out = _check_output(out, overwrite)
+    out = _check_output(out, path, overwrite)
     dataset = _open_dataset(path)
     names = _resolve_columns(dataset.schema.names, columns, path)
     metadata_columns = _metadata_columns(model, dataset.schema.names, metadata, path)
     read_columns = list(dict.fromkeys([*names.values(), *metadata_columns]))
     pieces = _pieces(dataset, grouping)
-    empty = dataset.schema.empty_table().select(read_columns).to_pandas()
+    empty = _text_ids(dataset.schema.empty_table().select(read_columns), read_columns[0],
+                      None).to_pandas()
     frame = dd.from_map(_ReadPiece(dataset.filesystem, read_columns), pieces, meta=empty,
                         label="read-observations", enforce_metadata=False)
     id_column = names["object_id"]
@@ -192,12 +198,14 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
         names=names, metadata_columns=metadata_columns, classes=classes, survey=survey,
         on_invalid=on_invalid, sources=None if grouping == "sort" else [_label(p) for p in pieces],
         meta=output_meta, enforce_metadata=False, align_dataframes=False)
-    if _OUTPUTS[out.suffix.lower()] == "csv":
-        compute(result.to_csv(str(out), single_file=True, index=False, compute=False))
-    else:
-        # Zero-padded names, so that readers listing the files in name order keep the row order.
-        compute(result.to_parquet(str(out), write_index=False, overwrite=overwrite, compute=False,
-                                  name_function=_part_name(result.npartitions)))
+    csv = _OUTPUTS[out.suffix.lower()] == "csv"
+    with atomic_write(out, overwrite=overwrite, folder=not csv) as temporary:
+        if csv:
+            compute(result.to_csv(str(temporary), single_file=True, index=False, compute=False))
+        else:
+            # Zero-padded names, so that readers listing the files in name order keep the row order.
+            compute(result.to_parquet(str(temporary), write_index=False, compute=False,
+                                      name_function=_part_name(result.npartitions)))
     return out
 
 
@@ -214,14 +222,13 @@ def _check_model(model):
                          f"{type(model).__name__} before predicting.")
 
 
-def _check_output(out, overwrite):
+def _check_output(out, path, overwrite):
     out = Path(out)
     if out.suffix.lower() not in _OUTPUTS:
         raise ValueError(f"out must end in .parquet, .pq or .csv to choose the format; got "
                          f"{str(out)!r}.")
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{str(out)!r} exists; remove it or pass overwrite=True.")
-    return out
+    return check_output(out, inputs=path if isinstance(path, (list, tuple)) else [path],
+                        overwrite=overwrite)
 
 
 def _open_dataset(path):
@@ -312,14 +319,41 @@ class _ReadPiece:
     def __call__(self, piece):
         import pyarrow.parquet as pq
 
+        import pyarrow as pa
+
         path, row_group = piece
-        with self.filesystem.open_input_file(path) as handle:
-            parquet = pq.ParquetFile(handle)
-            if row_group is None:
-                table = parquet.read(columns=self.columns)
-            else:
-                table = parquet.read_row_group(row_group, columns=self.columns)
-        return table.to_pandas()
+        try:
+            with self.filesystem.open_input_file(path) as handle:
+                parquet = pq.ParquetFile(handle)
+                if row_group is None:
+                    table = parquet.read(columns=self.columns)
+                else:
+                    table = parquet.read_row_group(row_group, columns=self.columns)
+        except (OSError, pa.ArrowException) as error:
+            raise ValueError(f"{_label(piece)} cannot be read as Parquet; it may be truncated or "
+                             f"corrupt ({type(error).__name__}: {' '.join(str(error).split())}).") from error
+        return _text_ids(table, self.columns[0], piece).to_pandas()
+
+
+def _text_ids(table, id_column, piece):
+    """``table`` with binary object ids decoded as UTF-8 text; ids that are not UTF-8 are refused."""
+    import pyarrow as pa
+
+    ids = table.column(id_column)
+    if not (pa.types.is_binary(ids.type) or pa.types.is_large_binary(ids.type)):
+        return table
+    try:
+        text = ids.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        for value in ids.to_pylist():  # only to name the first bad id
+            try:
+                value is None or value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(
+                    f"{_label(piece)}: column {id_column!r} holds object id {value!r}, which is not "
+                    f"UTF-8 text; write the ids as text (e.g. decoded, or in hexadecimal).") from None
+        raise
+    return table.set_column(table.schema.get_field_index(id_column), id_column, text)
 
 
 def _check_objects_in_one_piece(dd, compute, filesystem, pieces, id_column):

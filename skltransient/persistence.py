@@ -34,12 +34,16 @@ import torch
 from sklearn.pipeline import Pipeline
 
 from . import __version__
+from .bands import known_bands
 from .neural import GRUClassifier, TransientGRU
+from .neural._module import n_parameters
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
 from .preprocessing._padding import _channels
 from .transfer._transfer import split_model
+from .utils import atomic_write, check_output, read_folder
+from .utils._memory import format_bytes
 
-__all__ = ["FORMAT_VERSION", "load_model", "save_model"]
+__all__ = ["FORMAT_VERSION", "MODEL_MARKERS", "load_model", "save_model"]
 
 #: Version of the folder layout written by :func:`save_model`.
 FORMAT_VERSION = 2
@@ -74,12 +78,23 @@ _KINDS = {
     "sha256": (lambda v: isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v) is not None,
                "a SHA-256 digest (64 hexadecimal digits)"),
 }
+#: Files of which a folder holds one when it is a saved model that may be overwritten:
+#: ``model.json`` (save_model) or ``features-model.joblib`` (``skltransient train --model features``).
+MODEL_MARKERS = ("model.json", "features-model.joblib")
 _REPAIR = ("The file is damaged or was edited: restore the saved folder, or save the model again "
            "with skltransient.persistence.save_model.")
 
 
-def save_model(model, path, *, card=None):
+def save_model(model, path, *, card=None, overwrite=False):
     """Save a fitted model to a folder.
+
+    The folder is written whole under a temporary name beside ``path`` and
+    renamed into place when complete (see
+    :func:`skltransient.utils.atomic_write`): an interrupted save leaves
+    the previous model, and a model saved over another replaces the whole
+    folder, so that no file of the old model (its card, say) is left beside
+    the new one. A process loading ``path`` meanwhile gets the old model or
+    the new one, complete.
 
     Parameters
     ----------
@@ -87,13 +102,24 @@ def save_model(model, path, *, card=None):
         Fitted; a pipeline's steps must be the package's transformers and
         end in a ``GRUClassifier``.
     path : str or Path
-        Folder to write (created; existing files in it are replaced).
+        Folder to write (its parent is created).
     card : str or None, default=None
         Model card text, written as ``MODEL_CARD.md``.
+    overwrite : bool, default=False
+        Replace a model saved at ``path``. A folder that is not a saved
+        model (no ``model.json``) is never replaced; an empty folder is
+        always used.
 
     Returns
     -------
     path : Path
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    ValueError
+        If ``path`` is a folder, not empty, that holds no saved model.
     """
     steps, classifier = split_model(model)
     steps = steps + [("gruclassifier", classifier)]
@@ -106,12 +132,13 @@ def save_model(model, path, *, card=None):
     description = {"format_version": FORMAT_VERSION, "skltransient_version": __version__,
                    "weights_sha256": hashlib.sha256(weights).hexdigest(),
                    "steps": [_describe(name, step) for name, step in steps]}
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "model.json").write_text(json.dumps(description, indent=1))
-    (path / "weights.pt").write_bytes(weights)
-    if card is not None:
-        (path / "MODEL_CARD.md").write_text(card)
+    path = check_output(path, overwrite=overwrite, markers=MODEL_MARKERS)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, overwrite=overwrite, folder=True) as folder:
+        (folder / "model.json").write_text(json.dumps(description, indent=1))
+        (folder / "weights.pt").write_bytes(weights)
+        if card is not None:
+            (folder / "MODEL_CARD.md").write_text(card)
     return path
 
 
@@ -150,23 +177,27 @@ def load_model(path, *, device="cpu"):
     """
     path = Path(path)
     description_file, weights_file = path / "model.json", path / "weights.pt"
-    if not description_file.is_file() or not weights_file.is_file():
+    try:
+        files = read_folder(path, ["model.json", "weights.pt"])
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         raise FileNotFoundError(f"{path} is not a saved skltransient model: it needs model.json and "
-                                f"weights.pt (written by skltransient.persistence.save_model).")
-    description = _read_description(description_file)
+                                f"weights.pt (written by skltransient.persistence.save_model)."
+                                ) from None
+    description = _read_description(files["model.json"], description_file)
     labels = [f"step {i} ({item['name']!r})" for i, item in enumerate(description["steps"])]
     steps = [(item["name"], _rebuild(item, f"{description_file}, {label}"))
              for item, label in zip(description["steps"], labels)]
     _check_pipeline(steps, labels, description_file)
-    state = _read_weights(weights_file, description.get("weights_sha256"), description_file)
+    state = _read_weights(files["weights.pt"], weights_file, description.get("weights_sha256"),
+                          description_file)
     _attach_module(steps[-1][1], state, device, weights_file, description_file)
     return Pipeline(steps)
 
 
-def _read_description(file):
-    """The parsed model.json, checked against the format down to each step's keys."""
+def _read_description(data, file):
+    """The parsed model.json (``data``, read from ``file``), checked down to each step's keys."""
     try:
-        description = json.loads(file.read_text())
+        description = json.loads(data.decode())
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
         raise ValueError(f"{file} is not valid JSON ({error}). {_REPAIR}") from error
     _check_kind(description, "object", str(file))
@@ -321,6 +352,7 @@ def _check_pipeline(steps, labels, file):
             if _fitted(step, "n_channels_", here) != len(own):
                 raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but channels_ has "
                                  f"{len(own)} names. {_REPAIR}")
+            _check_padder(step, here)
             given_channels = (tuple(own), label)
             given_metadata = (len(step.metadata_columns), label)
         elif isinstance(step, FluxNormalizer):
@@ -341,6 +373,20 @@ def _check_pipeline(steps, labels, file):
                          f"{given_metadata[0]} metadata columns. {_REPAIR}")
 
 
+def _check_padder(padder, here):
+    """Refuse bands that are unknown or repeated, and a max_length no memory holds."""
+    unknown = [band for band in padder.bands_ if band not in known_bands()]
+    if unknown or len(set(padder.bands_)) != len(padder.bands_):
+        raise ValueError(f"{here}: bands_ {padder.bands_} has unknown or repeated bands "
+                         f"({unknown or 'repeated'}); the known bands are listed by "
+                         f"skltransient.bands.known_bands(). {_REPAIR}")
+    if padder.max_length is not None:
+        try:
+            padder._check_size(1, padder.max_length)
+        except ValueError as error:
+            raise ValueError(f"{here}: {error} {_REPAIR}") from None
+
+
 def _check_scaler(scaler, here, given_metadata, label):
     """Check a MetadataScaler's state; return the metadata width it gives, and its label."""
     n_features = _fitted(scaler, "n_features_in_", here)
@@ -349,15 +395,20 @@ def _check_scaler(scaler, here, given_metadata, label):
         if values.shape != (n_features,) or values.dtype.kind != "f":
             raise ValueError(f"{here}: n_features_in_ is {n_features} but {attr} has "
                              f"{values.size} values of dtype {values.dtype}. {_REPAIR}")
+        bad = ~np.isfinite(values) | ((values <= 0) if attr == "scale_" else False)
+        if bad.any():
+            raise ValueError(f"{here}: {attr} holds {values[bad][0].item()!r} at position "
+                             f"{int(np.argmax(bad))} ({np.count_nonzero(bad)} in all); a fitted "
+                             f"MetadataScaler's {attr} is finite{' and positive' if attr == 'scale_' else ''}. "
+                             f"{_REPAIR}")
     if given_metadata is not None and given_metadata[0] != n_features:
         raise ValueError(f"{here}: n_features_in_ is {n_features} but {given_metadata[1]} gives "
                          f"{given_metadata[0]} metadata columns. {_REPAIR}")
     return len(scaler.get_feature_names_out()), label
 
 
-def _read_weights(file, checksum, description_file):
-    """The state_dict in ``file``, checked against its checksum (when recorded) and for finiteness."""
-    data = file.read_bytes()
+def _read_weights(data, file, checksum, description_file):
+    """The state_dict in ``data`` (read from ``file``), checked against its checksum, finite."""
     digest = hashlib.sha256(data).hexdigest()
     if checksum is not None and digest != checksum:
         raise ValueError(
@@ -406,13 +457,32 @@ def _check_shapes(module, state, classifier, weights_file, description_file):
                 f"needs {tuple(tensor.shape)}. {_REPAIR}")
 
 
+def _check_size(classifier, state, weights_file, description_file):
+    """Refuse, before building it, a network far larger than the weights the file holds."""
+    count = n_parameters(classifier.n_channels_, classifier.n_metadata_, len(classifier.classes_),
+                         hidden_size=classifier.hidden_size, num_layers=classifier.num_layers,
+                         metadata_size=classifier.metadata_size, head_size=classifier.head_size)
+    stored = sum(tensor.numel() for tensor in state.values())
+    # Near the file's size, the tensors' shapes are compared (on the meta device), which says more.
+    if count > 4 * stored:
+        raise ValueError(
+            f"{description_file} describes a GRUClassifier (hidden_size={classifier.hidden_size}, "
+            f"num_layers={classifier.num_layers}, metadata_size={classifier.metadata_size}, "
+            f"head_size={classifier.head_size}) of {count:,} parameters, about "
+            f"{format_bytes(4 * count)} in memory, but {weights_file} holds {stored:,}; it is not "
+            f"built. {_REPAIR}")
+
+
 def _attach_module(classifier, state, device, weights_file, description_file):
-    module = TransientGRU(
-        classifier.n_channels_, classifier.n_metadata_, len(classifier.classes_),
-        hidden_size=classifier.hidden_size, num_layers=classifier.num_layers,
-        dropout=classifier.dropout, metadata_size=classifier.metadata_size,
-        head_size=classifier.head_size)
-    _check_shapes(module, state, classifier, weights_file, description_file)
+    _check_size(classifier, state, weights_file, description_file)
+    sizes = dict(hidden_size=classifier.hidden_size, num_layers=classifier.num_layers,
+                 dropout=classifier.dropout, metadata_size=classifier.metadata_size,
+                 head_size=classifier.head_size)
+    shape = (classifier.n_channels_, classifier.n_metadata_, len(classifier.classes_))
+    with torch.device("meta"):  # shapes only: nothing is allocated until they match
+        skeleton = TransientGRU(*shape, **sizes)
+    _check_shapes(skeleton, state, classifier, weights_file, description_file)
+    module = TransientGRU(*shape, **sizes)
     module.load_state_dict(state)
     classifier.device_ = device
     net = classifier._make_net(module, None, None, max_epochs=0)

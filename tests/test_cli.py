@@ -68,7 +68,7 @@ def test_train_features_model_predicts_like_the_pipeline(tmp_path, capsys):
     assert "features: 43" in printed  # 17 per band x 2, a colour, 6 timing features, 2 metadata
     (model / "features-model.joblib").write_bytes(b"not a pickle")
     with pytest.raises(SystemExit) as exit_info:
-        main(["predict", str(model), str(data), "--out", str(out)])
+        main(["predict", str(model), str(data), "--out", str(out), "--overwrite"])
     assert exit_info.value.code == 2
     assert "features-model.joblib" in capsys.readouterr().err
 
@@ -321,3 +321,146 @@ def test_reproduce_accepts_bts_and_refuses_an_unknown_target(monkeypatch, capsys
         main(["reproduce", "--target", "hubble"])
     assert exit_info.value.code == 2
     assert "neither lsst, ztf-bts, plasticc, bts nor an existing" in capsys.readouterr().err
+
+
+def simulated(tmp_path, n=6, name="data.parquet"):
+    from skltransient.utils._testing import make_toy_lightcurves
+
+    X, y = make_toy_lightcurves(n, 2)
+    X.to_parquet(tmp_path / name, y=y)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("out", [
+    lambda data, model: data,  # the data file itself
+    lambda data, model: data.parent,  # the folder that holds it
+    lambda data, model: model,  # the model folder
+    lambda data, model: model / "proba.csv",  # inside the model folder
+])
+def test_predict_refuses_an_output_that_is_an_input(tmp_path, capsys, out):
+    """Check that --out that is, contains or lies in an input is refused before any work, even
+    with --overwrite, and leaves the input as it was."""
+    data = simulated(tmp_path)
+    model = tmp_path / "model"
+    main(["train", str(data), "--out", str(model), "--epochs", "1", "--device", "cpu"])
+    capsys.readouterr()
+    before = data.read_bytes()
+    target = out(data, model)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(model), str(data), "--out", str(target), "--overwrite"])
+    err = assert_one_line_error(exit_info, capsys, target)
+    assert "write the output elsewhere" in err
+    assert data.read_bytes() == before
+    assert sorted(p.name for p in model.iterdir()) == ["MODEL_CARD.md", "model.json", "weights.pt"]
+
+
+def test_cli_refuses_an_existing_output_unless_told_to_overwrite(tmp_path, capsys):
+    """Check that simulate and predict refuse an existing --out (exit 2, file intact) and replace it
+    with --overwrite."""
+    out = tmp_path / "sim.parquet"
+    out.write_bytes(b"my own data")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["simulate", "ztf", "3", "--out", str(out)])
+    assert "exists" in assert_one_line_error(exit_info, capsys, out)
+    assert out.read_bytes() == b"my own data"
+    main(["simulate", "ztf", "3", "--out", str(out), "--overwrite"])
+    assert len(LightCurves.read_parquet(out)[0]) == 3
+    proba = tmp_path / "p.csv"
+    proba.write_text("mine")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "ztf-sims", str(out), "--out", str(proba)])
+    assert_one_line_error(exit_info, capsys, proba)
+    assert proba.read_text() == "mine"
+    main(["predict", "ztf-sims", str(out), "--out", str(proba), "--overwrite"])
+    assert pd.read_csv(proba).shape == (3, 12)
+
+
+def test_train_refuses_a_folder_that_is_not_a_model_even_with_overwrite(tmp_path, capsys):
+    """Check that train --out on a folder of something else is refused, and the folder kept."""
+    data = simulated(tmp_path)
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "chapter1.tex").write_text("...")
+    for extra in ([], ["--overwrite"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", str(data), "--out", str(tmp_path / "thesis"), "--epochs", "1", *extra])
+        assert_one_line_error(exit_info, capsys, tmp_path / "thesis")
+    assert [p.name for p in (tmp_path / "thesis").iterdir()] == ["chapter1.tex"]
+
+
+def test_train_over_a_features_model_leaves_only_the_new_model(tmp_path, capsys):
+    """Check that train --model gru --overwrite over a features model replaces the folder whole, so
+    that predict and info use the GRU and the card is the GRU's."""
+    pytest.importorskip("light_curve")
+    data = simulated(tmp_path, n=20)
+    model = tmp_path / "m"
+    main(["train", str(data), "--model", "features", "--out", str(model)])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(data), "--model", "gru", "--out", str(model), "--epochs", "1"])
+    capsys.readouterr()
+    main(["train", str(data), "--model", "gru", "--out", str(model), "--epochs", "1", "--device",
+          "cpu", "--overwrite"])
+    assert sorted(p.name for p in model.iterdir()) == ["MODEL_CARD.md", "model.json", "weights.pt"]
+    assert "--model gru" in (model / "MODEL_CARD.md").read_text()
+    capsys.readouterr()
+    main(["info", str(model)])
+    assert "steps: LightCurvePadder" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.parquet", "m"]
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_cli_on_a_file_with_no_light_curves_is_a_one_line_error(tmp_path, capsys, command):
+    """Check that a file of 0 light curves is refused by train and predict in one line naming it."""
+    from skltransient.utils._testing import make_toy_lightcurves
+
+    X, y = make_toy_lightcurves(3)
+    X[np.array([], dtype=int)].to_parquet(tmp_path / "empty.parquet", y=y[:0])
+    argv = ["train", str(tmp_path / "empty.parquet"), "--out", str(tmp_path / "m")]
+    if command == "predict":
+        argv = ["predict", "ztf-sims", str(tmp_path / "empty.parquet"), "--out", str(tmp_path / "p.csv")]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = assert_one_line_error(exit_info, capsys, tmp_path / "empty.parquet")
+    assert "holds no light curves" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.parquet"]
+
+
+def test_simulate_interrupted_leaves_no_file(tmp_path, monkeypatch):
+    """Check that Ctrl-C while simulate writes leaves no output that reads as fewer light curves."""
+    import skltransient._parquet as layout
+
+    tables = layout._observation_table
+
+    def interrupted(pa, lc, objects, start, stop):
+        if start > 0:
+            raise KeyboardInterrupt
+        return tables(pa, lc, objects, start, stop)
+
+    monkeypatch.setattr(layout, "_ROW_GROUP_ROWS", 100)
+    monkeypatch.setattr(layout, "_observation_table", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        main(["simulate", "ztf", "40", "--out", str(tmp_path / "sim.parquet")])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reproduce_refuses_an_existing_output_and_keeps_it_when_interrupted(tmp_path, capsys,
+                                                                          monkeypatch):
+    """Check that reproduce refuses an earlier output folder without --overwrite, and that an
+    interrupted run with --overwrite leaves the earlier results whole."""
+    from skltransient import _experiment
+
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "results.md").write_text("earlier")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reproduce", "--target", "lsst", "--out", str(out)])
+    assert_one_line_error(exit_info, capsys, out)
+
+    def interrupted(targets, mode, folder, *args):
+        (folder / "results.md").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_experiment, "_reproduce", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        main(["reproduce", "--target", "lsst", "--out", str(out), "--overwrite"])
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+    assert (out / "results.md").read_text() == "earlier"

@@ -239,3 +239,96 @@ def _without_metadata(X):
 
     return LightCurves(X.object_ids, X.offsets, X.time, X.band, X.flux, X.flux_err, X.detected,
                        X.metadata.iloc[:, :0])
+
+
+@pytest.mark.parametrize("out", [lambda source: source, lambda source: source / "proba.csv",
+                                 lambda source: source.parent])
+def test_predict_parquet_refuses_an_output_that_is_an_input(data, model, tmp_path, out):
+    """Check that an output that is, lies in or contains the input dataset is refused before any
+    work, even with overwrite=True, and that the dataset is left as it was."""
+    pytest.importorskip("dask.dataframe")
+    X, _ = data
+    (tmp_path / "survey.parquet").mkdir()
+    source = write_parts(observation_table(X), tmp_path / "survey.parquet" / "night.parquet",
+                         object_boundaries(observation_table(X), 2))
+    before = sorted(p.name for p in source.iterdir())
+    with pytest.raises(ValueError, match=r"The output .* (is|lies inside|contains) the input "
+                                         r".*night\.parquet"):
+        predict_parquet(model, source, out(source), overwrite=True)
+    assert sorted(p.name for p in source.iterdir()) == before
+
+
+def test_predict_parquet_failing_on_its_last_partition_leaves_no_output(data, model, tmp_path):
+    """Check that a failure on the last partition leaves no partial CSV or Parquet output, and
+    that a run after the fix is not refused because of a leftover."""
+    pytest.importorskip("dask.dataframe")
+    X, _ = data
+    table = observation_table(X)
+    cuts = object_boundaries(table, 3)
+    broken = table.copy()
+    broken.loc[len(table) - 1, "flux"] = np.nan  # in the last file
+    source = write_parts(broken, tmp_path / "night", cuts)
+    for name in ("proba.csv", "proba.parquet"):
+        with pytest.raises(ValueError, match=r"part2\.parquet: .*non-finite flux"):
+            predict_parquet(model, source, tmp_path / name, grouping="files")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["night"]
+    fixed = write_parts(table, tmp_path / "fixed", cuts)
+    for name in ("proba.csv", "proba.parquet"):
+        predict_parquet(model, fixed, tmp_path / name, grouping="files")
+    assert len(pd.read_csv(tmp_path / "proba.csv")) == len(X)
+    assert len(pd.read_parquet(tmp_path / "proba.parquet")) == len(X)
+
+
+def test_predict_parquet_overwrite_replaces_a_parquet_output_whole(data, model, tmp_path):
+    """Check that overwrite=True leaves no file of the previous output beside the new one."""
+    pytest.importorskip("dask.dataframe")
+    X, _ = data
+    source = write_parts(observation_table(X), tmp_path / "night", [0, len(observation_table(X))])
+    out = tmp_path / "proba.parquet"
+    out.mkdir()
+    (out / "part.7.parquet").write_bytes(b"an older partition")
+    predict_parquet(model, source, out, overwrite=True)
+    assert [p.name for p in out.iterdir()] == ["part.0.parquet"]
+    assert len(pd.read_parquet(out)) == len(X)
+
+
+def test_predict_parquet_names_a_corrupt_file(data, model, tmp_path):
+    """Check that a damaged file of a dataset read with grouping='files' is named in the error."""
+    pytest.importorskip("dask.dataframe")
+    X, _ = data
+    table = observation_table(X)
+    source = write_parts(table, tmp_path / "night", object_boundaries(table, 3))
+    with open(source / "part1.parquet", "r+b") as handle:
+        handle.write(b"garbage!" * 10)
+    with pytest.raises(ValueError, match=r"night/part1\.parquet cannot be read as Parquet; it may "
+                                         r"be truncated or corrupt"):
+        predict_parquet(model, source, tmp_path / "proba.csv", grouping="files")
+
+
+@pytest.mark.parametrize("grouping", ["sort", "files"])
+def test_predict_parquet_names_an_object_id_that_is_not_utf8(data, model, tmp_path, grouping):
+    """Check that binary object ids that are not UTF-8 are refused, naming the id and the file."""
+    pytest.importorskip("dask.dataframe")
+    X, _ = data
+    table = observation_table(X)
+    table["object_id"] = [b"\xff" + name.encode() for name in table["object_id"]]
+    table.to_parquet(tmp_path / "night.parquet")
+    with pytest.raises(ValueError, match=r"night\.parquet.*: column 'object_id' holds object id "
+                                         r"b'\\xffobj0', which is not UTF-8 text"):
+        predict_parquet(model, tmp_path / "night.parquet", tmp_path / "proba.csv", grouping=grouping)
+
+
+#: Objects of the large batch test (20,000 in about 10 s on one core).
+N_LARGE = 20_000
+
+
+def test_predict_parquet_large_batch_equals_direct_prediction(model, tmp_path):
+    """Check that N_LARGE objects through predict_parquet get exactly the direct probabilities."""
+    pytest.importorskip("dask.dataframe")
+    X, _ = make_toy_lightcurves(N_LARGE, random_state=5)
+    observation_table(X).to_parquet(tmp_path / "night.parquet", row_group_size=100_000)
+    out = predict_parquet(model, tmp_path / "night.parquet", tmp_path / "proba.parquet")
+    proba = pd.read_parquet(out).set_index("object_id")
+    expected = pd.DataFrame(model.predict_proba(X), index=X.object_ids, columns=model.classes_)
+    assert len(proba) == N_LARGE
+    np.testing.assert_array_equal(proba.to_numpy(), expected.loc[proba.index].to_numpy())

@@ -195,3 +195,52 @@ def test_read_parquet_folder_reads_only_parquet_files(tmp_path):
         LightCurves.read_parquet(tmp_path / "night")
     collection(["a"]).to_parquet(tmp_path / "night" / "part0.parquet")
     assert LightCurves.read_parquet(tmp_path / "night")[0].object_ids.tolist() == ["a"]
+
+
+def test_read_parquet_round_trip_of_categorical_metadata_is_exact(tmp_path):
+    """Check that categorical metadata (numbers and strings, ordered, unused categories) comes back as written."""
+    lc = collection(["a", "b", "c"],
+                    z=pd.Categorical([0.5, 0.1, 0.5], categories=[0.5, 0.1, 1 / 3]),
+                    k=pd.Categorical([2, 7, 2], categories=[7, 2, 9], ordered=True),
+                    survey=pd.Categorical(["ztf", None, "ztf"], categories=["ztf", "lsst"]))
+    lc.to_parquet(tmp_path / "lc.parquet")
+    back, _ = LightCurves.read_parquet(tmp_path / "lc.parquet")
+    assert_same(back, lc)
+    assert back.metadata["z"].cat.categories.dtype == np.float64
+
+
+def test_to_parquet_refuses_an_existing_file_unless_told_to_overwrite(tmp_path):
+    """Check that an existing file is refused without overwrite=True and replaced with it."""
+    collection(["a"]).to_parquet(tmp_path / "lc.parquet")
+    with pytest.raises(FileExistsError, match=r"The output '.*lc\.parquet' exists"):
+        collection(["b"]).to_parquet(tmp_path / "lc.parquet")
+    collection(["b"]).to_parquet(tmp_path / "lc.parquet", overwrite=True)
+    assert LightCurves.read_parquet(tmp_path / "lc.parquet")[0].object_ids.tolist() == ["b"]
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, RuntimeError])
+def test_to_parquet_interrupted_leaves_no_file(tmp_path, monkeypatch, interrupt):
+    """Check that a write interrupted after its first row group leaves no readable, shorter file."""
+    import skltransient._parquet as layout
+
+    monkeypatch.setattr(layout, "_ROW_GROUP_ROWS", 3)  # one object per row group
+    tables = layout._observation_table
+
+    def second_fails(pa, lc, objects, start, stop):
+        if start > 0:
+            raise interrupt("interrupted")
+        return tables(pa, lc, objects, start, stop)
+
+    monkeypatch.setattr(layout, "_observation_table", second_fails)
+    with pytest.raises(interrupt):
+        collection(["a", "b", "c"]).to_parquet(tmp_path / "lc.parquet")
+    assert list(tmp_path.iterdir()) == []
+    previous = collection(["x"])
+    monkeypatch.undo()
+    previous.to_parquet(tmp_path / "lc.parquet")
+    monkeypatch.setattr(layout, "_ROW_GROUP_ROWS", 3)
+    monkeypatch.setattr(layout, "_observation_table", second_fails)
+    with pytest.raises(interrupt):
+        collection(["a", "b", "c"]).to_parquet(tmp_path / "lc.parquet", overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["lc.parquet"]
+    assert LightCurves.read_parquet(tmp_path / "lc.parquet")[0].object_ids.tolist() == ["x"]

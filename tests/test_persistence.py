@@ -267,3 +267,205 @@ def test_windowed_padder_round_trip(tmp_path):
     assert loaded[0].window == (-10.0, 30.0)
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X.window(None, 30.0)))
+
+
+def test_save_model_refuses_an_existing_model_unless_told_to_overwrite(fitted, tmp_path):
+    """Check that saving over a saved model is refused, and done with overwrite=True."""
+    model, X, _ = fitted
+    folder = save_model(model, tmp_path / "m", card="# old")
+    with pytest.raises(FileExistsError, match=r"The output '.*m' exists; .*overwrite=True"):
+        save_model(model, folder)
+    save_model(model, folder, overwrite=True)
+    np.testing.assert_array_equal(load_model(folder).predict_proba(X), model.predict_proba(X))
+
+
+def test_save_model_replaces_the_folder_whole(fitted, tmp_path):
+    """Check that a save without a card leaves neither the old card nor any other old file."""
+    model, _, _ = fitted
+    folder = save_model(model, tmp_path / "m", card="# the previous model")
+    (folder / "features-model.joblib").write_bytes(b"an older model of another kind")
+    save_model(model, folder, overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["model.json", "weights.pt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temporary folder left
+
+
+def test_save_model_never_replaces_a_folder_that_is_not_a_model(fitted, tmp_path):
+    """Check that a folder of something else is refused, even with overwrite, and an empty one used."""
+    model, _, _ = fitted
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"...")
+    with pytest.raises(ValueError, match=r"'.*photos' exists and is not what this command writes"):
+        save_model(model, tmp_path / "photos", overwrite=True)
+    assert (tmp_path / "photos" / "cat.jpg").read_bytes() == b"..."
+    (tmp_path / "empty").mkdir()
+    assert (save_model(model, tmp_path / "empty") / "model.json").is_file()
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, OSError])
+def test_save_model_interrupted_leaves_the_previous_model(fitted, tmp_path, monkeypatch, interrupt):
+    """Check that a save interrupted while writing the weights leaves the old model, complete."""
+    model, X, _ = fitted
+    folder = save_model(model, tmp_path / "m", card="# old")
+    old = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def fail(self, data):
+        raise interrupt("interrupted")
+
+    monkeypatch.setattr(type(folder), "write_bytes", fail)
+    with pytest.raises(interrupt):
+        save_model(model, folder, overwrite=True, card="# new")
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    np.testing.assert_array_equal(load_model(folder).predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize("size, value", [("hidden_size", 30_000), ("num_layers", 10**9)])
+def test_load_model_refuses_a_network_larger_than_its_weights_before_building_it(
+        fitted, tmp_path, size, value):
+    """Check that a model.json edited to a huge network is refused at once, with its memory."""
+    folder, description = saved(fitted, tmp_path)
+    description["steps"][3]["params"][size] = value
+    (folder / "model.json").write_text(json.dumps(description))
+    with pytest.raises(ValueError, match=rf"model\.json describes a GRUClassifier \(.*{size}={value}"
+                                         rf".*\) of [\d,]+ parameters, about [\d.]+ [GTPE]B in "
+                                         rf"memory, but .*weights\.pt holds [\d,]+; it is not built"):
+        load_model(folder)
+
+
+def test_load_model_refuses_a_max_length_no_memory_holds(fitted, tmp_path):
+    """Check that a padder's max_length edited to 10**12 is refused at load with the memory it needs."""
+    folder, description = saved(fitted, tmp_path)
+    description["steps"][0]["params"]["max_length"] = 10**12
+    (folder / "model.json").write_text(json.dumps(description))
+    with pytest.raises(ValueError, match=r"step 0 \('lightcurvepadder'\): Padding 1 light curve to "
+                                         r"1,000,000,000,000 steps .* would need about [\d.]+ TB"):
+        load_model(folder)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("mean_", float("nan"), r"mean_ holds nan at position 1 \(1 in all\); a fitted MetadataScaler's "
+                            r"mean_ is finite"),
+    ("scale_", 0.0, r"scale_ holds 0\.0 at position 1 .* is finite and positive"),
+    ("scale_", float("inf"), r"scale_ holds inf at position 1"),
+])
+def test_load_model_refuses_scaler_state_that_makes_no_sense(fitted, tmp_path, key, value, message):
+    """Check that a MetadataScaler's mean_ and scale_ from the file must be finite (scale_ positive)."""
+    folder, description = saved(fitted, tmp_path)
+    description["steps"][2]["state"][key]["__array__"][1] = value
+    (folder / "model.json").write_text(json.dumps(description))
+    with pytest.raises(ValueError, match=r"step 2 \('metadatascaler'\): " + message):
+        load_model(folder)
+
+
+def test_load_model_refuses_unknown_bands(fitted, tmp_path):
+    """Check that a padder's bands_ must be known bands, named in the error."""
+    folder, description = saved(fitted, tmp_path)
+    description["steps"][0]["state"]["bands_"] = ["ztfg", "hubble"]
+    description["steps"][0]["state"]["channels_"] = ["flux_ztfg", "flux_hubble", "flux_err_ztfg",
+                                                     "flux_err_hubble"]
+    (folder / "model.json").write_text(json.dumps(description))
+    with pytest.raises(ValueError, match=r"step 0 \('lightcurvepadder'\): bands_ \['ztfg', 'hubble'\] "
+                                         r"has unknown or repeated bands \(\['hubble'\]\)"):
+        load_model(folder)
+
+
+def test_load_model_refuses_a_symlinked_weights_file(fitted, tmp_path):
+    """Check that weights.pt replaced by a link to other weights fails its checksum."""
+    model, X, y = fitted
+    folder, _ = saved(fitted, tmp_path)
+    other = make_pipeline(LightCurvePadder("grid", max_length=20),
+                          FluxNormalizer("median", keep_brightness=False), MetadataScaler(),
+                          GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2,
+                                        random_state=1)).fit(X, y)
+    elsewhere = save_model(other, tmp_path / "other")
+    (folder / "weights.pt").unlink()
+    (folder / "weights.pt").symlink_to(elsewhere / "weights.pt")
+    with pytest.raises(ValueError, match=r"weights\.pt does not match the SHA-256 checksum"):
+        load_model(folder)
+
+
+def test_load_model_refuses_a_pickle_with_a_matching_checksum_without_running_it(fitted, tmp_path):
+    """Check that a weights.pt holding a malicious pickle is refused, with its code not run."""
+    import pickle
+
+    folder, _ = saved(fitted, tmp_path)
+    witness = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(witness), "w"))
+
+    torch.save({"encoder.weight_ih_l0": Payload()}, folder / "weights.pt", pickle_module=pickle)
+    rewrite(folder)
+    with pytest.raises(ValueError, match=r"weights\.pt cannot be read as the network's weights"):
+        load_model(folder)
+    assert not witness.exists()
+
+
+@pytest.mark.parametrize("name", ["../ztf-sims", "/etc", "ztf-sims/../../persistence.py", ".."])
+def test_pretrained_load_refuses_paths(name):
+    """Check that pretrained.load takes only the names of shipped models, not paths."""
+    from skltransient import pretrained
+
+    with pytest.raises(ValueError, match=r"No pretrained model .*; available models are"):
+        pretrained.load(name)
+    with pytest.raises(ValueError, match=r"No pretrained model"):
+        pretrained.card(name)
+
+
+def save_and_load_repeatedly(shared, sources, expected, X, seconds, worker, barrier, results):
+    """Save the two source models to ``shared`` in turn and load it, for ``seconds`` once all
+    workers are ready (in a spawned process); put the loads of each version, or the error, in
+    ``results``."""
+    import time
+    import traceback
+
+    try:
+        torch.set_num_threads(1)
+        models = [load_model(source) for source in sources]
+        seen = [0, 0]
+        barrier.wait()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            version = (worker + sum(seen)) % 2
+            save_model(models[version], shared, overwrite=True, card=f"# version {version}")
+            proba = load_model(shared).predict_proba(X)
+            matches = [k for k in (0, 1) if np.array_equal(proba, expected[k])]
+            if len(matches) != 1:
+                raise AssertionError("a load gave neither of the saved models")
+            seen[matches[0]] += 1
+        results.put((worker, seen))
+    except BaseException:  # noqa: BLE001 - reported to the test in the parent process
+        results.put((worker, traceback.format_exc()))
+
+
+def test_save_model_and_load_model_from_eight_processes_at_once(fitted, tmp_path):
+    """Check that 8 processes saving and loading one path always load a complete model, either one."""
+    import multiprocessing
+
+    model, X, y = fitted
+    other = copy.deepcopy(model)
+    with torch.no_grad():
+        for parameter in other[-1].module_.parameters():
+            parameter.add_(0.01)
+    sources = [save_model(model, tmp_path / "a"), save_model(other, tmp_path / "b")]
+    expected = [load_model(source).predict_proba(X) for source in sources]
+    assert not np.array_equal(expected[0], expected[1])
+    shared = tmp_path / "shared"
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(8), context.Queue()
+    workers = [context.Process(target=save_and_load_repeatedly,
+                               args=(shared, sources, expected, X, 3.0, worker, barrier, results))
+               for worker in range(8)]
+    for process in workers:
+        process.start()
+    outcomes = dict(results.get(timeout=900) for _ in workers)  # spawning 8 torch imports
+    for process in workers:
+        process.join()
+    failures = [outcome for outcome in outcomes.values() if isinstance(outcome, str)]
+    assert not failures, failures[0]
+    assert all(sum(seen) > 0 for seen in outcomes.values())
+    assert sum(seen[0] for seen in outcomes.values()) > 0 and sum(seen[1] for seen in outcomes.values()) > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "shared"]
+    assert sorted(p.name for p in shared.iterdir()) == ["MODEL_CARD.md", "model.json", "weights.pt"]

@@ -23,8 +23,12 @@ from .._compat import Interval, StrOptions, _fit_context
 from .._lightcurves import _plain
 from ..preprocessing._metadata import _name_mismatch
 from ._dataset import BatchIterator, PaddedDataset, as_padded
-from ._module import TransientGRU
+from ..utils._memory import check_memory
+from ._module import TransientGRU, n_parameters
 from ._runtime import PRECISIONS, runtime
+
+# Training holds each parameter four times in float32: the weight, its gradient, Adam's two moments.
+_BYTES_PER_TRAINED_PARAMETER = 16
 
 __all__ = ["GRUClassifier"]
 
@@ -312,6 +316,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self : object
         """
         X, y_encoded = self._check_fit_data(X, y)
+        self._check_network_size(X.values.shape[2], X.metadata.shape[1])
         with _seeded(self.random_state, self._resolve_device()):
             module = TransientGRU(
                 X.values.shape[2], X.metadata.shape[1], len(self.classes_),
@@ -319,6 +324,17 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                 metadata_size=self.metadata_size, head_size=self.head_size)
             self._train(module, X, y_encoded)
         return self
+
+    def _check_network_size(self, n_channels, n_metadata):
+        """Refuse, before building it, a network whose training needs more memory than there is."""
+        count = n_parameters(n_channels, n_metadata, len(self.classes_),
+                             hidden_size=self.hidden_size, num_layers=self.num_layers,
+                             metadata_size=self.metadata_size, head_size=self.head_size)
+        check_memory(count * _BYTES_PER_TRAINED_PARAMETER,
+                     f"{type(self).__name__}(hidden_size={self.hidden_size}, num_layers="
+                     f"{self.num_layers}, metadata_size={self.metadata_size}, head_size="
+                     f"{self.head_size}) has {count:,} parameters; training it",
+                     "choose a smaller hidden_size, num_layers or head_size")
 
     # Shared with TransferClassifier: everything between data and a trained net.
     def _check_fit_data(self, X, y):

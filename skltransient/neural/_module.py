@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-__all__ = ["TransientGRU"]
+__all__ = ["TransientGRU", "n_parameters"]
 
 
 class TransientGRU(nn.Module):
@@ -97,3 +97,19 @@ class TransientGRU(nn.Module):
         output, _ = self.encoder(values)
         meta = self.metadata(metadata)[:, None, :].expand(-1, output.shape[1], -1)
         return self.head(torch.cat([output, meta], dim=2))
+
+
+def n_parameters(n_channels, n_metadata, n_classes, *, hidden_size, num_layers, metadata_size,
+                 head_size):
+    """Number of parameters of a :class:`TransientGRU` of these sizes, without building it.
+
+    Exact (Python integers), so that a size can be checked before anything is allocated.
+    """
+    gru = 3 * hidden_size * (n_channels + hidden_size + 2)
+    gru += (num_layers - 1) * 3 * hidden_size * (2 * hidden_size + 2)
+    if n_metadata > 0:
+        metadata = (n_metadata + 1) * metadata_size
+    else:
+        metadata = metadata_size = 0
+    head = (hidden_size + metadata_size + 1) * head_size + (head_size + 1) * n_classes
+    return gru + metadata + head

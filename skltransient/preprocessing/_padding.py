@@ -4,13 +4,15 @@ import numbers
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions, _fit_context
-from .._lightcurves import LightCurves, _warn_if_truth
+from .._lightcurves import LightCurves, _plain, _warn_if_truth
 from .._padded import PaddedLightCurves
 from ..bands import known_bands, wavelengths
+from ..utils._memory import check_memory
 
 __all__ = ["LightCurvePadder"]
 
@@ -143,6 +145,8 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         self.bands_ = [known_bands()[c] for c in codes]
         self.channels_ = _channels(self.representation, self.bands_)
         self.n_channels_ = len(self.channels_)
+        if self.max_length is not None:
+            self._check_size(1, self.max_length)
         return self
 
     def transform(self, X):
@@ -160,7 +164,20 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._windowed(_check_lightcurves(X, type(self).__name__))
         self._warn_about(X)
-        return PaddedLightCurves._deferred(X, self._lengths(X), (self._pad,))
+        for name in ("flux", "flux_err"):
+            _float32(getattr(X, name), f"Column {name!r}", X.object_ids, X.object_index)
+        lengths = self._lengths(X)
+        self._check_size(1, self.max_length or int(lengths.max()))
+        return PaddedLightCurves._deferred(X, lengths, (self._pad,))
+
+    def _check_size(self, n_objects, n_steps):
+        """Refuse, before allocating it, a padded batch larger than this machine's memory."""
+        # float32 values in each channel, and each step's time in float64.
+        n_bytes = n_objects * n_steps * (4 * len(self.channels_) + 8)
+        check_memory(n_bytes, f"Padding {n_objects} light curve{'s' if n_objects > 1 else ''} to "
+                     f"{n_steps:,} steps (max_length={self.max_length})",
+                     "give the LightCurvePadder a smaller max_length (or None: the longest light "
+                     "curve)" if self.max_length is not None else "predict in smaller batches")
 
     def _window(self):
         """``(start, end)`` of the window (None for an open side), or None; checked."""
@@ -270,6 +287,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
     def _observations(self, X):
         lengths = X.lengths
         n_steps = int(lengths.max()) if self.max_length is None else self.max_length
+        self._check_size(len(X), n_steps)
         kept = np.minimum(lengths, n_steps)
         position = np.arange(X.n_observations) - np.repeat(X.offsets[:-1], lengths)
         if self.truncate == "start":
@@ -289,6 +307,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         span = X.time[X.offsets[1:] - 1] - first
         full = np.floor(span / self.grid_step).astype(np.int64) + 1
         n_steps = int(full.max()) if self.max_length is None else self.max_length
+        self._check_size(len(X), n_steps)
         lengths = np.minimum(full, n_steps)
         # The grid stays anchored at the first observation: truncate="start"
         # drops its first points rather than moving it.
@@ -319,7 +338,8 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         """
         # A missing column comes back NaN, which a MetadataScaler flags.
         columns = frame.reindex(columns=list(self.metadata_columns))
-        return columns.to_numpy(np.float32, na_value=np.nan, copy=True)
+        values = [_numbers(columns[name], name) for name in columns.columns]
+        return np.stack(values, axis=1) if values else np.empty((len(frame), 0), np.float32)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -333,6 +353,40 @@ def _channels(representation, bands):
     if representation == "grid":
         return tuple(f"flux_{b}" for b in bands) + tuple(f"flux_err_{b}" for b in bands)
     return ("time", "flux", "flux_err", "wavelength")
+
+
+def _numbers(column, name):
+    """A metadata column as float32: numbers (categorical too), or text that parses as numbers."""
+    raw = column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column
+    if raw.dtype.kind in "biuf":
+        values = raw.to_numpy(np.float64, na_value=np.nan)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        bad = np.isnan(values) & raw.notna().to_numpy()
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(
+                f"Metadata column {name!r} has a value {raw.iloc[row]!r} that is not a number for "
+                f"light curve {_plain(column.index[row])!r} ({np.count_nonzero(bad)} in all); "
+                f"metadata columns read by a LightCurvePadder hold numbers (NaN where unknown).")
+    return _float32(values, f"Metadata column {name!r}", column.index)
+
+
+#: Largest magnitude the padded (float32) input holds.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _float32(values, what, object_ids, object_index=None):
+    """``values`` as float32, refused with the first object named if one is beyond float32's range."""
+    bad = np.isfinite(values) & (np.abs(values) > _FLOAT32_MAX)
+    if bad.any():
+        row = int(np.argmax(bad))
+        obj = row if object_index is None else object_index[row]
+        raise ValueError(
+            f"{what} has {values[row]:.3g} for light curve {_plain(object_ids[obj])!r} "
+            f"({np.count_nonzero(bad)} values in all), beyond the range of the float32 padded "
+            f"input ({_FLOAT32_MAX:.3g}); rescale it (e.g. fluxes to a zero point of 27.5).")
+    return values.astype(np.float32)
 
 
 def _interpolate(key, obj, flux, err, query, width):

@@ -479,3 +479,14 @@ def test_gru_classifier_noise_through_the_normaliser_is_reproducible():
         assert torch.equal(left, right), name
     np.testing.assert_array_equal(a.predict_proba(lc), b.predict_proba(lc))
     assert not np.array_equal(a.predict_proba(lc), c.predict_proba(lc))
+
+@pytest.mark.parametrize("params", [dict(num_layers=10**9), dict(hidden_size=10**6)])
+def test_gru_classifier_refuses_a_network_no_memory_holds_before_building_it(params):
+    """Check that fit refuses a network larger than the machine's memory at once, with its size."""
+    X, y = make_toy_lightcurves(6, 2)
+    padded = LightCurvePadder().fit_transform(X)
+    (name, value), = params.items()
+    with pytest.raises(ValueError, match=rf"GRUClassifier\(.*{name}={value}.*\) has [\d,]+ "
+                                         rf"parameters; training it would need about [\d.]+ [TPE]B "
+                                         rf"of memory, more than this machine's"):
+        GRUClassifier(max_epochs=1, **params).fit(padded, y)

@@ -1,6 +1,8 @@
+import pytest
 import torch
 
 from skltransient.neural import TransientGRU
+from skltransient.neural._module import n_parameters
 
 
 def test_training_and_inference_paths_agree():
@@ -48,3 +50,11 @@ def test_unpacked_encoding_matches_packed_values_and_gradients():
     torch.testing.assert_close(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
     for unpacked, packed in zip(results[1][1], results[0][1]):
         torch.testing.assert_close(unpacked, packed, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_metadata, num_layers", [(0, 1), (3, 1), (2, 3)])
+def test_n_parameters_counts_the_module_without_building_it(n_metadata, num_layers):
+    """Check that n_parameters equals the parameter count of the module it describes."""
+    sizes = dict(hidden_size=7, num_layers=num_layers, metadata_size=5, head_size=6)
+    module = TransientGRU(4, n_metadata, 3, **sizes)
+    assert n_parameters(4, n_metadata, 3, **sizes) == sum(p.numel() for p in module.parameters())

@@ -168,3 +168,46 @@ def test_window_must_contain_the_trigger(window):
     X, _ = make_toy_lightcurves(3)
     with pytest.raises(ValueError, match="LightCurvePadder: window"):
         LightCurvePadder(window=window).fit(X)
+
+
+@pytest.mark.parametrize("representation", ["observations", "grid"])
+def test_padder_refuses_a_max_length_no_memory_holds(small, representation):
+    """Check that fit and transform refuse, before allocating, a max_length beyond the machine's memory."""
+    with pytest.raises(ValueError, match=r"Padding 1 light curve to 1,000,000,000,000 steps "
+                                         r"\(max_length=1000000000000\) would need about [\d.]+ TB"):
+        LightCurvePadder(representation, max_length=10**12).fit(small)
+    padder = LightCurvePadder(representation).fit(small).set_params(max_length=10**12)
+    with pytest.raises(ValueError, match=r"would need about [\d.]+ TB of memory.*smaller max_length"):
+        padder.transform(small)
+
+
+def test_padder_names_metadata_that_is_not_a_number(small):
+    """Check that a metadata value that is not a number is refused, naming the column and object."""
+    X = small[:]
+    X.metadata = X.metadata.assign(redshift=["0.1", "n/a"])
+    padded = LightCurvePadder(metadata_columns=("redshift",)).fit(X).transform(X)
+    with pytest.raises(ValueError, match=rf"Metadata column 'redshift' has a value 'n/a' that is not "
+                                         rf"a number for light curve {X.object_ids[1]!r}"):
+        padded.metadata
+
+
+def test_padder_reads_categorical_metadata_as_numbers(small):
+    """Check that categorical numeric metadata is padded as its values."""
+    X = small[:]
+    values = np.array([0.25, 0.1])
+    X.metadata = X.metadata.assign(redshift=pd.Categorical(values))
+    padded = LightCurvePadder(metadata_columns=("redshift",)).fit(X).transform(X)
+    np.testing.assert_array_equal(padded.metadata[:, 0], values.astype(np.float32))
+
+
+@pytest.mark.parametrize("column", ["flux", "flux_err"])
+def test_padder_names_a_light_curve_beyond_float32(small, column):
+    """Check that a flux that fits float64 but not the float32 padded input is refused, naming it."""
+    X = small[:]
+    values = getattr(X, column).copy()
+    values[X.offsets[1]] = 1e300  # the second object's first observation
+    setattr(X, column, values)
+    padder = LightCurvePadder().fit(small)
+    with pytest.raises(ValueError, match=rf"Column '{column}' has 1e\+300 for light curve "
+                                         rf"{X.object_ids[1]!r} \(1 values in all\), beyond the range"):
+        padder.transform(X)
