@@ -225,8 +225,10 @@ class OnnxClassifier:
         out = np.empty((len(X), len(self.classes_)), dtype=np.float64)
         order = np.argsort(X.lengths, kind="stable")  # batches of similar lengths pad little
         for index, part in X.batches(_BATCH_SIZE, steps_per_batch=_BATCH_SIZE * 256, order=order):
+            # Padded light curves may be wider than the batch's longest: the GRU would run on.
+            width = int(part.lengths.max())
             (logits,) = self.session_.run(["logits"], {
-                "values": np.ascontiguousarray(part.values, dtype=np.float32),
+                "values": np.ascontiguousarray(part.values[:, :width], dtype=np.float32),
                 "lengths": np.asarray(part.lengths, dtype=np.int64),
                 "metadata": np.ascontiguousarray(part.metadata, dtype=np.float32)})
             out[index] = _softmax(logits.astype(np.float64))
