@@ -154,7 +154,10 @@ def run_spark(path, classes):
 
     spark = (SparkSession.builder.master("local[2]").appName("bench_engines")
              .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-             .config("spark.driver.memory", "2g").getOrCreate())
+             .config("spark.driver.memory", "2g")
+             # A machine shared with other work starves the JVM: no heartbeat timeouts.
+             .config("spark.network.timeout", "600s")
+             .config("spark.executor.heartbeatInterval", "60s").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     try:
         spark.range(1).count()  # the JVM is up: time the job, not the start

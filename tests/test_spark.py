@@ -25,7 +25,10 @@ FINK_ZTF = ["c" + name for name in ALERT_HISTORY_FIELDS["ztf"]]
 def spark():
     session = (SparkSession.builder.master("local[2]").appName("skltransient-tests")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+               .config("spark.sql.session.timeZone", "UTC")
+               # A machine shared with other work starves the JVM: no heartbeat timeouts.
+               .config("spark.network.timeout", "600s")
+               .config("spark.executor.heartbeatInterval", "60s").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
