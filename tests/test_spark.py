@@ -171,3 +171,25 @@ def test_payload_of_a_fitted_model_is_its_saved_folder(ztf_model):
     assert _udf._payload(ztf_model)[1] == checksum  # same model, same cache key
     reloaded = _udf._load((kind, files))
     np.testing.assert_array_equal(reloaded.classes_, ztf_model.classes_)
+
+
+def test_predict_alerts_reads_alone_an_alert_that_spoils_its_batch(monkeypatch, ztf_model):
+    """Check that an alert the reader raises on is rejected alone and the others classified."""
+    history = pd.DataFrame({
+        "jd": [[2459500.5], [2459501.5], [2459502.5]], "fid": [[1], [2], [1]],
+        "magpsf": [[19.0], [19.5], [20.0]], "sigmapsf": [[0.1], [0.1], [0.1]],
+        "diffmaglim": [[20.5], [20.5], [20.5]], "isdiffpos": [["t"], ["t"], ["t"]]})
+    read = _udf.read_alert_history
+
+    def fragile(frame, **kwargs):
+        if (frame["magpsf"].map(lambda v: v[0]) == 19.5).any():
+            raise ValueError("an unforeseen problem")
+        return read(frame, **kwargs)
+
+    with pytest.raises(ValueError, match="has no column 'isdiffpos'"):
+        _udf.predict_alerts(ztf_model, history.drop(columns="isdiffpos"), survey="ztf")
+    monkeypatch.setattr(_udf, "read_alert_history", fragile)
+    proba, rejected = _udf.predict_alerts(ztf_model, history, survey="ztf")
+    assert rejected[0] is None and rejected[2] is None
+    assert "an unforeseen problem" in rejected[1]
+    assert proba.iloc[1].isna().all() and proba.drop(index=1).notna().all(axis=None)

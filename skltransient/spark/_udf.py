@@ -57,8 +57,16 @@ def predict_alerts(model, history, *, survey, limit_sigma=5.0):
     rejected : ndarray of shape (len(history),), dtype object
         None for a classified alert, else why it was rejected.
     """
-    lc, rejected = read_alert_history(history, survey=survey, limit_sigma=limit_sigma)
     proba = np.full((len(history), len(model.classes_)), np.nan)
+    try:
+        lc, rejected = read_alert_history(history, survey=survey, limit_sigma=limit_sigma)
+    except ValueError:
+        schema_ok = (survey in ALERT_HISTORY_FIELDS
+                     and set(ALERT_HISTORY_FIELDS[survey]) <= set(history.columns))
+        if len(history) <= 1 or not schema_ok:
+            raise  # a wrong schema (no alert of any batch can pass it), or the alert itself
+        # An alert the checks did not foresee spoils its batch: read it, alone, apart.
+        return _read_one_by_one(model, history, proba, survey, limit_sigma)
     if len(lc):
         lc.metadata = lc.metadata.reindex(
             columns=list(dict.fromkeys([*lc.metadata.columns, *_metadata_columns(model)])))
@@ -67,6 +75,18 @@ def predict_alerts(model, history, *, survey, limit_sigma=5.0):
         except ValueError:
             # An alert the model refuses spoils its batch: find it, one alert at a time.
             _predict_one_by_one(model, lc, proba, rejected)
+    return pd.DataFrame(proba, columns=[str(label) for label in model.classes_]), rejected
+
+
+def _read_one_by_one(model, history, proba, survey, limit_sigma):
+    rejected = np.full(len(history), None, dtype=object)
+    for row in range(len(history)):
+        try:
+            part, reasons = predict_alerts(model, history.iloc[[row]].reset_index(drop=True),
+                                           survey=survey, limit_sigma=limit_sigma)
+            proba[row], rejected[row] = part.to_numpy()[0], reasons[0]
+        except ValueError as exc:
+            rejected[row] = f"it could not be read ({exc})"
     return pd.DataFrame(proba, columns=[str(label) for label in model.classes_]), rejected
 
 
@@ -334,7 +354,7 @@ def add_probabilities(frame, model, *, survey="ztf", prefix="p_", limit_sigma=5.
     model : estimator, str or path
         See :func:`probability_udf`.
     survey : {"ztf", "lsst"}, default="ztf"
-    prefix : str, default="p_"
+    prefix : str, default=``"p_"``
         Prefix of the new columns' names (``p_SNIa``, ...).
     limit_sigma : float, default=5.0
 

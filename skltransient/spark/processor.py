@@ -33,9 +33,7 @@ number of rejected alerts.
 """
 
 import argparse
-import hashlib
 import sys
-from pathlib import Path
 
 import pandas as pd
 from pyspark.sql.functions import pandas_udf
@@ -43,7 +41,7 @@ from pyspark.sql.types import DoubleType, MapType, StringType
 
 # Absolute imports: spark-submit runs this file as a script.
 from skltransient.datasets import ALERT_HISTORY_FIELDS, LSST_OBJECT_FIELDS
-from skltransient.spark._udf import _folder_bytes, _loaded, add_probabilities, predict_alerts
+from skltransient.spark._udf import _loaded, _payload, add_probabilities, predict_alerts
 
 __all__ = ["gru_classify_lsst", "gru_classify_ztf", "main"]
 
@@ -54,11 +52,8 @@ def _model(model_name):
     if len(names) != 1:
         raise ValueError(f"The model column must name one model for the whole batch (a literal, "
                          f"F.lit(name)); got {list(names[:3])}.")
-    name = str(names[0])
-    if Path(name).is_dir():
-        payload = ("folder", _folder_bytes(Path(name)))
-        return _loaded(hashlib.sha256(repr(payload).encode()).hexdigest(), payload)
-    return _loaded(f"pretrained:{name}", ("pretrained", name))
+    payload, checksum = _payload(str(names[0]))  # a folder's files are read, so edits reload
+    return _loaded(checksum, payload)
 
 
 def _as_maps(proba, rejected):
