@@ -1,7 +1,6 @@
 """A Spark pandas UDF that classifies alerts from their history columns."""
 
 import hashlib
-import io
 import logging
 import pickle
 import tempfile
