@@ -41,8 +41,8 @@ __all__ = [  # defined on first use by __getattr__
 
 #: Subpackages and modules reachable as attributes, e.g. ``skltransient.datasets``.
 _SUBMODULES = ("bands", "calibration", "cli", "datasets", "early", "features", "metrics", "neural",
-               "parallel", "persistence", "plotting", "preprocessing", "pretrained", "recipes", "transfer",
-               "utils")
+               "onnx", "parallel", "persistence", "plotting", "preprocessing", "pretrained", "recipes",
+               "spark", "transfer", "utils")
 
 
 def __getattr__(name):

@@ -30,7 +30,7 @@ from ._readers import (
     to_fluxcal,
 )
 
-__all__ = ["read_lsst_alerts", "read_ztf_alerts", "read_ztf_forced_photometry"]
+__all__ = ["read_lsst_alerts", "read_ztf_alerts", "read_ztf_forced_photometry", "ztf_fluxes"]
 
 _JD_TO_MJD = 2400000.5
 # Flux uncertainty of a magnitude error: d(flux)/flux = ln(10)/2.5 d(mag).
@@ -320,6 +320,63 @@ def _alert_name(table, row, alert_id):
 
 
 # -------------------------------------------------------------------------- ZTF
+def ztf_fluxes(magpsf, sigmapsf, diffmaglim, isdiffpos, *, limit_sigma=5.0):
+    """Convert the photometry of ZTF alert epochs to ``FLUXCAL``, as :func:`read_ztf_alerts` does.
+
+    The one place of the magnitude-to-flux rule of ZTF alerts, for code that
+    holds an alert's fields as flat arrays (a Spark or Dask job over alert
+    columns, such as Fink's ``cmagpsf``) rather than as packets to read.
+
+    Parameters
+    ----------
+    magpsf, sigmapsf, diffmaglim : array-like of shape (n_epochs,)
+        PSF magnitude (NaN or None for a non-detection), its error, and the
+        5-sigma limiting magnitude of the difference image.
+    isdiffpos : array-like of shape (n_epochs,)
+        ``"t"``/``"1"`` (positive difference) or ``"f"``/``"0"`` (negative),
+        any case; anything else is refused for a detection.
+    limit_sigma : float, default=5.0
+        Significance of the ``diffmaglim`` upper limits.
+
+    Returns
+    -------
+    flux, flux_err : ndarray of shape (n_epochs,)
+        In ``FLUXCAL`` (AB zero point 27.5). A detection whose
+        ``isdiffpos`` is not one of the values above has a NaN flux; one
+        whose ``sigmapsf`` is missing or negative has a NaN or negative
+        ``flux_err``: :func:`read_ztf_alerts` refuses both.
+    detected : ndarray of shape (n_epochs,) of bool
+        Whether ``magpsf`` is finite.
+    keep : ndarray of shape (n_epochs,) of bool
+        False for a non-detection without ``diffmaglim``, which carries
+        nothing and is dropped.
+
+    See Also
+    --------
+    read_ztf_alerts : Its Notes give the conversion.
+
+    Examples
+    --------
+    >>> from skltransient.datasets import ztf_fluxes
+    >>> flux, flux_err, detected, keep = ztf_fluxes(
+    ...     [20.0, None, None], [0.1, None, None], [20.5, 20.0, None], ["t", None, None])
+    >>> flux.round(2).tolist(), flux_err.round(2).tolist(), detected.tolist(), keep.tolist()
+    ([1000.0, 0.0, 0.0], [92.1, 200.0, nan], [True, False, False], [True, True, False])
+    """
+    magpsf, sigmapsf, diffmaglim = (pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan)
+                                    for values in (magpsf, sigmapsf, diffmaglim))
+    detected = np.isfinite(magpsf)
+    # Parsed once per distinct value: the column holds a handful of them.
+    codes, uniques = pd.factorize(pd.Series(isdiffpos), use_na_sentinel=True)
+    signs = pd.Series(uniques).astype(str).str.strip().str.lower().map(_ISDIFFPOS_SIGN)
+    sign = np.append(signs.to_numpy(dtype=np.float64, na_value=np.nan), np.nan)[codes]
+    with np.errstate(invalid="ignore"):
+        flux = np.where(detected, sign * to_fluxcal(1.0, magpsf), 0.0)
+        flux_err = np.where(detected, np.abs(flux) * _MAG_TO_FLUX_ERR * sigmapsf,
+                            to_fluxcal(1.0, diffmaglim) / limit_sigma)
+    return flux, flux_err, detected, detected | np.isfinite(diffmaglim)
+
+
 def _ztf_observations(table, source):
     # A null id would become NaN and turn every id of the file into a float.
     object_id = _complete(table.column("objectId").combine_chunks(), "objectId", table, source,
@@ -341,23 +398,16 @@ def _ztf_observations(table, source):
 
 
 def _ztf_fluxes(obs, limit_sigma):
-    magpsf = obs["magpsf"].to_numpy(dtype=np.float64)
-    sigmapsf = obs["sigmapsf"].to_numpy(dtype=np.float64)
-    diffmaglim = obs["diffmaglim"].to_numpy(dtype=np.float64)
-    detected = np.isfinite(magpsf)
-    sign = obs["isdiffpos"].astype(str).str.strip().str.lower().map(_ISDIFFPOS_SIGN)
-    sign = sign.to_numpy(dtype=np.float64, na_value=np.nan)
-    _raise_ztf(obs, detected & np.isnan(sign), "isdiffpos",
+    detected = np.isfinite(obs["magpsf"].to_numpy(dtype=np.float64))
+    flux, flux_err, _, keep = ztf_fluxes(obs["magpsf"], obs["sigmapsf"], obs["diffmaglim"],
+                                         obs["isdiffpos"], limit_sigma=limit_sigma)
+    _raise_ztf(obs, detected & np.isnan(flux), "isdiffpos",
                "a detection needs isdiffpos 't' or '1' (positive) or 'f' or '0' (negative)")
-    _raise_ztf(obs, detected & ~(sigmapsf >= 0), "sigmapsf",
+    _raise_ztf(obs, detected & ~(flux_err >= 0), "sigmapsf",
                "a detection needs a finite, non-negative magnitude error")
     for field, rule in (("jd", "every epoch needs a time"), ("fid", "every epoch needs a filter")):
         _raise_ztf(obs, ~np.isfinite(obs[field].to_numpy(dtype=np.float64)), field, rule)
-    with np.errstate(invalid="ignore"):
-        flux = np.where(detected, sign * to_fluxcal(1.0, magpsf), 0.0)
-        flux_err = np.where(detected, np.abs(flux) * _MAG_TO_FLUX_ERR * sigmapsf,
-                            to_fluxcal(1.0, diffmaglim) / limit_sigma)
-    return flux, flux_err, detected, detected | np.isfinite(diffmaglim)
+    return flux, flux_err, detected, keep
 
 
 def _raise_ztf(obs, bad, field, rule):

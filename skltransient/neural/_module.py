@@ -79,9 +79,12 @@ class TransientGRU(nn.Module):
         """
         lengths = lengths.clamp(min=1)
         if not packed:
-            output, _ = self.encoder(values)
-            rows = torch.arange(len(lengths), device=output.device)
-            return output[rows, lengths.to(output.device) - 1]
+            # Written to trace for ONNX at any batch size: the initial state and the gather
+            # take their sizes from the tensors, not from Python ints.
+            h0 = values.new_zeros(self.encoder.num_layers, values.shape[0], self.encoder.hidden_size)
+            output, _ = self.encoder(values, h0)
+            last = (lengths.to(output.device) - 1).view(-1, 1, 1).expand(-1, 1, output.shape[2])
+            return output.gather(1, last).squeeze(1)
         packed_values = pack_padded_sequence(values, lengths.cpu(), batch_first=True,
                                              enforce_sorted=False)
         _, hidden = self.encoder(packed_values)

@@ -1,0 +1,243 @@
+"""Where brokers run: one batch of alerts through plain predict_proba, Dask, Spark and onnxruntime.
+
+Simulated ZTF light curves (``simulate("ztf", n)``) are written as alerts
+with Fink's history arrays (``cjd``, ``cfid``, ``cmagpsf``, ``csigmapsf``,
+``cdiffmaglim``, ``cisdiffpos``: detections as magnitudes with
+``isdiffpos``, non-detections as 5-sigma limiting magnitudes) in a Parquet
+file, read back into light curves by
+:func:`skltransient.datasets.read_alert_history`, and classified by the
+shipped ``ztf-sims`` model with each engine:
+
+- plain: ``model.predict_proba(lightcurves)`` in this process (one torch
+  thread, the model's default);
+- Dask: :func:`skltransient.parallel.predict_parquet` on the light curves
+  as a long observation table, on a ``LocalCluster`` of 2 worker processes
+  with one thread each (start-up included);
+- Spark: :func:`skltransient.spark.add_probabilities` on the alert Parquet
+  file, ``local[2]``, from the history arrays (the conversion included,
+  the session's start excluded);
+- onnxruntime: :class:`skltransient.onnx.OnnxClassifier` with the
+  pipeline's transformers, one thread, against torch's ``predict_proba``.
+
+For each: light curves per second, the peak resident memory of this
+process and all its descendants (the JVM, Spark's Python workers, Dask's
+workers) sampled every 50 ms, and the largest difference of probabilities
+from plain. Goals (issue 25): Spark >= 0.8x plain; onnxruntime >= 1.3x torch.
+
+    python benchmarks/bench_engines.py            # 100,000 alerts
+    python benchmarks/bench_engines.py --quick    # 5,000 alerts
+"""
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import _common as c
+from skltransient import pretrained
+from skltransient.datasets import read_alert_history, simulate
+
+_FID = {"ztfg": 1, "ztfr": 2, "ztfi": 3}
+_FINK = ["cjd", "cfid", "cmagpsf", "csigmapsf", "cdiffmaglim", "cisdiffpos"]
+
+
+class TreeMemory:
+    """Peak RSS of this process and its descendants, sampled in a thread (needs psutil)."""
+
+    def __init__(self, interval=0.05):
+        import psutil
+
+        self.process, self.interval = psutil.Process(), interval
+        self.peak, self._stop = 0, threading.Event()
+
+    def _rss(self):
+        total = 0
+        for proc in [self.process, *self.process.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except Exception:  # a worker that just ended
+                pass
+        return total
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._rss())
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self.start = self._rss()
+        self.peak = self.start
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+
+def alert_table(lc):
+    """Fink-style history arrays of each light curve, as a pyarrow table (no loop over objects)."""
+    import pyarrow as pa
+
+    band = np.asarray(lc.band_names)
+    detected = lc.detected if lc.detected is not None else lc.flux > 5 * lc.flux_err
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magpsf = np.where(detected, 27.5 - 2.5 * np.log10(np.abs(lc.flux)), np.nan)
+        sigmapsf = np.where(detected, lc.flux_err / np.abs(lc.flux) * 2.5 / np.log(10), np.nan)
+        diffmaglim = 27.5 - 2.5 * np.log10(5 * lc.flux_err)
+    isdiffpos = np.where(detected, np.where(lc.flux >= 0, "t", "f"), None)
+    offsets = pa.array(lc.offsets.astype(np.int32))
+    columns = {
+        "cjd": lc.time + 2400000.5, "cfid": pd.Series(band).map(_FID).to_numpy(np.int64),
+        "cmagpsf": magpsf, "csigmapsf": sigmapsf, "cdiffmaglim": diffmaglim,
+        "cisdiffpos": pa.array(isdiffpos, type=pa.string()),
+    }
+    arrays = {name: pa.ListArray.from_arrays(offsets, pa.array(values, from_pandas=True)
+                                             if not isinstance(values, pa.Array) else values)
+              for name, values in columns.items()}
+    return pa.table({"objectId": pa.array(np.arange(len(lc))), **arrays})
+
+
+def history_frame(table):
+    """The table's arrays in the columns read_alert_history takes."""
+    frame = table.select(_FINK).to_pandas()
+    return frame.rename(columns={name: name[1:] for name in _FINK})
+
+
+def run_plain(model, history):
+    lc, rejected = read_alert_history(history, survey="ztf")
+    assert all(r is None for r in rejected), "a simulated alert was rejected"
+    start = time.perf_counter()
+    proba = model.predict_proba(lc)
+    return time.perf_counter() - start, proba, lc
+
+
+def run_dask(model, lc, folder):
+    from dask.distributed import Client, LocalCluster
+
+    from skltransient.parallel import predict_parquet
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # One row group per slice of objects, so that grouping="row_groups" moves nothing.
+    bounds = np.linspace(0, len(lc), 9).astype(int)
+    writer = None
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        part = lc[start:stop]
+        table = pa.Table.from_pandas(part.to_pandas().join(part.metadata, on="object_id"),
+                                     preserve_index=False)
+        writer = writer or pq.ParquetWriter(folder / "observations.parquet", table.schema)
+        writer.write_table(table, row_group_size=len(table))
+    writer.close()
+    start = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        out = predict_parquet(model, folder / "observations.parquet", folder / "dask.parquet",
+                              client=client, grouping="row_groups")
+        seconds = time.perf_counter() - start
+    proba = pd.read_parquet(out).set_index("object_id").sort_index()
+    return seconds, proba.to_numpy()
+
+
+def run_spark(path, classes):
+    from pyspark.sql import SparkSession
+
+    from skltransient.spark import add_probabilities
+
+    spark = (SparkSession.builder.master("local[2]").appName("bench_engines")
+             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+             .config("spark.driver.memory", "2g")
+             # A machine shared with other work starves the JVM: no heartbeat timeouts.
+             .config("spark.network.timeout", "600s")
+             .config("spark.executor.heartbeatInterval", "60s").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        spark.range(1).count()  # the JVM is up: time the job, not the start
+        start = time.perf_counter()
+        alerts = spark.read.parquet(str(path))
+        classified, rejects = add_probabilities(alerts, "ztf-sims", survey="ztf")
+        result = classified.select("objectId", *[f"p_{c}" for c in classes]).toPandas()
+        seconds = time.perf_counter() - start
+        return seconds, result.set_index("objectId").sort_index().to_numpy(), rejects.value
+    finally:
+        spark.stop()
+
+
+def run_onnx(model, lc, folder):
+    from skltransient.onnx import OnnxClassifier, to_onnx
+
+    onnx_model = OnnxClassifier(to_onnx(model, folder / "ztf.onnx"), preprocessing=model[:-1])
+    onnx_model.predict_proba(lc[:256])  # warm-up
+    start = time.perf_counter()
+    proba = onnx_model.predict_proba(lc)
+    return time.perf_counter() - start, proba
+
+
+def main():
+    p = c.parser(__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=None, help="alerts (default 100,000; 5,000 --quick)")
+    p.add_argument("--engines", default="plain,dask,spark,onnx")
+    args = p.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    n = args.n or (5_000 if args.quick else 100_000)
+    engines = args.engines.split(",")
+    report = c.Report("Alert classification engines", c.setup(args), n=n, engines=engines)
+    model = pretrained.load("ztf-sims")
+    classes = [str(label) for label in model.classes_]
+    lc_sim = simulate("ztf", n, random_state=args.seed).lightcurves
+    folder = Path(tempfile.mkdtemp(prefix="bench_engines_"))
+    try:
+        import pyarrow.parquet as pq
+
+        table = alert_table(lc_sim)
+        # Several row groups: Spark makes a partition of each, one task per core.
+        pq.write_table(table, folder / "alerts.parquet", row_group_size=max(n // 8, 1))
+        history = history_frame(table)
+        report.note(f"{n} simulated ZTF alerts, median {int(np.median(lc_sim.lengths))} epochs")
+
+        with TreeMemory() as memory:
+            seconds, plain, lc = run_plain(model, history)
+        report.add("plain predict_proba", n / seconds, "lc/s")
+        report.add("plain peak RSS (process tree)", memory.peak / 2**30, "GiB")
+        rates = {"plain": n / seconds}
+        for engine in engines[1:] if engines[0] == "plain" else engines:
+            try:
+                with TreeMemory() as memory:
+                    if engine == "dask":
+                        seconds, proba = run_dask(model, lc, folder)
+                    elif engine == "spark":
+                        seconds, proba, rejects = run_spark(folder / "alerts.parquet", classes)
+                        report.add("spark rejected alerts", rejects, "alerts", quiet=True)
+                    elif engine == "onnx":
+                        seconds, proba = run_onnx(model, lc, folder)
+                    else:
+                        raise ValueError(f"unknown engine {engine!r}")
+                rates[engine] = n / seconds
+                report.add(f"{engine}", n / seconds, "lc/s")
+                report.add(f"{engine} peak RSS (process tree)", memory.peak / 2**30, "GiB")
+                report.add(f"{engine} max |proba - plain|", float(np.abs(proba - plain).max()), "")
+            except Exception as exc:  # noqa: BLE001 - one engine's failure is a result
+                report.error(engine, exc)
+        if "spark" in rates:
+            report.add("spark / plain throughput", rates["spark"] / rates["plain"], "x", goal=0.8)
+        if "onnx" in rates:
+            report.add("onnxruntime / torch throughput", rates["onnx"] / rates["plain"], "x",
+                       goal=1.3)
+        if "dask" in rates:
+            report.add("dask / plain throughput", rates["dask"] / rates["plain"], "x")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    report.summary()
+    report.save(args.out)
+
+
+if __name__ == "__main__":
+    main()
