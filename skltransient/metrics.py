@@ -228,7 +228,7 @@ def domain_gap(X_a, X_b, *, model=None, cv=5, max_per_domain=5000, random_state=
     cross-validated ROC AUC is the gap: 0.5 when the sets are
     indistinguishable, 1.0 when every light curve betrays where it comes
     from. The AUC is read either way round, ``max(auc, 1 - auc)`` of the
-    mean over folds, so it is never below 0.5: a classifier that is right
+    mean over folds, so it is never below one half: a classifier that is right
     less often than chance still tells the sets apart. Run it on simulations and on real data before trusting a
     simulation-trained model on the real data. It is measured on the
     :func:`lightcurve_summaries` (sampling, depth, detection: what the
