@@ -353,8 +353,8 @@ def add_probabilities(frame, model, *, survey="ztf", prefix="p_", limit_sigma=5.
     model : estimator, str or path
         See :func:`probability_udf`.
     survey : {"ztf", "lsst"}, default="ztf"
-    prefix : str, default=``"p_"``
-        Prefix of the new columns' names (``p_SNIa``, ...).
+    prefix : str, optional
+        Prefix of the new columns' names: ``"p_"`` by default (``p_SNIa``, ...).
     limit_sigma : float, default=5.0
 
     Returns
