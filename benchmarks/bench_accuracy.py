@@ -59,6 +59,8 @@ def main():
                    help="train and score only the GRU from scratch (an ablation row)")
     p.add_argument("--validation", action="store_true",
                    help="score on validation data, never the test set (to select defaults)")
+    p.add_argument("--redshifts", choices=["survey", "exact"], default="survey",
+                   help="the simulated sets' redshifts: the survey's (default) or the truth")
     p.add_argument("--untuned-baseline", action="store_true",
                    help="the feature baseline with the boosting's defaults (not cross-validated)")
     args = p.parse_args()
@@ -72,18 +74,22 @@ def main():
     report.save(args.out)
 
 
-def load(name, quick, seed, per_class=None, validation=False):
-    """Training light curves and the scored ones: the fresh test set, or validation data."""
+def load(name, quick, seed, per_class=None, validation=False, redshifts="survey"):
+    """Training light curves and the scored ones: the fresh test set, or validation data.
+
+    ``redshifts`` is passed to ``simulate`` for the simulated sets: ``"survey"``
+    (photometric, with outliers and missing values) or ``"exact"``.
+    """
     per_class = per_class or (100 if quick else 500)
     if name in ("ztf", "lsst"):
         fractions = dict.fromkeys(CLASSES, 1 / len(CLASSES))
         X, y = simulate(name, per_class * len(CLASSES), class_fractions=fractions,
-                        random_state=seed, return_X_y=True)
+                        redshifts=redshifts, random_state=seed, return_X_y=True)
         train, _ = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
                                     random_state=seed)
         scored_seed = seed + (2000 if validation else 1000)
         X_test, y_test = simulate(name, (per_class // 2) * len(CLASSES), class_fractions=fractions,
-                                  random_state=scored_seed, return_X_y=True)
+                                  redshifts=redshifts, random_state=scored_seed, return_X_y=True)
         return X[train], y[train], X_test, y_test
     X, y = load_plasticc(return_X_y=True)
     index = np.arange(len(y))
@@ -115,7 +121,7 @@ def cut(X, day):
 def run(name, args, report):
     start = time.perf_counter()
     X_train, y_train, X_test, y_test = load(name, args.quick, args.seed, args.per_class,
-                                            args.validation)
+                                            args.validation, args.redshifts)
     scored = "validation" if args.validation else "test"
     report.note(f"{name}: train {c.describe(X_train)}; {scored} {len(X_test):,} light curves")
     epochs = args.epochs or (30 if args.quick else 60)
