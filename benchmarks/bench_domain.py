@@ -302,7 +302,7 @@ def _as_alerts(X, rng):
     order = np.lexsort((key, obj))
     last_of_object = order[X.offsets[1:] - 1]
     alert = np.where(X.detected[last_of_object], X.time[last_of_object], X.time[X.offsets[1:] - 1])
-    return X._keep((X.time <= alert[obj]) & (X.time >= alert[obj] - 30))
+    return X.select_observations((X.time <= alert[obj]) & (X.time >= alert[obj] - 30))
 
 
 def _row(report, name, gap):

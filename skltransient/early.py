@@ -16,17 +16,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._lightcurves import LightCurves, _index_metadata, _plain
+from ._lightcurves import LightCurves, index_metadata, plain
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
 from .preprocessing._normalization import CAUSAL_METHODS
-from .transfer._transfer import split_model
+from .utils import apply_transformers, split_model
 
 __all__ = ["StreamingClassifier", "predict_proba_at", "predict_proba_over_time"]
-
-def _transform(steps, X):
-    for _, step in steps:
-        X = step.transform(X)
-    return X
 
 
 def predict_proba_over_time(estimator, X):
@@ -49,7 +44,7 @@ def predict_proba_over_time(estimator, X):
         Time (MJD) of each step.
     """
     steps, clf = split_model(estimator)
-    Xt = _transform(steps, X)
+    Xt = apply_transformers(steps, X)
     proba = clf.predict_proba_over_time(Xt)
     return proba, np.where(np.isnan(proba[:, :, 0]), np.nan, Xt.times[:, :proba.shape[1]])
 
@@ -85,7 +80,7 @@ def predict_proba_at(estimator, X, days_since_trigger):
         steps, clf = split_model(estimator)
     except TypeError:
         return _proba_by_truncation(estimator, X, days_since_trigger)
-    Xt = _transform(steps, X)
+    Xt = apply_transformers(steps, X)
     if not isinstance(X, LightCurves):
         return clf.predict_proba_at(Xt, days_since_trigger)
     days = np.atleast_1d(np.asarray(days_since_trigger, dtype=np.float64))
@@ -293,7 +288,7 @@ class StreamingClassifier:
         too_early = new.time[new.offsets[:-1]] < state.last
         if np.any(too_early):
             raise ValueError(
-                f"Object {_plain(new.object_ids[np.argmax(too_early)])!r} got an observation earlier "
+                f"Object {plain(new.object_ids[np.argmax(too_early)])!r} got an observation earlier "
                 f"than one it already has; stream each object's observations in time order.")
         wavelength = new.wavelength
         for rank in range(new.lengths.max()):  # one GRU step per object and round
@@ -383,12 +378,12 @@ class StreamingClassifier:
 
     def _metadata_frame(self, metadata):
         """The update's metadata, indexed by object id, one row each."""
-        frame = _index_metadata(metadata, None)
+        frame = index_metadata(metadata, None)
         duplicated = frame.index[frame.index.duplicated()]
         if len(duplicated):
-            raise ValueError(f"Object {_plain(duplicated[0])!r} has more than one row in the "
+            raise ValueError(f"Object {plain(duplicated[0])!r} has more than one row in the "
                              f"metadata; give each object one row.")
-        self._padder._warn_missing_metadata(frame.columns)
+        self._padder.warn_missing_metadata(frame.columns)
         return frame
 
     def _replace_metadata(self, state, object_ids, known, frame):
@@ -407,14 +402,14 @@ class StreamingClassifier:
             frame = pd.DataFrame(np.nan, index=object_ids, columns=columns)
         else:
             frame = frame.reindex(object_ids)
-        raw = self._padder._metadata(frame)
+        raw = self._padder.metadata_values(frame)
         if self._scaler is not None and raw.shape[1]:
             return self._scaler.transform(pd.DataFrame(raw, columns=columns)).astype(np.float32)
         unknown = ~np.isfinite(raw)
         if np.any(unknown):
             row, column = np.argwhere(unknown)[0]
             raise ValueError(
-                f"Object {_plain(object_ids[row])!r} has no value of metadata column "
+                f"Object {plain(object_ids[row])!r} has no value of metadata column "
                 f"{columns[column]!r}, and the model has no MetadataScaler to impute it; pass its "
                 f"metadata row.")
         return raw
@@ -422,7 +417,7 @@ class StreamingClassifier:
     def _step(self, state, index, obs, new, wavelength):
         """One observation of each object in ``index`` (at most one each), through the window."""
         state.last[index] = new.time[obs]
-        start, end = self._padder._window() or (None, None)
+        start, end = self._padder.window_bounds() or (None, None)
         start = -np.inf if start is None else start
         end = np.inf if end is None else end
         detected = np.ones(len(obs), bool) if new.detected is None else new.detected[obs]
@@ -457,33 +452,33 @@ class StreamingClassifier:
         if index.size == 0:
             return
         state.count[index] += 1
-        values = self._padder._observation_steps(time - state.first[index], flux, flux_err,
+        values = self._padder.observation_steps(time - state.first[index], flux, flux_err,
                                                  wavelength)[:, None, :]
         if self._normalizer is not None:
-            values, state.peak[index] = self._normalizer._scale_values(
-                values, np.ones(index.size, np.int64), *self._padder._flux_channels(),
+            values, state.peak[index] = self._normalizer.scale_batch(
+                values, np.ones(index.size, np.int64), *self._padder.flux_channels(),
                 peak=state.peak[index])
         bad = ~np.isfinite(values).all(axis=(1, 2))
         if np.any(bad):  # refused before any state changes: the update stays atomic
             k = int(np.argmax(bad))
             raise ValueError(
-                f"Object {_plain(state.object_id[index[k]])!r} has an observation at time "
+                f"Object {plain(state.object_id[index[k]])!r} has an observation at time "
                 f"{float(time[k])!r} (flux {float(flux[k])!r}, flux_err {float(flux_err[k])!r}) "
                 f"whose model inputs are not finite in float32, which the model computes in; the "
                 f"update is refused and no object changed.")
         with torch.inference_mode():
             h0 = torch.from_numpy(np.ascontiguousarray(state.hidden[index].transpose(1, 0, 2)))
-            output, hidden = self._module.encoder(torch.from_numpy(values).to(self._device),
-                                                  h0.to(self._device))
+            hidden = self._module.step(torch.from_numpy(values).to(self._device),
+                                       h0.to(self._device))
         state.hidden[index] = hidden.cpu().numpy().transpose(1, 0, 2)
         state.proba[index] = self._probabilities(state.hidden[index, -1], state.metadata[index])
 
     def _probabilities(self, encoded, metadata):
         """Class probabilities from the encoder's last output (its last layer's hidden state)."""
         with torch.inference_mode():
-            meta = self._module.metadata(torch.from_numpy(metadata).to(self._device))
-            logits = self._module.head(torch.cat(
-                [torch.from_numpy(np.ascontiguousarray(encoded)).to(self._device), meta], dim=1))
+            logits = self._module.classify(
+                torch.from_numpy(np.ascontiguousarray(encoded)).to(self._device),
+                torch.from_numpy(metadata).to(self._device))
             return torch.softmax(logits.double(), dim=1).cpu().numpy()
 
 
@@ -494,7 +489,7 @@ def _check_float32(new):
     if np.any(bad):
         k = int(np.argmax(bad))
         raise ValueError(
-            f"Object {_plain(new.object_ids[new.object_index[k]])!r} has a flux of "
+            f"Object {plain(new.object_ids[new.object_index[k]])!r} has a flux of "
             f"{float(new.flux[k]):g} (flux_err {float(new.flux_err[k]):g}) beyond float32's "
             f"range ({largest:.3g}), which the model computes in; the update is refused and no "
             f"object changed. Check the flux's unit.")

@@ -34,12 +34,13 @@ import torch
 from sklearn.pipeline import Pipeline
 
 from . import __version__
+from ._compat import validate_estimator_params
 from .bands import known_bands
-from .neural import GRUClassifier, TransientGRU
+from .neural import GRUClassifier
 from .neural._module import n_parameters
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
-from .preprocessing._padding import _channels
-from .transfer._transfer import split_model
+from .preprocessing._padding import channel_names
+from .utils import split_model
 from .utils import atomic_write, check_output, read_folder
 from .utils._memory import format_bytes
 
@@ -56,19 +57,20 @@ _STATE = {
     "FluxNormalizer": ("n_channels_",),
     "MetadataScaler": ("mean_", "scale_", "n_features_in_", "feature_names_in_"),
     "GRUClassifier": ("classes_", "n_channels_", "n_metadata_", "channels_", "metadata_names_",
-                      "n_epochs_", "best_epoch_", "device_"),
+                      "n_epochs_", "best_epoch_", "do_early_stopping_", "device_"),
 }
 # The JSON kind of stored attributes, checked on load (an attribute not listed is not checked).
 _STATE_KINDS = {
     "bands_": "names", "channels_": "names", "classes_": "array", "mean_": "array", "scale_": "array",
     "feature_names_in_": "array", "n_channels_": "count", "n_metadata_": "count",
     "n_features_in_": "count", "n_epochs_": "count", "best_epoch_": "count", "device_": "text",
-    "metadata_names_": "names",
+    "metadata_names_": "names", "do_early_stopping_": "flag",
 }
 _KINDS = {
     "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
               "a non-negative integer"),
     "text": (lambda v: isinstance(v, str), "a string"),
+    "flag": (lambda v: isinstance(v, bool), "true or false"),
     "names": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
               "a list of strings"),
     "array": (lambda v: isinstance(v, dict) and isinstance(v.get("__array__"), list)
@@ -302,7 +304,7 @@ def _rebuild(item, where):
             params[key] = value if key == "bands" else tuple(value)
     step = cls(**params)
     try:
-        step._validate_params()
+        validate_estimator_params(step)
     except ValueError as error:  # sklearn's InvalidParameterError
         raise ValueError(f"{where}: {error} {_REPAIR}") from None
     extra = sorted(set(item["state"]) - set(_STATE[kind]))
@@ -344,7 +346,7 @@ def _check_pipeline(steps, labels, file):
     for (_, step), here, label in zip(steps[:-1], where, labels):
         if isinstance(step, LightCurvePadder):
             own = _fitted(step, "channels_", here)
-            expected = _channels(step.representation, _fitted(step, "bands_", here))
+            expected = channel_names(step.representation, _fitted(step, "bands_", here))
             if tuple(own) != expected:
                 raise ValueError(
                     f"{here}: its channels_ {list(own)} are not those of representation "
@@ -362,7 +364,7 @@ def _check_pipeline(steps, labels, file):
             if _fitted(step, "n_channels_", here) != len(inputs):
                 raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but its input has "
                                  f"{len(inputs)} channels {list(inputs)}. {_REPAIR}")
-            given_channels = (step._channels(inputs), label)
+            given_channels = (step.output_channels(inputs), label)
         else:
             given_metadata = _check_scaler(step, here, given_metadata, label)
     if given_channels is not None and given_channels[0] != tuple(channels):
@@ -382,7 +384,7 @@ def _check_padder(padder, here):
                          f"skltransient.bands.known_bands(). {_REPAIR}")
     if padder.max_length is not None:
         try:
-            padder._check_size(1, padder.max_length)
+            padder.check_padded_size(1, padder.max_length)
         except ValueError as error:
             raise ValueError(f"{here}: {error} {_REPAIR}") from None
 
@@ -475,17 +477,9 @@ def _check_size(classifier, state, weights_file, description_file):
 
 def _attach_module(classifier, state, device, weights_file, description_file):
     _check_size(classifier, state, weights_file, description_file)
-    sizes = dict(hidden_size=classifier.hidden_size, num_layers=classifier.num_layers,
-                 dropout=classifier.dropout, metadata_size=classifier.metadata_size,
-                 head_size=classifier.head_size)
-    shape = (classifier.n_channels_, classifier.n_metadata_, len(classifier.classes_))
     with torch.device("meta"):  # shapes only: nothing is allocated until they match
-        skeleton = TransientGRU(*shape, **sizes)
+        skeleton = classifier.build_module()
     _check_shapes(skeleton, state, classifier, weights_file, description_file)
-    module = TransientGRU(*shape, **sizes)
+    module = classifier.build_module()
     module.load_state_dict(state)
-    classifier.device_ = device
-    net = classifier._make_net(module, None, None, max_epochs=0)
-    net.initialize()
-    net.module_.load_state_dict(state)
-    classifier.net_ = net
+    classifier.attach_module(module, device)

@@ -155,10 +155,10 @@ def test_fill_empty_features_keeps_missing_values_but_not_empty_columns():
     """Check the baseline's guard: columns all NaN in fit become 0, other NaNs stay NaN, so
     gradient boosting fits on a training set where a band is never observed."""
     from skltransient._experiment import baseline_pipeline
-    from skltransient.features._features import _FillEmptyFeatures
+    from skltransient.features._features import FillEmptyFeatures
 
     X = np.array([[1.0, np.nan, np.nan], [2.0, np.nan, 3.0]])
-    fill = _FillEmptyFeatures().fit(X)
+    fill = FillEmptyFeatures().fit(X)
     out = fill.transform(np.array([[np.nan, 5.0, np.nan]]))
     assert np.isnan(out[0, 0]) and out[0, 1] == 0.0 and np.isnan(out[0, 2])
     lc, y = make_toy_lightcurves(30, 2, random_state=0, bands=("ztfg", "ztfr"))
