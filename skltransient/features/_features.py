@@ -252,3 +252,8 @@ class FillEmptyFeatures(TransformerMixin, BaseEstimator):
         X = np.array(X, dtype=float)
         X[:, self.empty_] = 0.0
         return X
+
+
+# Its name before it was shared with skltransient.recipes: features models saved by
+# ``skltransient train --model features`` (joblib pickles) refer to it.
+_FillEmptyFeatures = FillEmptyFeatures
