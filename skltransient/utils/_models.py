@@ -2,11 +2,10 @@
 
 The one place that knows how the package's models nest, used by early
 classification, streaming, metrics, persistence, ONNX export and Dask
-prediction alike.
+prediction alike. It imports nothing at import time: ``skltransient.utils``
+is imported by the command line, whose ``--help`` imports neither torch nor
+scikit-learn.
 """
-
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["apply_transformers", "split_model"]
 
@@ -48,7 +47,12 @@ def split_model(model):
     >>> [name for name, _ in steps], type(classifier).__name__
     (['lightcurvepadder', 'metadatascaler'], 'GRUClassifier')
     """
-    from ..neural import GRUClassifier  # the layers above utils: imported when used
+    # Imported when used: the layers above utils, and scikit-learn, which the command
+    # line's help must not wait for.
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import check_is_fitted
+
+    from ..neural import GRUClassifier
     from ..transfer import TransferClassifier
 
     steps = []
