@@ -232,8 +232,8 @@ def _simulate(args):
 def _train(args):
     import numpy as np
 
-    from ._experiment import base_pipeline
     from .persistence import MODEL_MARKERS, save_model
+    from .recipes import default_pipeline, features_pipeline
     from .utils import atomic_write
 
     _check_output(args, [args.data, args.metadata], MODEL_MARKERS)
@@ -250,14 +250,13 @@ def _train(args):
     if args.model == "features":
         import joblib
 
-        from ._experiment import baseline_pipeline
         from ._optional import import_optional
 
         try:
             import_optional("light_curve", "--model features", "features")
         except ImportError as error:
             raise UserError(str(error)) from None
-        model = baseline_pipeline(args.seed)
+        model = features_pipeline(random_state=args.seed)
         print(f"training features + gradient boosting on {len(X)} light curves", flush=True)
         model.fit(X, y)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # as save_model does
@@ -267,8 +266,8 @@ def _train(args):
             (out / "MODEL_CARD.md").write_text(card)
         print(f"saved the model to {args.out}")
         return
-    model = base_pipeline(max_epochs=args.epochs, device=args.device, random_state=args.seed,
-                          verbose=1).fit(X, y)
+    model = default_pipeline(max_epochs=args.epochs, device=args.device, random_state=args.seed,
+                             verbose=1).fit(X, y)
     with _file_errors(args.out, (ValueError, OSError)):
         save_model(model, args.out, card=card, overwrite=args.overwrite)
     print(f"saved the model to {args.out}")
