@@ -90,7 +90,7 @@ class TransientGRU(nn.Module):
     def step(self, values, hidden):
         """Run the GRU over new steps from a given state: a pass continued later.
 
-        What a stream of observations does (:class:`~skltransient.early.StreamingClassifier`):
+        What a stream of observations does (:class:`~skltransient.early.ClassificationStream`):
         each new observation costs one step, whatever the light curve's
         length; :meth:`classify` of the new state's last layer gives the
         logits, equal to :meth:`forward`'s on the whole light curve.

@@ -212,7 +212,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         The code that :meth:`transform` and :meth:`rescale` run (they keep
         each step's scale as well), for a caller that has the padded values
         but no ``PaddedLightCurves``:
-        :class:`~skltransient.early.StreamingClassifier` scales one new step
+        :class:`~skltransient.early.ClassificationStream` scales one new step
         per object with it, continuing each object's running peak.
 
         Parameters
@@ -222,7 +222,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         flux_channels, flux_err_channels : tuple of int
         peak : ndarray of shape (n_objects,), float32, default=None
             ``"running_peak"`` only: the largest absolute flux of the steps
-            before these, so that :class:`~skltransient.early.StreamingClassifier`
+            before these, so that :class:`~skltransient.early.ClassificationStream`
             continues a light curve a few steps at a time; None for a light
             curve that starts with these steps.
 

@@ -199,7 +199,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         """The window's bounds in days around the trigger, checked.
 
         What :meth:`transform` keeps of each light curve, and what a stream
-        of single observations (:class:`~skltransient.early.StreamingClassifier`)
+        of single observations (:class:`~skltransient.early.ClassificationStream`)
         keeps too.
 
         Returns
@@ -313,7 +313,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         """Values of the ``"observations"`` steps, shape (n, 4), float32.
 
         The one definition of these channels (``channels_``), shared by
-        :meth:`transform` and :class:`~skltransient.early.StreamingClassifier`,
+        :meth:`transform` and :class:`~skltransient.early.ClassificationStream`,
         which encodes one observation at a time.
 
         Parameters
@@ -379,7 +379,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
     def metadata_values(self, frame):
         """Metadata columns of a frame (one row per object), shape (n, n_metadata), float32.
 
-        Shared by :meth:`transform` and :class:`~skltransient.early.StreamingClassifier`;
+        Shared by :meth:`transform` and :class:`~skltransient.early.ClassificationStream`;
         a missing column is NaN (:meth:`transform` warns about it, see
         :meth:`warn_missing_metadata`).
 

@@ -45,12 +45,12 @@ def small_pipeline(representation="observations", method="running_peak", **class
 
 
 def stream(model, X, n_objects=N_STREAMED):
-    """Probabilities returned by a StreamingClassifier fed the first objects' observations."""
-    from skltransient.early import StreamingClassifier
+    """Probabilities returned by a ClassificationStream fed the first objects' observations."""
+    from skltransient.early import ClassificationStream
 
     part = X[np.arange(n_objects)]
     order = np.argsort(part.time, kind="stable")
-    streaming = StreamingClassifier(model)
+    streaming = ClassificationStream(model)
     out = []
     for k in order:  # one observation per update, in time order over all objects
         oid = part.object_ids[part.object_index[k]]
