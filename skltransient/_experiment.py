@@ -103,7 +103,7 @@ def baseline_report(report, random_state=0):
         warnings.simplefilter("ignore", UserWarning)  # features of very short light curves
         for day in (None, *BASE_DAYS):
             cut = (lambda lc: lc) if day is None else (
-                lambda lc: lc.truncate(max_time=lc.trigger_time + day))
+                lambda lc: lc.truncate(days_since_trigger=day))
             model = features_pipeline(random_state=random_state).fit(cut(X), y)
             predicted = model.predict(cut(X_test))
             if day is None:
@@ -560,7 +560,7 @@ def _baseline_over_time(baseline, X_fit, y_fit, X_test, y_test, days, n_jobs=Non
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     def cut(lc, day):
-        return lc.truncate(max_time=lc.trigger_time + day)
+        return lc.truncate(days_since_trigger=day)
 
     models = _fit_all([(clone(baseline), cut(X_fit, day), y_fit) for day in days], n_jobs)
     rows = {}

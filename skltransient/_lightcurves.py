@@ -306,7 +306,7 @@ class LightCurves:
         np.minimum.at(trigger, obj, self.time[self.detected])
         return np.where(np.isfinite(trigger), trigger, first)
 
-    def truncate(self, *, max_time=None, n_observations=None):
+    def truncate(self, *, max_time=None, n_observations=None, days_since_trigger=None):
         """Keep only each object's observations up to a time and/or a count.
 
         Parameters
@@ -315,12 +315,24 @@ class LightCurves:
             Keep observations with ``time <= max_time`` (per object when an array).
         n_observations : int or array-like of shape (n_objects,), default=None
             Keep at most this many first observations of each object.
+        days_since_trigger : float or array-like of shape (n_objects,), default=None
+            Keep observations up to this many days after each object's
+            trigger (:attr:`trigger_time`; negative: before it): the light
+            curves as known then, what early classification predicts from
+            (``max_time=trigger_time + days_since_trigger``, compared in
+            float64 MJD). Not with ``max_time``.
 
         Returns
         -------
         lightcurves : LightCurves
             A new collection; an object left with no observations is an error.
         """
+        if days_since_trigger is not None:
+            if max_time is not None:
+                raise ValueError("Give max_time or days_since_trigger, not both: both set the "
+                                 "time up to which observations are kept.")
+            days = self._per_object(days_since_trigger, "days_since_trigger", float)
+            max_time = self.trigger_time + days
         keep = np.ones(self.n_observations, dtype=bool)
         obj = self.object_index
         if max_time is not None:

@@ -49,7 +49,7 @@ def predict_proba_at(estimator, X, days_since_trigger):
     """Class probabilities from the observations up to given days after trigger.
 
     The result is the prediction on the light curves cut at each day
-    (``X.truncate(max_time=trigger + day)``). A recurrent model with causal
+    (``X.truncate(days_since_trigger=day)``). A recurrent model with causal
     preprocessing gives every day from one pass over time. Where one pass
     cannot equal the cut light curves, they are predicted one day at a
     time: any classifier that is not a GRU model (e.g.
@@ -102,10 +102,9 @@ def _proba_by_truncation(estimator, X, days_since_trigger):
     first = X.time[X.offsets[:-1]]
     out = np.full((len(X), len(days), len(estimator.classes_)), np.nan)
     for j, day in enumerate(days):
-        cutoff = X.trigger_time + day
-        seen = np.flatnonzero(first <= cutoff)  # objects with an observation by then
+        seen = np.flatnonzero(first <= X.trigger_time + day)  # objects with an observation by then
         if seen.size:
-            out[seen, j] = estimator.predict_proba(X[seen].truncate(max_time=cutoff[seen]))
+            out[seen, j] = estimator.predict_proba(X[seen].truncate(days_since_trigger=day))
     return out
 
 

@@ -716,7 +716,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             Days after each object's first detection (negative values are
             before it). A step counts when its time is at or before
             ``trigger + day``, compared in float64 MJD, exactly as
-            :meth:`LightCurves.truncate` with ``max_time`` cuts.
+            :meth:`LightCurves.truncate` with ``days_since_trigger`` cuts.
 
         Returns
         -------
