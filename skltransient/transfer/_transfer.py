@@ -447,28 +447,35 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- predict
     def _transform(self, X):
+        """``X`` through the fitted transformers; read before ``classifier_``, as it checks
+        that this estimator is fitted (a NotFittedError, not an AttributeError)."""
         check_is_fitted(self, "classifier_")
         return X if self.transformers_ is None else self.transformers_.transform(X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_objects, n_classes), columns in ``classes_`` order."""
-        return self.classifier_.predict_proba(self._transform(X))
+        Xt = self._transform(X)
+        return self.classifier_.predict_proba(Xt)
 
     def decision_function(self, X):
         """Logits, shape (n_objects, n_classes)."""
-        return self.classifier_.decision_function(self._transform(X))
+        Xt = self._transform(X)
+        return self.classifier_.decision_function(Xt)
 
     def predict(self, X):
         """Most probable class of each object."""
-        return self.classifier_.predict(self._transform(X))
+        Xt = self._transform(X)
+        return self.classifier_.predict(Xt)
 
     def predict_proba_over_time(self, X):
         """Probabilities after each step; see :meth:`GRUClassifier.predict_proba_over_time`."""
-        return self.classifier_.predict_proba_over_time(self._transform(X))
+        Xt = self._transform(X)
+        return self.classifier_.predict_proba_over_time(Xt)
 
     def predict_proba_at(self, X, days_since_trigger):
         """Probabilities at days since trigger; see :meth:`GRUClassifier.predict_proba_at`."""
-        return self.classifier_.predict_proba_at(self._transform(X), days_since_trigger)
+        Xt = self._transform(X)
+        return self.classifier_.predict_proba_at(Xt, days_since_trigger)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
