@@ -18,6 +18,11 @@ finite. What does not pass raises a ``ValueError`` naming the file and key.
 
 A fitted :class:`~skltransient.TransferClassifier` is saved as the pipeline it
 predicts with (its transformers and its fine-tuned classifier).
+
+A model without a recurrent network (the feature baseline,
+:func:`skltransient.recipes.features_pipeline`) has no such format:
+scikit-learn's trees are saved as a joblib pickle, ``features-model.joblib``
+beside the card. Loading a pickle runs code: load only such files you trust.
 """
 
 import hashlib
@@ -44,7 +49,7 @@ from .utils import split_model
 from .utils import atomic_write, check_output, read_folder
 from .utils._memory import format_bytes
 
-__all__ = ["FORMAT_VERSION", "MODEL_MARKERS", "load_model", "save_model"]
+__all__ = ["FEATURES_FILE", "FORMAT_VERSION", "MODEL_MARKERS", "load_model", "save_model"]
 
 #: Version of the folder layout written by :func:`save_model`.
 FORMAT_VERSION = 2
@@ -80,9 +85,11 @@ _KINDS = {
     "sha256": (lambda v: isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v) is not None,
                "a SHA-256 digest (64 hexadecimal digits)"),
 }
+#: File of a saved model without a recurrent network (a feature pipeline): a joblib pickle.
+FEATURES_FILE = "features-model.joblib"
 #: Files of which a folder holds one when it is a saved model that may be overwritten:
-#: ``model.json`` (save_model) or ``features-model.joblib`` (``skltransient train --model features``).
-MODEL_MARKERS = ("model.json", "features-model.joblib")
+#: ``model.json`` (a GRU model) or :data:`FEATURES_FILE` (a feature pipeline).
+MODEL_MARKERS = ("model.json", FEATURES_FILE)
 _REPAIR = ("The file is damaged or was edited: restore the saved folder, or save the model again "
            "with skltransient.persistence.save_model.")
 
@@ -100,9 +107,12 @@ def save_model(model, path, *, card=None, overwrite=False):
 
     Parameters
     ----------
-    model : Pipeline, GRUClassifier or TransferClassifier
-        Fitted; a pipeline's steps must be the package's transformers and
-        end in a ``GRUClassifier``.
+    model : Pipeline, GRUClassifier, TransferClassifier or classifier
+        Fitted. A GRU model (a ``GRUClassifier``, a ``TransferClassifier``
+        or a pipeline ending in one) is saved in the documented format: a
+        pipeline's steps must then be the package's transformers. Any other
+        fitted classifier with ``predict_proba`` (the feature baseline) is
+        pickled with joblib as :data:`FEATURES_FILE`.
     path : str or Path
         Folder to write (its parent is created).
     card : str or None, default=None
@@ -123,7 +133,10 @@ def save_model(model, path, *, card=None, overwrite=False):
     ValueError
         If ``path`` is a folder, not empty, that holds no saved model.
     """
-    steps, classifier = split_model(model)
+    try:
+        steps, classifier = split_model(model)
+    except TypeError:  # no recurrent network: scikit-learn's models are saved as a pickle
+        return _save_pickled(model, path, card, overwrite)
     steps = steps + [("gruclassifier", classifier)]
     state = classifier.module_.state_dict()
     _check_finite(state, "The network to save",
@@ -144,6 +157,40 @@ def save_model(model, path, *, card=None, overwrite=False):
     return path
 
 
+def _save_pickled(model, path, card, overwrite):
+    """Save a fitted model that has no recurrent network as a joblib pickle, with its card."""
+    import joblib
+    from sklearn.utils.validation import check_is_fitted
+
+    if not hasattr(model, "predict_proba"):
+        raise TypeError(f"save_model saves classifiers; a {type(model).__name__} has no "
+                        f"predict_proba.")
+    check_is_fitted(model)
+    path = check_output(path, overwrite=overwrite, markers=MODEL_MARKERS)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, overwrite=overwrite, folder=True) as folder:
+        joblib.dump(model, folder / FEATURES_FILE)
+        if card is not None:
+            (folder / "MODEL_CARD.md").write_text(card)
+    return path
+
+
+def _load_pickled(file):
+    """The model pickled in ``file`` by :func:`save_model`; a damaged file is a ValueError."""
+    import joblib
+
+    try:
+        model = joblib.load(file)
+    # A damaged pickle fails in many ways (KeyError, EOFError, UnpicklingError...), all of
+    # them "this file is not a model".
+    except Exception as error:
+        raise ValueError(f"{file} is not a model saved by save_model ({type(error).__name__}: "
+                         f"{error}). {_REPAIR}") from error
+    if not hasattr(model, "predict_proba"):
+        raise ValueError(f"{file} holds a {type(model).__name__}, not a classifier. {_REPAIR}")
+    return model
+
+
 def load_model(path, *, device="cpu"):
     """Load a model saved by :func:`save_model`.
 
@@ -156,8 +203,10 @@ def load_model(path, *, device="cpu"):
 
     Returns
     -------
-    model : Pipeline
-        The fitted pipeline (a bare classifier is a one-step pipeline).
+    model : Pipeline or classifier
+        The fitted pipeline (a bare classifier is a one-step pipeline); a
+        model saved as :data:`FEATURES_FILE` comes back as it was pickled
+        (``device`` does not apply).
 
     Raises
     ------
@@ -178,6 +227,8 @@ def load_model(path, *, device="cpu"):
         weights; save it again to add one.
     """
     path = Path(path)
+    if (path / FEATURES_FILE).is_file() and not (path / "model.json").exists():
+        return _load_pickled(path / FEATURES_FILE)
     description_file, weights_file = path / "model.json", path / "weights.pt"
     try:
         files = read_folder(path, ["model.json", "weights.pt"])
