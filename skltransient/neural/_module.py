@@ -56,7 +56,7 @@ class TransientGRU(nn.Module):
     def train(self, mode=True):
         """Set training mode, keeping the groups in ``eval_groups`` in evaluation mode."""
         super().train(mode)
-        for name in getattr(self, "eval_groups", ()):
+        for name in self.eval_groups:
             getattr(self, name).eval()
         return self
 

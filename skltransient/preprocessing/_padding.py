@@ -207,7 +207,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         bounds : tuple of (float or None, float or None) or None
             ``(start, end)``, None for an open side; None without a window.
         """
-        window = getattr(self, "window", None)  # a padder pickled before the parameter: none
+        window = self.window
         if window is None:
             return None
         if len(window) != 2:
