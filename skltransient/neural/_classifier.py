@@ -597,13 +597,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         -------
         embedding : ndarray of shape (n_objects, hidden_size), float32
         """
-        check_is_fitted(self, "net_")
-        X = self.validate_input(X)
-        module = self.net_.module_.eval()
-        out = np.empty((len(X), module.encoder.hidden_size), dtype=np.float32)
-        with self._inference():
-            for index, _, batch in self._predict_batches(X):
-                out[index] = module.encode(batch["values"], batch["lengths"]).float().cpu().numpy()
+        _, out = self._batched(
+            X, lambda module, batch, _: module.encode(batch["values"], batch["lengths"]).float(),
+            lambda _: (self.net_.module_.encoder.hidden_size,), np.float32)
         return out
 
     def predict(self, X):
@@ -616,14 +612,33 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
 
         ``width`` is the number of columns of ``then``'s output (None: one per class).
         """
+        width = len(self.classes_) if width is None else width
+        _, out = self._batched(X, lambda module, batch, _: then(module(**batch)),
+                               lambda _: (width,), dtype)
+        return out
+
+    def _batched(self, X, then, shape, dtype, fill=None):
+        """The prediction loop: ``then(module, batch, part)`` of each batch, in X's order.
+
+        Checks the model and the input, puts the network in evaluation mode and
+        runs it batch by batch (:meth:`_predict_batches`) in the prediction
+        context. ``shape(X)`` is the output's shape after its first axis; a
+        batch's result may be shorter along the others (fewer steps), where
+        the output keeps ``fill`` (None: left uninitialised, for results that
+        fill every row). Returns the checked ``X`` and the output.
+        """
         check_is_fitted(self, "net_")
         X = self.validate_input(X)
         module = self.net_.module_.eval()
-        out = np.empty((len(X), len(self.classes_) if width is None else width), dtype=dtype)
+        size = (len(X), *shape(X))
+        out = np.empty(size, dtype=dtype) if fill is None else np.full(size, fill, dtype=dtype)
         with self._inference():
-            for index, _, batch in self._predict_batches(X):
-                out[index] = then(module(**batch)).cpu().numpy()
-        return out
+            for index, part, batch in self._predict_batches(X):
+                result = then(module, batch, part)
+                if isinstance(result, torch.Tensor):
+                    result = result.cpu().numpy()
+                out[(index, *(slice(0, n) for n in result.shape[1:]))] = result
+        return X, out
 
     def _predict_batch_size(self):
         if self.predict_batch_size != "auto":
@@ -684,17 +699,15 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_objects, n_steps, n_classes)
             NaN at steps beyond each object's length.
         """
-        check_is_fitted(self, "net_")
-        X = self.validate_input(X)
-        self.net_.module_.eval()
-        out = np.full((len(X), int(X.lengths.max()), len(self.classes_)), np.nan)
-        before_trigger = False
-        with self._inference():
-            for index, part, batch in self._predict_batches(X):
-                proba = self._proba_over_steps(batch)
-                out[index, :proba.shape[1]] = proba
-                before_trigger = before_trigger or _steps_before_trigger(part)
-        _warn_lookahead(X.lookahead_reasons(before_trigger=before_trigger), "after each step")
+        before_trigger = []
+
+        def over_steps(module, batch, part):
+            before_trigger.append(_steps_before_trigger(part))
+            return self._proba_over_steps(batch)
+
+        X, out = self._batched(X, over_steps, lambda X: (int(X.lengths.max()), len(self.classes_)),
+                               np.float64, fill=np.nan)
+        _warn_lookahead(X.lookahead_reasons(before_trigger=any(before_trigger)), "after each step")
         return out
 
     def predict_proba_at(self, X, days_since_trigger):
@@ -723,18 +736,16 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_objects, n_days, n_classes)
             NaN where an object has no step yet at that time.
         """
-        check_is_fitted(self, "net_")
-        X = self.validate_input(X)
         days = np.atleast_1d(np.asarray(days_since_trigger, dtype=np.float64))
-        self.net_.module_.eval()
-        out = np.full((len(X), days.size, len(self.classes_)), np.nan)
-        before_trigger = False
-        with self._inference():  # one batch at a time: no (n, n_steps, n_classes) array
-            for index, part, batch in self._predict_batches(X):
-                out[index] = _at_days(self._proba_over_steps(batch), part, days)
-                before_trigger = before_trigger or (
-                    np.any(days < 0) and _steps_before_trigger(part))
-        _warn_lookahead(X.lookahead_reasons(before_trigger=before_trigger), "at each day")
+        before_trigger = []
+
+        def at_days(module, batch, part):  # one batch at a time: no (n, n_steps, n_classes) array
+            before_trigger.append(np.any(days < 0) and _steps_before_trigger(part))
+            return _at_days(self._proba_over_steps(batch), part, days)
+
+        X, out = self._batched(X, at_days, lambda _: (days.size, len(self.classes_)), np.float64,
+                               fill=np.nan)
+        _warn_lookahead(X.lookahead_reasons(before_trigger=any(before_trigger)), "at each day")
         return out
 
     def validate_input(self, X):
