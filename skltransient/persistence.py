@@ -42,7 +42,6 @@ from . import __version__
 from ._compat import validate_estimator_params
 from .bands import known_bands
 from .neural import GRUClassifier
-from .neural._module import n_parameters
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
 from .preprocessing._padding import channel_names
 from .utils import split_model
@@ -512,9 +511,7 @@ def _check_shapes(module, state, classifier, weights_file, description_file):
 
 def _check_size(classifier, state, weights_file, description_file):
     """Refuse, before building it, a network far larger than the weights the file holds."""
-    count = n_parameters(classifier.n_channels_, classifier.n_metadata_, len(classifier.classes_),
-                         hidden_size=classifier.hidden_size, num_layers=classifier.num_layers,
-                         metadata_size=classifier.metadata_size, head_size=classifier.head_size)
+    count = classifier.count_parameters()
     stored = sum(tensor.numel() for tensor in state.values())
     # Near the file's size, the tensors' shapes are compared (on the meta device), which says more.
     if count > 4 * stored:

@@ -319,16 +319,14 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self : object
         """
         X, y_encoded = self.prepare_fit(X, y)
-        self._check_network_size(self.n_channels_, self.n_metadata_)
+        self._check_network_size()
         with seeded(self.random_state, self.device_):
             self.train_module(self.build_module(), X, y_encoded)
         return self
 
-    def _check_network_size(self, n_channels, n_metadata):
+    def _check_network_size(self):
         """Refuse, before building it, a network whose training needs more memory than there is."""
-        count = n_parameters(n_channels, n_metadata, len(self.classes_),
-                             hidden_size=self.hidden_size, num_layers=self.num_layers,
-                             metadata_size=self.metadata_size, head_size=self.head_size)
+        count = self.count_parameters()
         check_memory(count * _BYTES_PER_TRAINED_PARAMETER,
                      f"{type(self).__name__}(hidden_size={self.hidden_size}, num_layers="
                      f"{self.num_layers}, metadata_size={self.metadata_size}, head_size="
@@ -382,6 +380,22 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         if self.device == "auto":
             self.device_ = "cuda" if torch.cuda.is_available() else "cpu"
         return X, self._label_encoder.transform(y)
+
+    def count_parameters(self):
+        """Number of parameters of the network :meth:`build_module` makes, without building it.
+
+        Exact (Python integers), from the architecture parameters and the
+        widths seen by :meth:`prepare_fit`: what ``fit`` checks against the
+        machine's memory, and :func:`~skltransient.persistence.load_model`
+        against the size of the saved weights, before anything is allocated.
+
+        Returns
+        -------
+        count : int
+        """
+        return n_parameters(self.n_channels_, self.n_metadata_, len(self.classes_),
+                            hidden_size=self.hidden_size, num_layers=self.num_layers,
+                            metadata_size=self.metadata_size, head_size=self.head_size)
 
     def build_module(self):
         """A new, randomly initialised network for the data seen by :meth:`prepare_fit`.

@@ -554,3 +554,11 @@ def test_gru_classifier_validate_input_refuses_other_channels(data):
     renamed = X.replace(channels=("time", "flux", "flux_err", "band"))
     with pytest.raises(ValueError, match="unexpected \\['band'\\]"):
         clf.validate_input(renamed)
+
+
+def test_gru_classifier_count_parameters_is_that_of_the_built_module(data):
+    """Check that count_parameters gives the parameters of build_module's network, unbuilt."""
+    X, y = data
+    clf = GRUClassifier(**SMALL)
+    clf.prepare_fit(X, y)
+    assert clf.count_parameters() == sum(p.numel() for p in clf.build_module().parameters())
