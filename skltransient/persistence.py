@@ -392,37 +392,47 @@ def _check_pipeline(steps, labels, file):
     if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
         raise ValueError(f"{where[-1]}: classes_ {classes.tolist()} are not distinct labels. {_REPAIR}")
     n_metadata = _fitted(classifier, "n_metadata_", where[-1])
-    given_channels = given_metadata = None  # (value, label of the step that sets it)
+    given = {"channels": None, "metadata": None}  # (value, label of the step that sets it)
     for (_, step), here, label in zip(steps[:-1], where, labels):
-        if isinstance(step, LightCurvePadder):
-            own = _fitted(step, "channels_", here)
-            expected = channel_names(step.representation, _fitted(step, "bands_", here))
-            if tuple(own) != expected:
-                raise ValueError(
-                    f"{here}: its channels_ {list(own)} are not those of representation "
-                    f"{step.representation!r} over bands_ {step.bands_} ({list(expected)}). {_REPAIR}")
-            if _fitted(step, "n_channels_", here) != len(own):
-                raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but channels_ has "
-                                 f"{len(own)} names. {_REPAIR}")
-            _check_padder(step, here)
-            given_channels = (tuple(own), label)
-            given_metadata = (len(step.metadata_columns), label)
-        elif isinstance(step, FluxNormalizer):
-            # The normaliser may add a channel (keep_brightness): follow the names through it.
-            inputs = given_channels[0] if given_channels is not None else channels[:_fitted(
-                step, "n_channels_", here)]
-            if _fitted(step, "n_channels_", here) != len(inputs):
-                raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but its input has "
-                                 f"{len(inputs)} channels {list(inputs)}. {_REPAIR}")
-            given_channels = (step.output_channels(inputs), label)
-        else:
-            given_metadata = _check_scaler(step, here, given_metadata, label)
+        _STATE_CHECKS[type(step).__name__](step, here, label, given, channels)
+    given_channels, given_metadata = given["channels"], given["metadata"]
     if given_channels is not None and given_channels[0] != tuple(channels):
         raise ValueError(f"{where[-1]}: channels_ {list(channels)} differ from the channels_ "
                          f"{list(given_channels[0])} of {given_channels[1]}. {_REPAIR}")
     if given_metadata is not None and given_metadata[0] != n_metadata:
         raise ValueError(f"{where[-1]}: n_metadata_ is {n_metadata} but {given_metadata[1]} gives "
                          f"{given_metadata[0]} metadata columns. {_REPAIR}")
+
+
+def _check_padder_state(padder, here, label, given, channels):
+    """A padder's channels against its representation and bands; it sets the channels and metadata."""
+    own = _fitted(padder, "channels_", here)
+    expected = channel_names(padder.representation, _fitted(padder, "bands_", here))
+    if tuple(own) != expected:
+        raise ValueError(
+            f"{here}: its channels_ {list(own)} are not those of representation "
+            f"{padder.representation!r} over bands_ {padder.bands_} ({list(expected)}). {_REPAIR}")
+    if _fitted(padder, "n_channels_", here) != len(own):
+        raise ValueError(f"{here}: n_channels_ is {padder.n_channels_} but channels_ has "
+                         f"{len(own)} names. {_REPAIR}")
+    _check_padder(padder, here)
+    given["channels"] = (tuple(own), label)
+    given["metadata"] = (len(padder.metadata_columns), label)
+
+
+def _check_normalizer_state(normalizer, here, label, given, channels):
+    """A normaliser's input width; the names follow through it (it may add ``scale_mag``)."""
+    inputs = given["channels"][0] if given["channels"] is not None else channels[:_fitted(
+        normalizer, "n_channels_", here)]
+    if _fitted(normalizer, "n_channels_", here) != len(inputs):
+        raise ValueError(f"{here}: n_channels_ is {normalizer.n_channels_} but its input has "
+                         f"{len(inputs)} channels {list(inputs)}. {_REPAIR}")
+    given["channels"] = (normalizer.output_channels(inputs), label)
+
+
+def _check_scaler_state(scaler, here, label, given, channels):
+    """A metadata scaler's state; it sets the metadata width."""
+    given["metadata"] = _check_scaler(scaler, here, given["metadata"], label)
 
 
 def _check_padder(padder, here):
@@ -457,6 +467,11 @@ def _check_scaler(scaler, here, given_metadata, label):
         raise ValueError(f"{here}: n_features_in_ is {n_features} but {given_metadata[1]} gives "
                          f"{given_metadata[0]} metadata columns. {_REPAIR}")
     return len(scaler.get_feature_names_out()), label
+
+
+#: How each kind of transformer's fitted state is checked against the steps before it.
+_STATE_CHECKS = {"LightCurvePadder": _check_padder_state, "FluxNormalizer": _check_normalizer_state,
+                 "MetadataScaler": _check_scaler_state}
 
 
 def _read_weights(data, file, checksum, description_file):
