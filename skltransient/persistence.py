@@ -44,8 +44,7 @@ from .bands import known_bands
 from .neural import GRUClassifier
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
 from .preprocessing._padding import channel_names
-from .utils import split_model
-from .utils import atomic_write, check_output, read_folder
+from .utils import atomic_write, check_output, read_folder, split_model
 from .utils._memory import format_bytes
 
 __all__ = ["FEATURES_FILE", "FORMAT_VERSION", "MODEL_MARKERS", "load_model", "save_model"]
