@@ -313,11 +313,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
                 overrides["optimizer__param_groups"] = [
                     ("encoder.*", {"lr": self.lr_pretrained}),
                     ("metadata.*", {"lr": self.lr_pretrained})]
-            try:
-                clf.train_module(module, Xt, y_encoded, callbacks=callbacks, **overrides)
-            finally:
-                # Leave no state behind: the fitted model fine-tunes again as given.
-                _release(module)
+            clf.train_module(module, Xt, y_encoded, callbacks=callbacks, **overrides)
         self.classifier_ = clf
         self.classes_ = clf.classes_
         self.n_epochs_ = clf.n_epochs_
@@ -574,11 +570,14 @@ def _set_dropout(module, p):
 
 
 class _EvalFrozenGroups(Callback):
-    """Keep wholly frozen groups in evaluation mode until ``unfreeze_at``.
+    """Keep wholly frozen groups in evaluation mode until ``unfreeze_at``; release all at the end.
 
     skorch's :class:`~skorch.callbacks.Freezer` stops the gradients; this
     also turns off the dropout of a wholly frozen group, so that a frozen
-    encoder is a fixed feature extractor. ``fit`` releases the groups.
+    encoder is a fixed feature extractor. When training ends it leaves
+    nothing frozen (every parameter trainable, no group held in evaluation
+    mode), so that the fitted model fine-tunes again as given. A training
+    that fails leaves its module behind unused: ``fit`` keeps nothing of it.
     """
 
     def __init__(self, groups, unfreeze_at=None):
@@ -591,3 +590,6 @@ class _EvalFrozenGroups(Callback):
     def on_epoch_begin(self, net, **kwargs):
         if self.unfreeze_at is not None and len(net.history) >= self.unfreeze_at:
             net.module_.eval_groups = ()
+
+    def on_train_end(self, net, **kwargs):
+        _release(net.module_)
