@@ -626,9 +626,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
 
         ``width`` is the number of columns of ``then``'s output (None: one per class).
         """
-        width = len(self.classes_) if width is None else width
         _, out = self._batched(X, lambda module, batch, _: then(module(**batch)),
-                               lambda _: (width,), dtype)
+                               lambda _: (len(self.classes_) if width is None else width,), dtype)
         return out
 
     def _batched(self, X, then, shape, dtype, fill=None):
