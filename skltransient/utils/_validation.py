@@ -41,17 +41,10 @@ def check_lightcurves(X, name):
 
 
 def check_padded(X, name):
-    """Refuse anything but a :class:`~skltransient.PaddedLightCurves`.
+    """Return ``X``, a :class:`~skltransient.PaddedLightCurves`; refuse anything else, naming ``name``.
 
-    Parameters
-    ----------
-    X : object
-    name : str
-        The estimator's name, for the message.
-
-    Returns
-    -------
-    X : PaddedLightCurves
+    What the transformers after a padder take: unlike a classifier
+    (:func:`as_padded`), they have no use for a plain 3-D array.
     """
     if not isinstance(X, PaddedLightCurves):
         raise TypeError(f"{name} expects a PaddedLightCurves (the output of LightCurvePadder), got "
