@@ -41,7 +41,7 @@ def check_lightcurves(X, name):
 
 
 def check_padded(X, name):
-    """Return ``X``, a :class:`~skltransient.PaddedLightCurves`; refuse anything else, naming ``name``.
+    """Return ``X``, a :class:`~skltransient.PaddedLightCurves`; refuse anything else by ``name``.
 
     What the transformers after a padder take: unlike a classifier
     (:func:`as_padded`), they have no use for a plain 3-D array.
@@ -78,7 +78,8 @@ def as_padded(X, name="The model"):
         return PaddedLightCurves(
             values=np.ascontiguousarray(X, dtype=np.float32), lengths=np.full(n, steps, np.int64),
             metadata=np.zeros((n, 0), np.float32), times=np.zeros((n, steps)), t0=np.zeros(n),
-            trigger=np.zeros(n), channels=tuple(f"x{i}" for i in range(X.shape[2])), metadata_names=(),
+            trigger=np.zeros(n), channels=tuple(f"x{i}" for i in range(X.shape[2])),
+            metadata_names=(),
             flux_channels=(), flux_err_channels=(), object_ids=np.arange(n), representation="array")
     raise TypeError(
         f"{name} expects a PaddedLightCurves (put a LightCurvePadder before it in a pipeline) or "
