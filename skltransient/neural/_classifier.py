@@ -801,6 +801,10 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.n_metadata_}.")
         return X
 
+    def __sklearn_is_fitted__(self):
+        """Fitted when it has a trained net: :meth:`prepare_fit` alone sets ``classes_`` but not it."""
+        return hasattr(self, "net_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False

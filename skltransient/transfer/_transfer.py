@@ -473,6 +473,10 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         Xt = self._transform(X)
         return self.classifier_.predict_proba_at(Xt, days_since_trigger)
 
+    def __sklearn_is_fitted__(self):
+        """Fitted when it has a fine-tuned classifier."""
+        return hasattr(self, "classifier_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False

@@ -60,7 +60,7 @@ def split_model(model):
         steps = list(model.steps[:-1])
         model = model.steps[-1][1]
     if isinstance(model, TransferClassifier):
-        check_is_fitted(model, "classifier_", msg=(
+        check_is_fitted(model, msg=(
             "The TransferClassifier is not fitted; fit it on the target data first."))
         if model.transformers_ is not None:
             steps += list(model.transformers_.steps)
@@ -68,7 +68,7 @@ def split_model(model):
     if not isinstance(model, GRUClassifier):
         raise TypeError(f"Expected a fitted GRUClassifier, TransferClassifier or a Pipeline ending "
                         f"in one; got {type(model).__name__}.")
-    check_is_fitted(model, "net_", msg=f"The {type(model).__name__} is not fitted; fit it first.")
+    check_is_fitted(model, msg=f"The {type(model).__name__} is not fitted; fit it first.")
     return steps, model
 
 

@@ -562,3 +562,16 @@ def test_gru_classifier_count_parameters_is_that_of_the_built_module(data):
     clf = GRUClassifier(**SMALL)
     clf.prepare_fit(X, y)
     assert clf.count_parameters() == sum(p.numel() for p in clf.build_module().parameters())
+
+
+def test_gru_classifier_is_fitted_only_with_a_trained_net(data):
+    """Check that check_is_fitted asks for the trained net: prepare_fit's classes_ are not enough."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=1, random_state=0)
+    clf.prepare_fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    check_is_fitted(clf.fit(X, y))
