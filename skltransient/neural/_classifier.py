@@ -802,7 +802,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         return X
 
     def __sklearn_is_fitted__(self):
-        """Fitted when it has a trained net (:meth:`prepare_fit` alone sets ``classes_``, not it)."""
+        """Fitted when it has a trained net (:meth:`prepare_fit` sets ``classes_``, not it)."""
         return hasattr(self, "net_")
 
     def __sklearn_tags__(self):
