@@ -232,7 +232,7 @@ def adaptation(report, args, plasticc, y_plasticc):
 
     print("\n4. Few PLAsTiCC labels (of half A; the rest of half A unlabelled), scored on half B "
           "(macro F1)")
-    from skltransient._experiment import baseline_pipeline
+    from skltransient.recipes import features_pipeline
 
     for fraction in (0.05, 0.1):
         labelled, rest = train_test_split(half_a, train_size=fraction, stratify=y[half_a],
@@ -248,7 +248,7 @@ def adaptation(report, args, plasticc, y_plasticc):
                        f"adaptation={method!s} (weight {weight:g})", score, "macro F1",
                        note=f"{time.perf_counter() - began:.0f} s")
         began = time.perf_counter()
-        features = baseline_pipeline(args.seed).fit(X[labelled], y[labelled])
+        features = features_pipeline(random_state=args.seed).fit(X[labelled], y[labelled])
         score = f1_score(y[half_b], features.predict(X[half_b]), average="macro", zero_division=0)
         report.add(f"{100 * fraction:.0f}% labels ({len(labelled)}): features + boosting", score,
                    "macro F1", note=f"{time.perf_counter() - began:.0f} s")
@@ -258,8 +258,9 @@ def calibration_as_adaptation(report, args, plasticc, y_plasticc):
     """Section 6: pre-training on the simulator calibrated on the unlabelled target."""
     from sklearn.model_selection import train_test_split
 
-    from skltransient._experiment import base_pipeline, simulate_base
+    from skltransient._experiment import simulate_base
     from skltransient.datasets import TRIGGER_WINDOW
+    from skltransient.recipes import default_pipeline
 
     print("\n6. Pre-trained on the simulator, as shipped and calibrated on unlabelled PLAsTiCC WFD "
           "(half A), scored on half B without PLAsTiCC labels (macro F1)")
@@ -273,8 +274,8 @@ def calibration_as_adaptation(report, args, plasticc, y_plasticc):
                            calibrate_survey("lsst", X[wfd_a], random_state=args.seed))):
         began = time.perf_counter()
         X_sim, y_sim = simulate_base(per_class, args.seed, survey)
-        model = base_pipeline(max_epochs=20, random_state=args.seed, window=TRIGGER_WINDOW,
-                              n_iter_no_change=4).fit(X_sim, y_sim)
+        model = default_pipeline(max_epochs=20, random_state=args.seed, window=TRIGGER_WINDOW,
+                                 n_iter_no_change=4).fit(X_sim, y_sim)
         predicted = np.array([MERGED.get(k, k) for k in model.predict(X[half_b])])
         score = f1_score(y[half_b], predicted, labels=sorted(set(y)), average="macro",
                          zero_division=0)
@@ -302,7 +303,7 @@ def _as_alerts(X, rng):
     order = np.lexsort((key, obj))
     last_of_object = order[X.offsets[1:] - 1]
     alert = np.where(X.detected[last_of_object], X.time[last_of_object], X.time[X.offsets[1:] - 1])
-    return X._keep((X.time <= alert[obj]) & (X.time >= alert[obj] - 30))
+    return X.select_observations((X.time <= alert[obj]) & (X.time >= alert[obj] - 30))
 
 
 def _row(report, name, gap):

@@ -14,7 +14,7 @@ and reference alternate, best of ``--repeat`` (default 1: each run is long).
     python benchmarks/bench_scale.py --threads 1 --accuracy # batchings' macro F1, ~5 min
 
 ``--accuracy`` compares instead the accuracy of the two batchings: the
-default pipeline (``skltransient._experiment.base_pipeline``, with
+default pipeline (``skltransient.recipes.default_pipeline``, with
 ``validation_fraction=0.1``) trained with ``batching="random"`` and
 ``"bucketed"`` on the same stratified 80/20 split of
 ``simulate_base(--per-class, 0)``, for ``--seeds`` seeds from ``--seed``
@@ -32,9 +32,10 @@ from sklearn.preprocessing import LabelEncoder
 
 import _common as c
 from skltransient import GRUClassifier
-from skltransient._experiment import base_pipeline, simulate_base
+from skltransient._experiment import simulate_base
 from skltransient.datasets import simulate
 from skltransient.features import LightCurveFeatures
+from skltransient.recipes import default_pipeline
 
 
 def main():
@@ -107,9 +108,9 @@ def accuracy(args):
         train, test = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
                                        random_state=seed)
         for batching, seed_scores in scores.items():
-            model = base_pipeline(max_epochs=args.max_epochs, validation_fraction=0.1,
-                                  random_state=seed, batching=batching,
-                                  n_threads=torch.get_num_threads())
+            model = default_pipeline(max_epochs=args.max_epochs, validation_fraction=0.1,
+                                     random_state=seed, batching=batching,
+                                     n_threads=torch.get_num_threads())
             start = time.perf_counter()
             model.fit(lc[train], y[train])
             seconds = time.perf_counter() - start

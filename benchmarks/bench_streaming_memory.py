@@ -1,4 +1,4 @@
-"""Memory per object of StreamingClassifier, on a stream of a million objects.
+"""Memory per object of ClassificationStream, on a stream of a million objects.
 
 The shipped ``ztf-sims`` model streams 1,000,000 objects, each with a
 non-detection 40 days before its first detection and a detection (tiny
@@ -29,7 +29,7 @@ import torch
 
 import _common as c
 from skltransient import pretrained
-from skltransient.early import StreamingClassifier
+from skltransient.early import ClassificationStream
 
 #: Bytes per object reported by issue 26 before bounded streaming (a reference, not a goal:
 #: the fixed cost is the same; what changed is what is kept while waiting, and retirement).
@@ -83,7 +83,7 @@ def main():
     model = pretrained.load("ztf-sims")
     encoder = model[-1].net_.module_.encoder
     hidden_bytes = 4 * encoder.num_layers * encoder.hidden_size
-    stream = StreamingClassifier(model, max_age=100)
+    stream = ClassificationStream(model, max_age=100)
     stream_objects(stream, 1000, -1e4, 1000)  # warm-up (retired by age below)
     before = rss()
     start = time.perf_counter()
@@ -104,7 +104,7 @@ def main():
     report.add("growth per new object, the first retired", (rss() - after_first) / (n // 10),
                "B", goal=per_object / 4, higher_is_better=False,
                note="allocator and map noise; a new object costs the whole first number")
-    waiting = StreamingClassifier(model)
+    waiting = ClassificationStream(model)
     ids = np.array([f"w{i}" for i in range(2000)], dtype=object)
     for day in range(0, 250, 5):  # 50 non-detections over 245 days, no detection yet
         waiting.update(ids, np.full(ids.size, float(day)), np.full(ids.size, "ztfg"),

@@ -8,7 +8,7 @@ its first few observations. This example trains a classifier for young
 light curves, scores it as a function of days since trigger, draws RAPID's
 figure of a light curve above its class probabilities over time, follows
 an alert stream observation by observation with
-:class:`~skltransient.early.StreamingClassifier`, and calibrates the
+:class:`~skltransient.early.ClassificationStream`, and calibrates the
 probabilities.
 """
 
@@ -135,7 +135,7 @@ fig = plot_lightcurve_probabilities(X_test[[index]], 0, proba, times, augmented.
 # -------------------------
 #
 # A broker receives observations one at a time.
-# :class:`~skltransient.early.StreamingClassifier` keeps each object's GRU
+# :class:`~skltransient.early.ClassificationStream` keeps each object's GRU
 # state, so every new observation costs one step of the network, however
 # long the light curve already is. Here twenty test objects are streamed
 # night by night: every night, all their observations of that night arrive
@@ -145,9 +145,9 @@ import time
 
 import pandas as pd
 
-from skltransient.early import StreamingClassifier
+from skltransient.early import ClassificationStream
 
-stream = StreamingClassifier(augmented)
+stream = ClassificationStream(augmented)
 subset = X_test[:20]
 alerts = subset.to_pandas()
 alerts["night"] = np.floor(alerts["time"]).astype(int)

@@ -1,6 +1,6 @@
 """Measure what the truncation (prefix) augmentation does for early classification.
 
-Trains the base pipeline on simulated ZTF light curves with and without
+Trains the default pipeline (``skltransient.recipes.default_pipeline``) on simulated ZTF light curves with and without
 ``prefix_augmentation`` and prints macro F1 and accuracy at several days
 since trigger on a held-out set. Usage:
 ``python scripts/measure_prefix_augmentation.py [N_PER_CLASS] [EPOCHS] [PROBABILITY]``.
@@ -11,9 +11,10 @@ import sys
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from skltransient._experiment import base_pipeline, simulate_base
+from skltransient._experiment import simulate_base
 from skltransient.early import predict_proba_at
 from skltransient.metrics import scores_over_time
+from skltransient.recipes import default_pipeline
 
 n_per_class = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 15
@@ -24,7 +25,8 @@ X, y = simulate_base(n_per_class, random_state=1)
 train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=1)
 rows = {}
 for p in (0.0, probability):
-    model = base_pipeline(max_epochs=epochs, random_state=1, prefix_augmentation=p).fit(X[train], y[train])
+    model = default_pipeline(max_epochs=epochs, random_state=1, prefix_augmentation=p)
+    model.fit(X[train], y[train])
     rows[p] = scores_over_time(y[test], predict_proba_at(model, X[test], days), model.classes_, days)
 print(f"simulated ZTF, {n_per_class} per class, 11 classes, {epochs} epochs; test set {len(test)}")
 print("| days since trigger | macro F1 without | macro F1 with | accuracy without | accuracy with |")

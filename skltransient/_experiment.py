@@ -19,8 +19,7 @@ from .datasets import BTS_CLASS_MAP, CLASSES, TRIGGER_WINDOW, read_data, simulat
 from .neural import GRUClassifier
 from .recipes import default_pipeline, features_pipeline
 
-__all__ = ["base_pipeline", "baseline_pipeline", "baseline_report", "model_card", "simulate_base",
-           "train_base_model"]
+__all__ = ["baseline_report", "model_card", "simulate_base", "train_base_model"]
 
 #: Classes the base model is trained on: the simulator's eleven.
 BASE_CLASSES = CLASSES
@@ -28,16 +27,6 @@ BASE_CLASSES = CLASSES
 
 #: GRUClassifier's augmentation parameters, which reproduce sets on every fit to their defaults.
 AUGMENTATION = ("flux_noise", "observation_dropout")
-
-
-def base_pipeline(*, window=None, **params):
-    """The default pipeline (:func:`skltransient.recipes.default_pipeline`)."""
-    return default_pipeline(window=window, **params)
-
-
-def baseline_pipeline(random_state=0, *, tuned=False):
-    """The feature baseline (:func:`skltransient.recipes.features_pipeline`; needs ``features``)."""
-    return features_pipeline(tuned=tuned, random_state=random_state)
 
 
 def simulate_base(n_per_class, random_state=0, survey="ztf", redshifts="survey"):
@@ -74,8 +63,8 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
 
     X, y = simulate_base(n_per_class, random_state, survey)
     X_test, y_test = simulate_base(n_test_per_class, random_state + 1000, survey)
-    model = base_pipeline(max_epochs=max_epochs, device=device, random_state=random_state,
-                          verbose=verbose, window=TRIGGER_WINDOW, **classifier)
+    model = default_pipeline(max_epochs=max_epochs, device=device, random_state=random_state,
+                             verbose=verbose, window=TRIGGER_WINDOW, **classifier)
     start = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - start
@@ -114,8 +103,8 @@ def baseline_report(report, random_state=0):
         warnings.simplefilter("ignore", UserWarning)  # features of very short light curves
         for day in (None, *BASE_DAYS):
             cut = (lambda lc: lc) if day is None else (
-                lambda lc: lc.truncate(max_time=lc.trigger_time + day))
-            model = baseline_pipeline(random_state).fit(cut(X), y)
+                lambda lc: lc.truncate(days_since_trigger=day))
+            model = features_pipeline(random_state=random_state).fit(cut(X), y)
             predicted = model.predict(cut(X_test))
             if day is None:
                 out["f1_macro"] = float(f1_score(y_test, predicted, average="macro"))
@@ -571,7 +560,7 @@ def _baseline_over_time(baseline, X_fit, y_fit, X_test, y_test, days, n_jobs=Non
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     def cut(lc, day):
-        return lc.truncate(max_time=lc.trigger_time + day)
+        return lc.truncate(days_since_trigger=day)
 
     models = _fit_all([(clone(baseline), cut(X_fit, day), y_fit) for day in days], n_jobs)
     rows = {}

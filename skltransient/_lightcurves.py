@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._parquet import _read_parquet, _write_parquet
+from ._parquet import load_parquet, save_parquet
 from .bands import known_bands, resolve_bands, wavelengths
 
 __all__ = ["LightCurves"]
@@ -204,13 +204,13 @@ class LightCurves:
             raise TypeError(f"observations must be a pandas DataFrame, got {type(observations).__name__}.")
         given = {"object_id": object_id, "time": time, "band": band, "flux": flux,
                  "flux_err": flux_err, "detected": detected}
-        names = {key: given[key] or _find_column(observations, key, required=key != "detected")
+        names = {key: given[key] or find_column(observations, key, required=key != "detected")
                  for key in given}
         for key, name in names.items():
             if name is not None and name not in observations.columns:
                 raise ValueError(f"Column {name!r} given for {key} is not in the observations table.")
         if metadata is not None:
-            metadata = _index_metadata(metadata, names["object_id"])
+            metadata = index_metadata(metadata, names["object_id"])
         columns = {key: None if name is None else observations[name].to_numpy()
                    for key, name in names.items()}
         return _build(cls, columns, names=names, metadata=metadata, band_column=names["band"],
@@ -284,7 +284,7 @@ class LightCurves:
         return np.repeat(np.arange(len(self)), self.lengths)
 
     def __getitem__(self, key):
-        index = _normalize_key(key, len(self))
+        index = normalize_key(key, len(self))
         lengths = self.lengths[index]
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         rows = np.repeat(self.offsets[:-1][index] - offsets[:-1], lengths) + np.arange(offsets[-1])
@@ -306,7 +306,7 @@ class LightCurves:
         np.minimum.at(trigger, obj, self.time[self.detected])
         return np.where(np.isfinite(trigger), trigger, first)
 
-    def truncate(self, *, max_time=None, n_observations=None):
+    def truncate(self, *, max_time=None, n_observations=None, days_since_trigger=None):
         """Keep only each object's observations up to a time and/or a count.
 
         Parameters
@@ -315,12 +315,24 @@ class LightCurves:
             Keep observations with ``time <= max_time`` (per object when an array).
         n_observations : int or array-like of shape (n_objects,), default=None
             Keep at most this many first observations of each object.
+        days_since_trigger : float or array-like of shape (n_objects,), default=None
+            Keep observations up to this many days after each object's
+            trigger (:attr:`trigger_time`; negative: before it): the light
+            curves as known then, what early classification predicts from
+            (``max_time=trigger_time + days_since_trigger``, compared in
+            float64 MJD). Not with ``max_time``.
 
         Returns
         -------
         lightcurves : LightCurves
             A new collection; an object left with no observations is an error.
         """
+        if days_since_trigger is not None:
+            if max_time is not None:
+                raise ValueError("Give max_time or days_since_trigger, not both: both set the "
+                                 "time up to which observations are kept.")
+            days = self._per_object(days_since_trigger, "days_since_trigger", float)
+            max_time = self.trigger_time + days
         keep = np.ones(self.n_observations, dtype=bool)
         obj = self.object_index
         if max_time is not None:
@@ -338,13 +350,28 @@ class LightCurves:
             keep &= (np.arange(self.n_observations) - self.offsets[:-1][obj]) < limit[obj]
         counts = np.bincount(obj[keep], minlength=len(self))
         if np.any(counts == 0):
-            raise ValueError(f"Light curve {_plain(self.object_ids[np.argmax(counts == 0)])!r} has no "
+            raise ValueError(f"Light curve {plain(self.object_ids[np.argmax(counts == 0)])!r} has no "
                              f"observations left after truncation ({np.count_nonzero(counts == 0)} "
                              f"objects in all); select objects first or truncate less.")
-        return self._keep(keep, counts)
+        return self.select_observations(keep, counts)
 
-    def _keep(self, keep, counts=None):
-        """The same objects and metadata with only the observations where ``keep`` is True."""
+    def select_observations(self, keep, counts=None):
+        """The same objects and metadata with only the observations where ``keep`` is True.
+
+        What :meth:`truncate` and :meth:`window` return, for any mask over
+        the observations (e.g. some bands only). An object may be left with
+        no observation; select objects (``X[index]``) to drop it.
+
+        Parameters
+        ----------
+        keep : ndarray of bool of shape (n_observations,)
+        counts : ndarray of int of shape (n_objects,) or None, default=None
+            Observations kept per object, when the caller has them already.
+
+        Returns
+        -------
+        lightcurves : LightCurves
+        """
         if counts is None:
             counts = np.bincount(self.object_index[keep], minlength=len(self))
         return type(self)(
@@ -395,7 +422,7 @@ class LightCurves:
             keep &= elapsed >= start
         if end is not None:
             keep &= elapsed <= end
-        return self._keep(keep)
+        return self.select_observations(keep)
 
     def _per_object(self, value, name, dtype):
         """A scalar or one value per object, as an array of shape (n_objects,)."""
@@ -452,7 +479,7 @@ class LightCurves:
         FileExistsError
             If ``path`` exists and ``overwrite`` is False.
         """
-        _write_parquet(self, path, y, overwrite)
+        save_parquet(self, path, y, overwrite)
 
     @classmethod
     def read_parquet(cls, path):
@@ -480,7 +507,7 @@ class LightCurves:
             or two files of a folder differ in their columns or share an
             object id (the message names both files).
         """
-        return _read_parquet(cls, path)
+        return load_parquet(cls, path)
 
     def to_pandas(self):
         """Return the observations as a long DataFrame (one row per observation).
@@ -499,7 +526,7 @@ class LightCurves:
         return frame
 
 
-def _find_column(frame, key, required=True):
+def find_column(frame, key, required=True):
     lookup = {str(column).lower(): column for column in frame.columns}
     for alias in COLUMN_ALIASES[key]:
         if alias in lookup:
@@ -513,11 +540,11 @@ def _find_column(frame, key, required=True):
     return None
 
 
-def _index_metadata(metadata, object_id_column):
+def index_metadata(metadata, object_id_column):
     if not isinstance(metadata, pd.DataFrame):
         raise TypeError(f"metadata must be a pandas DataFrame, got {type(metadata).__name__}.")
     if isinstance(metadata.index, pd.RangeIndex):
-        column = object_id_column if object_id_column in metadata.columns else _find_column(
+        column = object_id_column if object_id_column in metadata.columns else find_column(
             metadata, "object_id", required=False)
         if column is not None:
             metadata = metadata.set_index(column)
@@ -530,7 +557,7 @@ def _object_codes(object_id, metadata):
         codes, ids = pd.factorize(object_id, sort=False)
         ids = np.asarray(ids)
         return ids, codes, pd.DataFrame(index=pd.Index(ids, name="object_id"))
-    metadata = _index_metadata(metadata, None)
+    metadata = index_metadata(metadata, None)
     if metadata.index.has_duplicates:
         dups = metadata.index[metadata.index.duplicated()].unique()[:5].tolist()
         raise ValueError(f"Duplicate object ids in the metadata: {dups}; each object needs one row.")
@@ -538,7 +565,7 @@ def _object_codes(object_id, metadata):
     if np.any(codes < 0):
         missing = pd.unique(object_id[codes < 0])
         raise ValueError(
-            f"Light curve {_plain(missing[0])!r} has observations but no metadata row ({len(missing)} "
+            f"Light curve {plain(missing[0])!r} has observations but no metadata row ({len(missing)} "
             f"objects in all); add their metadata rows or drop their observations."
         )
     metadata = metadata.copy()
@@ -555,7 +582,7 @@ def _check_same(collections, get, what):
                              f"{get(lc)}); make them the same before concatenating.")
 
 
-def _plain(value):
+def plain(value):
     """A NumPy scalar as the Python value it holds, for readable messages."""
     return value.item() if isinstance(value, np.generic) else value
 
@@ -567,9 +594,9 @@ def _raise_for(bad, object_id, column, problem, advice, values=None):
     """
     if np.any(bad):
         row = int(np.argmax(bad))
-        value = None if values is None else _plain(values[row])
+        value = None if values is None else plain(values[row])
         raise ValueError(
-            f"Light curve {_plain(object_id[row])!r} has {problem.format(value=value)} in column "
+            f"Light curve {plain(object_id[row])!r} has {problem.format(value=value)} in column "
             f"{str(column)!r} at row {row} ({np.count_nonzero(bad)} in all); {advice}."
         )
 
@@ -628,7 +655,7 @@ def _build(cls, columns, *, names=None, metadata, band_column, survey, on_invali
     if np.any(counts == 0):
         empty = ids[counts == 0]
         raise ValueError(
-            f"Light curve {_plain(empty[0])!r} has no observations ({len(empty)} objects in all"
+            f"Light curve {plain(empty[0])!r} has no observations ({len(empty)} objects in all"
             f"{', e.g. ' + repr(empty[:5].tolist()) if len(empty) > 1 else ''}); drop their "
             f"metadata rows or add their observations."
         )
@@ -651,7 +678,7 @@ def _parse_numbers(values, column, object_id, expected):
 
 
 # Julian Dates are 2400000.5 days ahead of MJD; no MJD reaches 2,400,000 (the year 8430).
-_JD_TO_MJD = 2400000.5
+JD_TO_MJD = 2400000.5
 _JD_MIN = 2_400_000.0
 _MJD_EPOCH = pd.Timestamp("1858-11-17", tz="UTC")
 
@@ -669,9 +696,9 @@ def _parse_time(values, column, object_id, codes, julian_dates):
     mixed = (np.bincount(codes, weights=high) > 0) & (np.bincount(codes, weights=low) > 0)
     if np.any(mixed):
         rows = codes == codes[np.argmax(mixed[codes])]
-        example = [_plain(time[rows & high][0]), _plain(time[rows & low][0])]
+        example = [plain(time[rows & high][0]), plain(time[rows & low][0])]
         raise ValueError(
-            f"Light curve {_plain(object_id[np.argmax(rows)])!r} mixes Julian Dates and MJD in column "
+            f"Light curve {plain(object_id[np.argmax(rows)])!r} mixes Julian Dates and MJD in column "
             f"{str(column)!r}: it has times of 2400000 or more and times below (e.g. {example}; "
             f"{np.count_nonzero(mixed)} objects in all). Give each object's times in one unit: "
             f"subtract 2400000.5 from the Julian Dates."
@@ -680,7 +707,7 @@ def _parse_time(values, column, object_id, codes, julian_dates):
         _raise_for(low, object_id, column, "a time {value!r} below 2400000",
                    f"that is not a Julian Date, which a column named {str(column)!r} must hold: "
                    f"rename the column (e.g. 'mjd') if it holds MJD or relative days", time)
-        return time - _JD_TO_MJD
+        return time - JD_TO_MJD
     _raise_for(high, object_id, column, "a time {value!r} of 2400000 or more",
                "times are days (MJD or relative days) and no MJD is that large: subtract 2400000.5 "
                "from Julian Dates (from_pandas does it for a column named 'jd')", time)
@@ -707,7 +734,7 @@ def _parse_flags(values, column, object_id):
     return flags
 
 
-def _normalize_key(key, n):
+def normalize_key(key, n):
     if isinstance(key, tuple):
         # scikit-learn's _safe_indexing asks for ``X[key, ...]``.
         if len(key) == 2 and key[1] is Ellipsis:
@@ -737,7 +764,7 @@ def _normalize_key(key, n):
 TRUTH_PREFIX = "true_"
 
 
-def _warn_if_truth(metadata_columns, owner):
+def warn_if_truth(metadata_columns, owner):
     """Warn when a model is given the simulator's truth as metadata: it would learn the answer."""
     truth = [str(c) for c in metadata_columns if str(c).startswith(TRUTH_PREFIX)]
     if truth:

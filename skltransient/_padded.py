@@ -5,17 +5,19 @@ transformers after it (:class:`~skltransient.preprocessing.FluxNormalizer`,
 :class:`~skltransient.preprocessing.MetadataScaler`) map it to itself, and the
 networks in :mod:`skltransient.neural` consume it.
 
-The padder's output is *deferred*: it keeps the light curves and the steps
-that will pad and transform them, and pads only when its arrays are asked
-for. A model predicts from it batch by batch (:meth:`PaddedLightCurves.batches`),
-padding and transforming each batch just before inference, so that the
-memory of a prediction depends on the batch, not on the number of light
-curves; asking for ``values`` (or any other array) pads everything once.
+The padder's output is *deferred* (:meth:`PaddedLightCurves.deferred`): it
+keeps the light curves and the steps that will pad and transform them, and
+pads only when its arrays are asked for. The transformers after the padder
+add their step with :meth:`PaddedLightCurves.apply`. A model predicts from it
+batch by batch (:meth:`PaddedLightCurves.batches`), padding and transforming
+each batch just before inference, so that the memory of a prediction depends
+on the batch, not on the number of light curves; asking for ``values`` (or
+any other array) pads everything once.
 """
 
 import numpy as np
 
-from ._lightcurves import _normalize_key
+from ._lightcurves import normalize_key
 
 __all__ = ["PaddedLightCurves"]
 
@@ -42,6 +44,13 @@ class PaddedLightCurves:
     the transformers applied after it) run when an array is first read,
     once for all objects, or batch by batch through :meth:`batches`, which
     is how the models predict with memory bounded by the batch.
+
+    A deferred collection is made by :meth:`deferred` (the padder's
+    ``transform``) and grows by :meth:`apply` (the transformers after it);
+    :attr:`is_deferred` tells it apart. The fields known without padding
+    (``lengths``, ``object_ids``, ``trigger``) come from the light curves;
+    those that do not depend on the objects (``channels``, ...) from padding
+    the first object once, a probe kept with the collection.
 
     Attributes
     ----------
@@ -106,18 +115,36 @@ class PaddedLightCurves:
         self._source = None
 
     @classmethod
-    def _deferred(cls, lightcurves, lengths, steps):
-        """Padding of ``lightcurves`` by ``steps[0]``, then ``steps[1:]``, done when needed.
+    def deferred(cls, lightcurves, lengths, steps):
+        """A collection padded only when its arrays are read, or batch by batch.
 
-        ``steps[0]`` maps a LightCurves to an eager PaddedLightCurves, each
-        later step an eager PaddedLightCurves to another; ``lengths`` are the
-        lengths the padding will give.
+        Parameters
+        ----------
+        lightcurves : LightCurves
+            The light curves to pad.
+        lengths : ndarray of shape (n_objects,) of int
+            The number of steps the padding will give each light curve,
+            known without padding (it orders and sizes the batches).
+        steps : sequence of callable
+            ``steps[0]`` maps a ``LightCurves`` to an eager
+            ``PaddedLightCurves`` (e.g. a fitted padder's eager padding),
+            each later step an eager ``PaddedLightCurves`` to another.
+
+        Returns
+        -------
+        padded : PaddedLightCurves
+            Deferred (:attr:`is_deferred`).
         """
         self = cls.__new__(cls)
         self._data = None
         self._source = (lightcurves, np.asarray(lengths, dtype=np.int64), tuple(steps))
         self._probe = None
         return self
+
+    @property
+    def is_deferred(self):
+        """Whether the padding still waits: no array of every object has been made."""
+        return self._data is None
 
     # ------------------------------------------------------------- fields
     def _get(self, name):
@@ -131,12 +158,12 @@ class PaddedLightCurves:
         if name == "trigger":
             return lightcurves.trigger_time
         if name in _STATIC:
-            return self._one()._get(name)
+            return self._first()._get(name)
         self._data = self._pad(None)._data  # everything, once
         return self._data[name]
 
-    def _one(self):
-        """Eager: this collection itself, or (deferred) its first object, padded once."""
+    def _first(self):
+        """Eager: this collection, or (deferred) its first object, padded once (the probe)."""
         if self._data is not None:
             return self
         if self._probe is None:
@@ -181,12 +208,12 @@ class PaddedLightCurves:
     @property
     def n_channels(self):
         """Number of channels per step (known without padding everything)."""
-        return self._one().values.shape[2]
+        return self._first().values.shape[2]
 
     @property
     def n_metadata(self):
         """Number of metadata columns (known without padding everything)."""
-        return self._one().metadata.shape[1]
+        return self._first().metadata.shape[1]
 
     @property
     def shape(self):
@@ -205,18 +232,33 @@ class PaddedLightCurves:
             X = step(X)
         return X
 
-    def _then(self, step):
-        """This collection with ``step`` (eager PaddedLightCurves -> PaddedLightCurves) applied.
+    def apply(self, step):
+        """This collection with ``step`` applied to every object, now or batch by batch.
 
-        Deferred when this one is, so that the step runs batch by batch too;
-        checked at once on one object, so that a bad input fails here and not
+        How a transformer after the padder (a
+        :class:`~skltransient.preprocessing.FluxNormalizer`, a
+        :class:`~skltransient.preprocessing.MetadataScaler`) transforms: on an
+        eager collection ``step`` runs now; on a deferred one it is added to
+        the steps that every batch runs when it is padded, and it runs at
+        once on the first object, so that a bad input fails here and not
         deep inside a prediction.
+
+        Parameters
+        ----------
+        step : callable
+            Eager ``PaddedLightCurves`` -> ``PaddedLightCurves``; it must treat
+            each object on its own, so that batches give what the whole would.
+
+        Returns
+        -------
+        padded : PaddedLightCurves
+            Deferred when this one is.
         """
         if self._data is not None:
             return step(self)
         lightcurves, lengths, steps = self._source
-        deferred = type(self)._deferred(lightcurves, lengths, steps + (step,))
-        deferred._probe = step(self._one())  # the first object, padded once per collection
+        deferred = type(self).deferred(lightcurves, lengths, steps + (step,))
+        deferred._probe = step(self._first())  # the first object, padded once per collection
         return deferred
 
     def batches(self, batch_size, *, steps_per_batch=None, order=None):
@@ -259,7 +301,7 @@ class PaddedLightCurves:
     def __getitem__(self, key):
         if isinstance(key, tuple) and len(key) == 2 and key[1] is Ellipsis:
             key = key[0]
-        index = _normalize_key(key, len(self))
+        index = normalize_key(key, len(self))
         # Pads a deferred collection first, so that a slice keeps the number of steps.
         return self.replace(**{name: None if self._get(name) is None else self._get(name)[index]
                                for name in _PER_OBJECT})

@@ -55,7 +55,8 @@ def _pyarrow():
     return pyarrow
 
 
-def _write_parquet(lc, path, y, overwrite):
+def save_parquet(lc, path, y, overwrite):
+    """Write light curves (and labels ``y`` or None) to ``path``: :meth:`LightCurves.to_parquet`."""
     pa = _pyarrow()
     check_output(path, overwrite=overwrite)
     objects, layout = _object_table(pa, lc, y)
@@ -154,7 +155,8 @@ def _observation_table(pa, lc, objects, start, stop):
     return pa.table(columns)
 
 
-def _read_parquet(cls, path):
+def load_parquet(cls, path):
+    """Read a file or folder of :func:`save_parquet`: :meth:`LightCurves.read_parquet`."""
     path = Path(path)
     if not path.is_dir():
         lc, y, _ = _read_file(cls, path)

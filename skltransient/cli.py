@@ -171,23 +171,12 @@ def _load(model):
                         f"{pretrained.available()}).")
     card = path / "MODEL_CARD.md"
     card = card.read_text() if card.is_file() else None
-    if (path / FEATURES_FILE).is_file():
-        import joblib
-
-        # A pickle (scikit-learn's trees have no safer format here): load only models you trust.
-        # A damaged pickle fails in many ways (KeyError, EOFError, UnpicklingError...), all of
-        # them "this file is not a model".
-        with _file_errors(path / FEATURES_FILE, Exception):
-            return joblib.load(path / FEATURES_FILE), card
     with _file_errors(path, (ValueError, OSError)):
         return load_model(path), card
 
 
 #: Files of which an earlier ``reproduce`` output folder holds one, so that --overwrite replaces it.
 REPRODUCE_MARKERS = ("results.md", "results.csv")
-
-#: File of a ``train --model features`` model in its folder (joblib pickle).
-FEATURES_FILE = "features-model.joblib"
 
 
 def _read(args):
@@ -232,9 +221,8 @@ def _simulate(args):
 def _train(args):
     import numpy as np
 
-    from ._experiment import base_pipeline
     from .persistence import MODEL_MARKERS, save_model
-    from .utils import atomic_write
+    from .recipes import default_pipeline, features_pipeline
 
     _check_output(args, [args.data, args.metadata], MODEL_MARKERS)
     X, y = _read(args)
@@ -248,27 +236,18 @@ def _train(args):
     card = (f"# Model trained by `skltransient train {args.data} --model {args.model}`\n\n"
             f"{len(X)} light curves; classes: {', '.join(map(str, classes))}.\n")
     if args.model == "features":
-        import joblib
-
-        from ._experiment import baseline_pipeline
         from ._optional import import_optional
 
         try:
             import_optional("light_curve", "--model features", "features")
         except ImportError as error:
             raise UserError(str(error)) from None
-        model = baseline_pipeline(args.seed)
+        model = features_pipeline(random_state=args.seed)
         print(f"training features + gradient boosting on {len(X)} light curves", flush=True)
         model.fit(X, y)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # as save_model does
-        with _file_errors(args.out, OSError), atomic_write(args.out, overwrite=args.overwrite,
-                                                          folder=True) as out:
-            joblib.dump(model, out / FEATURES_FILE)
-            (out / "MODEL_CARD.md").write_text(card)
-        print(f"saved the model to {args.out}")
-        return
-    model = base_pipeline(max_epochs=args.epochs, device=args.device, random_state=args.seed,
-                          verbose=1).fit(X, y)
+    else:
+        model = default_pipeline(max_epochs=args.epochs, device=args.device,
+                                 random_state=args.seed, verbose=1).fit(X, y)
     with _file_errors(args.out, (ValueError, OSError)):
         save_model(model, args.out, card=card, overwrite=args.overwrite)
     print(f"saved the model to {args.out}")

@@ -320,11 +320,10 @@ def domain_gap(X_a, X_b, *, model=None, cv=5, max_per_domain=5000, random_state=
              .sort_values("auc_alone", ascending=False, na_position="last"))
     auc_encoder = auc_encoder_std = np.nan
     if model is not None:
-        from .early import _transform
-        from .transfer._transfer import split_model
+        from .utils import apply_transformers, split_model
 
         steps, clf = split_model(model)
-        embedded = np.vstack([clf.embed(_transform(steps, X)) for X in (X_a, X_b)])
+        embedded = np.vstack([clf.embed(apply_transformers(steps, X)) for X in (X_a, X_b)])
         auc_encoder, auc_encoder_std = auc_of(embedded)
     return Bunch(auc=auc, auc_std=auc_std, auc_encoder=auc_encoder,
                  auc_encoder_std=auc_encoder_std, n_shared=n_shared, summaries=table)

@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from ._optional import import_optional
-from .transfer._transfer import split_model
+from .utils import split_model
 
 __all__ = ["OnnxClassifier", "to_onnx"]
 
@@ -126,11 +126,11 @@ def to_onnx(model, path, *, opset=17):
         module.train(was_training)
     graph = onnx.load(str(path))
     description = {
-        "classes": [_plain(label) for label in classifier.classes_],
+        "classes": [plain(label) for label in classifier.classes_],
         "channels": list(classifier.channels_),
         "metadata_names": list(getattr(classifier, "metadata_names_", None) or []),
         "preprocessing": [{"step": name, "class": type(step).__name__,
-                           "params": {k: _plain(v) for k, v in step.get_params(deep=False).items()}}
+                           "params": {k: plain(v) for k, v in step.get_params(deep=False).items()}}
                           for name, step in steps],
     }
     for key, value in description.items():
@@ -139,11 +139,11 @@ def to_onnx(model, path, *, opset=17):
     return str(path)
 
 
-def _plain(value):
+def plain(value):
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (tuple, np.ndarray)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else repr(value)
 
 

@@ -43,9 +43,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._lightcurves import LightCurves, _find_column
+from ._lightcurves import LightCurves, find_column
 from ._optional import import_optional
-from .transfer._transfer import split_model
+from .utils import split_model
 from .utils import atomic_write, check_output
 
 __all__ = ["predict_parquet"]
@@ -254,7 +254,7 @@ def _resolve_columns(available, columns, path):
         name = columns.get(key)
         if name is None:
             try:
-                name = _find_column(schema, key)
+                name = find_column(schema, key)
             except ValueError as exc:
                 raise ValueError(f"Parquet dataset {str(path)!r}: {exc}") from None
         elif name not in available:

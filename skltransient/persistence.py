@@ -18,6 +18,11 @@ finite. What does not pass raises a ``ValueError`` naming the file and key.
 
 A fitted :class:`~skltransient.TransferClassifier` is saved as the pipeline it
 predicts with (its transformers and its fine-tuned classifier).
+
+A model without a recurrent network (the feature baseline,
+:func:`skltransient.recipes.features_pipeline`) has no such format:
+scikit-learn's trees are saved as a joblib pickle, ``features-model.joblib``
+beside the card. Loading a pickle runs code: load only such files you trust.
 """
 
 import hashlib
@@ -34,16 +39,15 @@ import torch
 from sklearn.pipeline import Pipeline
 
 from . import __version__
+from ._compat import validate_estimator_params
 from .bands import known_bands
-from .neural import GRUClassifier, TransientGRU
-from .neural._module import n_parameters
+from .neural import GRUClassifier
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
-from .preprocessing._padding import _channels
-from .transfer._transfer import split_model
-from .utils import atomic_write, check_output, read_folder
+from .preprocessing._padding import channel_names
+from .utils import atomic_write, check_output, read_folder, split_model
 from .utils._memory import format_bytes
 
-__all__ = ["FORMAT_VERSION", "MODEL_MARKERS", "load_model", "save_model"]
+__all__ = ["FEATURES_FILE", "FORMAT_VERSION", "MODEL_MARKERS", "load_model", "save_model"]
 
 #: Version of the folder layout written by :func:`save_model`.
 FORMAT_VERSION = 2
@@ -56,19 +60,20 @@ _STATE = {
     "FluxNormalizer": ("n_channels_",),
     "MetadataScaler": ("mean_", "scale_", "n_features_in_", "feature_names_in_"),
     "GRUClassifier": ("classes_", "n_channels_", "n_metadata_", "channels_", "metadata_names_",
-                      "n_epochs_", "best_epoch_", "device_"),
+                      "n_epochs_", "best_epoch_", "do_early_stopping_", "device_"),
 }
 # The JSON kind of stored attributes, checked on load (an attribute not listed is not checked).
 _STATE_KINDS = {
     "bands_": "names", "channels_": "names", "classes_": "array", "mean_": "array", "scale_": "array",
     "feature_names_in_": "array", "n_channels_": "count", "n_metadata_": "count",
     "n_features_in_": "count", "n_epochs_": "count", "best_epoch_": "count", "device_": "text",
-    "metadata_names_": "names",
+    "metadata_names_": "names", "do_early_stopping_": "flag",
 }
 _KINDS = {
     "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
               "a non-negative integer"),
     "text": (lambda v: isinstance(v, str), "a string"),
+    "flag": (lambda v: isinstance(v, bool), "true or false"),
     "names": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
               "a list of strings"),
     "array": (lambda v: isinstance(v, dict) and isinstance(v.get("__array__"), list)
@@ -78,9 +83,11 @@ _KINDS = {
     "sha256": (lambda v: isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v) is not None,
                "a SHA-256 digest (64 hexadecimal digits)"),
 }
+#: File of a saved model without a recurrent network (a feature pipeline): a joblib pickle.
+FEATURES_FILE = "features-model.joblib"
 #: Files of which a folder holds one when it is a saved model that may be overwritten:
-#: ``model.json`` (save_model) or ``features-model.joblib`` (``skltransient train --model features``).
-MODEL_MARKERS = ("model.json", "features-model.joblib")
+#: ``model.json`` (a GRU model) or :data:`FEATURES_FILE` (a feature pipeline).
+MODEL_MARKERS = ("model.json", FEATURES_FILE)
 _REPAIR = ("The file is damaged or was edited: restore the saved folder, or save the model again "
            "with skltransient.persistence.save_model.")
 
@@ -98,9 +105,12 @@ def save_model(model, path, *, card=None, overwrite=False):
 
     Parameters
     ----------
-    model : Pipeline, GRUClassifier or TransferClassifier
-        Fitted; a pipeline's steps must be the package's transformers and
-        end in a ``GRUClassifier``.
+    model : Pipeline, GRUClassifier, TransferClassifier or classifier
+        Fitted. A GRU model (a ``GRUClassifier``, a ``TransferClassifier``
+        or a pipeline ending in one) is saved in the documented format: a
+        pipeline's steps must then be the package's transformers. Any other
+        fitted classifier with ``predict_proba`` (the feature baseline) is
+        pickled with joblib as :data:`FEATURES_FILE`.
     path : str or Path
         Folder to write (its parent is created).
     card : str or None, default=None
@@ -121,7 +131,10 @@ def save_model(model, path, *, card=None, overwrite=False):
     ValueError
         If ``path`` is a folder, not empty, that holds no saved model.
     """
-    steps, classifier = split_model(model)
+    try:
+        steps, classifier = split_model(model)
+    except TypeError:  # no recurrent network: scikit-learn's models are saved as a pickle
+        return _save_pickled(model, path, card, overwrite)
     steps = steps + [("gruclassifier", classifier)]
     state = classifier.module_.state_dict()
     _check_finite(state, "The network to save",
@@ -142,6 +155,40 @@ def save_model(model, path, *, card=None, overwrite=False):
     return path
 
 
+def _save_pickled(model, path, card, overwrite):
+    """Save a fitted model that has no recurrent network as a joblib pickle, with its card."""
+    import joblib
+    from sklearn.utils.validation import check_is_fitted
+
+    if not hasattr(model, "predict_proba"):
+        raise TypeError(f"save_model saves classifiers; a {type(model).__name__} has no "
+                        f"predict_proba.")
+    check_is_fitted(model)
+    path = check_output(path, overwrite=overwrite, markers=MODEL_MARKERS)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, overwrite=overwrite, folder=True) as folder:
+        joblib.dump(model, folder / FEATURES_FILE)
+        if card is not None:
+            (folder / "MODEL_CARD.md").write_text(card)
+    return path
+
+
+def _load_pickled(file):
+    """The model pickled in ``file`` by :func:`save_model`; a damaged file is a ValueError."""
+    import joblib
+
+    try:
+        model = joblib.load(file)
+    # A damaged pickle fails in many ways (KeyError, EOFError, UnpicklingError...), all of
+    # them "this file is not a model".
+    except Exception as error:
+        raise ValueError(f"{file} is not a model saved by save_model ({type(error).__name__}: "
+                         f"{error}). {_REPAIR}") from error
+    if not hasattr(model, "predict_proba"):
+        raise ValueError(f"{file} holds a {type(model).__name__}, not a classifier. {_REPAIR}")
+    return model
+
+
 def load_model(path, *, device="cpu"):
     """Load a model saved by :func:`save_model`.
 
@@ -154,8 +201,10 @@ def load_model(path, *, device="cpu"):
 
     Returns
     -------
-    model : Pipeline
-        The fitted pipeline (a bare classifier is a one-step pipeline).
+    model : Pipeline or classifier
+        The fitted pipeline (a bare classifier is a one-step pipeline); a
+        model saved as :data:`FEATURES_FILE` comes back as it was pickled
+        (``device`` does not apply).
 
     Raises
     ------
@@ -176,6 +225,8 @@ def load_model(path, *, device="cpu"):
         weights; save it again to add one.
     """
     path = Path(path)
+    if (path / FEATURES_FILE).is_file() and not (path / "model.json").exists():
+        return _load_pickled(path / FEATURES_FILE)
     description_file, weights_file = path / "model.json", path / "weights.pt"
     try:
         files = read_folder(path, ["model.json", "weights.pt"])
@@ -302,7 +353,7 @@ def _rebuild(item, where):
             params[key] = value if key == "bands" else tuple(value)
     step = cls(**params)
     try:
-        step._validate_params()
+        validate_estimator_params(step)
     except ValueError as error:  # sklearn's InvalidParameterError
         raise ValueError(f"{where}: {error} {_REPAIR}") from None
     extra = sorted(set(item["state"]) - set(_STATE[kind]))
@@ -340,37 +391,47 @@ def _check_pipeline(steps, labels, file):
     if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
         raise ValueError(f"{where[-1]}: classes_ {classes.tolist()} are not distinct labels. {_REPAIR}")
     n_metadata = _fitted(classifier, "n_metadata_", where[-1])
-    given_channels = given_metadata = None  # (value, label of the step that sets it)
+    given = {"channels": None, "metadata": None}  # (value, label of the step that sets it)
     for (_, step), here, label in zip(steps[:-1], where, labels):
-        if isinstance(step, LightCurvePadder):
-            own = _fitted(step, "channels_", here)
-            expected = _channels(step.representation, _fitted(step, "bands_", here))
-            if tuple(own) != expected:
-                raise ValueError(
-                    f"{here}: its channels_ {list(own)} are not those of representation "
-                    f"{step.representation!r} over bands_ {step.bands_} ({list(expected)}). {_REPAIR}")
-            if _fitted(step, "n_channels_", here) != len(own):
-                raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but channels_ has "
-                                 f"{len(own)} names. {_REPAIR}")
-            _check_padder(step, here)
-            given_channels = (tuple(own), label)
-            given_metadata = (len(step.metadata_columns), label)
-        elif isinstance(step, FluxNormalizer):
-            # The normaliser may add a channel (keep_brightness): follow the names through it.
-            inputs = given_channels[0] if given_channels is not None else channels[:_fitted(
-                step, "n_channels_", here)]
-            if _fitted(step, "n_channels_", here) != len(inputs):
-                raise ValueError(f"{here}: n_channels_ is {step.n_channels_} but its input has "
-                                 f"{len(inputs)} channels {list(inputs)}. {_REPAIR}")
-            given_channels = (step._channels(inputs), label)
-        else:
-            given_metadata = _check_scaler(step, here, given_metadata, label)
+        _STATE_CHECKS[type(step).__name__](step, here, label, given, channels)
+    given_channels, given_metadata = given["channels"], given["metadata"]
     if given_channels is not None and given_channels[0] != tuple(channels):
         raise ValueError(f"{where[-1]}: channels_ {list(channels)} differ from the channels_ "
                          f"{list(given_channels[0])} of {given_channels[1]}. {_REPAIR}")
     if given_metadata is not None and given_metadata[0] != n_metadata:
         raise ValueError(f"{where[-1]}: n_metadata_ is {n_metadata} but {given_metadata[1]} gives "
                          f"{given_metadata[0]} metadata columns. {_REPAIR}")
+
+
+def _check_padder_state(padder, here, label, given, channels):
+    """A padder's channels against its representation and bands; it sets the channels and metadata."""
+    own = _fitted(padder, "channels_", here)
+    expected = channel_names(padder.representation, _fitted(padder, "bands_", here))
+    if tuple(own) != expected:
+        raise ValueError(
+            f"{here}: its channels_ {list(own)} are not those of representation "
+            f"{padder.representation!r} over bands_ {padder.bands_} ({list(expected)}). {_REPAIR}")
+    if _fitted(padder, "n_channels_", here) != len(own):
+        raise ValueError(f"{here}: n_channels_ is {padder.n_channels_} but channels_ has "
+                         f"{len(own)} names. {_REPAIR}")
+    _check_padder(padder, here)
+    given["channels"] = (tuple(own), label)
+    given["metadata"] = (len(padder.metadata_columns), label)
+
+
+def _check_normalizer_state(normalizer, here, label, given, channels):
+    """A normaliser's input width; the names follow through it (it may add ``scale_mag``)."""
+    inputs = given["channels"][0] if given["channels"] is not None else channels[:_fitted(
+        normalizer, "n_channels_", here)]
+    if _fitted(normalizer, "n_channels_", here) != len(inputs):
+        raise ValueError(f"{here}: n_channels_ is {normalizer.n_channels_} but its input has "
+                         f"{len(inputs)} channels {list(inputs)}. {_REPAIR}")
+    given["channels"] = (normalizer.output_channels(inputs), label)
+
+
+def _check_scaler_state(scaler, here, label, given, channels):
+    """A metadata scaler's state; it sets the metadata width."""
+    given["metadata"] = _check_scaler(scaler, here, given["metadata"], label)
 
 
 def _check_padder(padder, here):
@@ -382,7 +443,7 @@ def _check_padder(padder, here):
                          f"skltransient.bands.known_bands(). {_REPAIR}")
     if padder.max_length is not None:
         try:
-            padder._check_size(1, padder.max_length)
+            padder.check_padded_size(1, padder.max_length)
         except ValueError as error:
             raise ValueError(f"{here}: {error} {_REPAIR}") from None
 
@@ -405,6 +466,11 @@ def _check_scaler(scaler, here, given_metadata, label):
         raise ValueError(f"{here}: n_features_in_ is {n_features} but {given_metadata[1]} gives "
                          f"{given_metadata[0]} metadata columns. {_REPAIR}")
     return len(scaler.get_feature_names_out()), label
+
+
+#: How each kind of transformer's fitted state is checked against the steps before it.
+_STATE_CHECKS = {"LightCurvePadder": _check_padder_state, "FluxNormalizer": _check_normalizer_state,
+                 "MetadataScaler": _check_scaler_state}
 
 
 def _read_weights(data, file, checksum, description_file):
@@ -459,9 +525,7 @@ def _check_shapes(module, state, classifier, weights_file, description_file):
 
 def _check_size(classifier, state, weights_file, description_file):
     """Refuse, before building it, a network far larger than the weights the file holds."""
-    count = n_parameters(classifier.n_channels_, classifier.n_metadata_, len(classifier.classes_),
-                         hidden_size=classifier.hidden_size, num_layers=classifier.num_layers,
-                         metadata_size=classifier.metadata_size, head_size=classifier.head_size)
+    count = classifier.count_parameters()
     stored = sum(tensor.numel() for tensor in state.values())
     # Near the file's size, the tensors' shapes are compared (on the meta device), which says more.
     if count > 4 * stored:
@@ -475,17 +539,9 @@ def _check_size(classifier, state, weights_file, description_file):
 
 def _attach_module(classifier, state, device, weights_file, description_file):
     _check_size(classifier, state, weights_file, description_file)
-    sizes = dict(hidden_size=classifier.hidden_size, num_layers=classifier.num_layers,
-                 dropout=classifier.dropout, metadata_size=classifier.metadata_size,
-                 head_size=classifier.head_size)
-    shape = (classifier.n_channels_, classifier.n_metadata_, len(classifier.classes_))
     with torch.device("meta"):  # shapes only: nothing is allocated until they match
-        skeleton = TransientGRU(*shape, **sizes)
+        skeleton = classifier.build_module()
     _check_shapes(skeleton, state, classifier, weights_file, description_file)
-    module = TransientGRU(*shape, **sizes)
+    module = classifier.build_module()
     module.load_state_dict(state)
-    classifier.device_ = device
-    net = classifier._make_net(module, None, None, max_epochs=0)
-    net.initialize()
-    net.module_.load_state_dict(state)
-    classifier.net_ = net
+    classifier.attach_module(module, device)

@@ -94,9 +94,9 @@ def features_pipeline(*, tuned=False, cv=3, random_state=0, **boosting):
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
     from .features import LightCurveFeatures
-    from .features._features import _FillEmptyFeatures
+    from .features._features import FillEmptyFeatures
 
-    boosted = make_pipeline(_FillEmptyFeatures(), HistGradientBoostingClassifier(
+    boosted = make_pipeline(FillEmptyFeatures(), HistGradientBoostingClassifier(
         class_weight="balanced", random_state=random_state, **boosting))
     if not tuned:
         return make_pipeline(LightCurveFeatures(), *[step for _, step in boosted.steps])

@@ -39,11 +39,11 @@ def test_padder_output_is_deferred_until_read(data):
     original = padder._pad
     padder._pad = lambda lc: calls.append(len(lc)) or original(lc)
     Xt = padder.transform(X)
-    assert calls == [] and len(Xt) == len(X)
+    assert calls == [] and len(Xt) == len(X) and Xt.is_deferred
     np.testing.assert_array_equal(Xt.lengths, X.lengths)
     assert Xt.channels == ("time", "flux", "flux_err", "wavelength") and calls == [1]
     values = Xt.values
-    assert calls == [1, len(X)] and Xt.values is values
+    assert calls == [1, len(X)] and Xt.values is values and not Xt.is_deferred
 
 
 def test_deferred_padding_equals_eager_padding(data, model):

@@ -44,7 +44,7 @@ def test_simulate_train_predict_info(tmp_path, capsys):
 def test_train_features_model_predicts_like_the_pipeline(tmp_path, capsys):
     """Check train --model features: the feature baseline, saved, loaded and used by predict and info."""
     pytest.importorskip("light_curve")
-    from skltransient._experiment import baseline_pipeline
+    from skltransient.recipes import features_pipeline
 
     data = tmp_path / "ztf.parquet"
     main(["simulate", "ztf", "80", "--out", str(data), "--seed", "2"])
@@ -58,7 +58,7 @@ def test_train_features_model_predicts_like_the_pipeline(tmp_path, capsys):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        expected = baseline_pipeline(0).fit(X, y).predict_proba(X)
+        expected = features_pipeline(random_state=0).fit(X, y).predict_proba(X)
     np.testing.assert_allclose(pd.read_csv(out, index_col="object_id").to_numpy(), expected,
                                rtol=1e-6)
     capsys.readouterr()

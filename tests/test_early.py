@@ -13,7 +13,7 @@ from skltransient import (
     MetadataScaler,
     TransferClassifier,
 )
-from skltransient.early import StreamingClassifier, predict_proba_at, predict_proba_over_time
+from skltransient.early import ClassificationStream, predict_proba_at, predict_proba_over_time
 from skltransient.datasets import simulate
 from skltransient.utils._testing import make_toy_lightcurves
 
@@ -146,7 +146,7 @@ def test_streaming_equals_predict_proba_at_every_step(data, model_name, request)
     """Check that streaming, observation by observation, equals the pipeline's predict_proba on the light curve so far."""
     X, _ = data
     model = request.getfixturevalue(model_name)
-    stream = StreamingClassifier(model)
+    stream = ClassificationStream(model)
     obs = X.to_pandas().sort_values(["time"], kind="stable")  # interleaved objects, as alerts arrive
     expected = np.stack([model.predict_proba(X.truncate(n_observations=k + 1))
                          for k in range(X.lengths.max())], axis=1)
@@ -185,7 +185,7 @@ def _good_update(stream, object_ids, time):
 ])
 def test_streaming_bad_update_changes_nothing(causal, bad, match):
     """Check that a refused update registers no object and leaves every object's state as it was."""
-    stream, reference = StreamingClassifier(causal), StreamingClassifier(causal)
+    stream, reference = ClassificationStream(causal), ClassificationStream(causal)
     for s in (stream, reference):
         _good_update(s, ["a", "b"], [10.0, 11.0])
     n = len(bad["object_id"])
@@ -203,7 +203,7 @@ def test_streaming_bad_update_changes_nothing(causal, bad, match):
 def test_streaming_stops_after_max_length_and_refuses_truncate_start(data, causal_short):
     """Check that with truncate='end' an object stops changing after max_length observations, and that truncate='start' is refused."""
     X, y = data
-    stream = StreamingClassifier(causal_short)
+    stream = ClassificationStream(causal_short)
     fifth = _good_update(stream, ["a"] * 5, np.arange(5.0))
     sixth = stream.update(["a"], [9.0], ["ztfr"], [99.0], [3.0])
     pd.testing.assert_frame_equal(sixth, fifth)
@@ -211,7 +211,7 @@ def test_streaming_stops_after_max_length_and_refuses_truncate_start(data, causa
                           FluxNormalizer("running_peak"), MetadataScaler(),
                           GRUClassifier(**SMALL, max_epochs=1)).fit(X, y)
     with pytest.raises(ValueError, match="truncate='start'"):
-        StreamingClassifier(start)
+        ClassificationStream(start)
 
 
 def test_streaming_refuses_unknown_metadata_without_scaler(data):
@@ -219,7 +219,7 @@ def test_streaming_refuses_unknown_metadata_without_scaler(data):
     X, y = data
     model = make_pipeline(LightCurvePadder(), FluxNormalizer("running_peak"),
                           GRUClassifier(**SMALL, max_epochs=1)).fit(X, y)
-    stream = StreamingClassifier(model)
+    stream = ClassificationStream(model)
     with pytest.raises(ValueError, match="'c' has no value of metadata column 'redshift'"):
         stream.update(["c"], [1.0], ["ztfg"], [1.0], [0.1])
     assert stream.n_objects_ == 0
@@ -262,7 +262,7 @@ def test_streaming_with_detection_flags_waits_for_the_trigger(long_baseline):
                           GRUClassifier(**SMALL, max_epochs=1)).fit(X, labels)
     X = X[np.arange(12)]
     obs = X.to_pandas().sort_values("time", kind="stable")
-    stream = StreamingClassifier(model)
+    stream = ClassificationStream(model)
     first_detection = obs[obs.detected].groupby("object_id").time.min()
     seen_before = obs[obs.time < obs.object_id.map(first_detection)]
     out = stream.update(seen_before.object_id, seen_before.time, seen_before.band,
@@ -351,7 +351,7 @@ def test_predict_proba_at_before_the_trigger_with_a_window(long_baseline):
 def test_streaming_quiet_tick_returns_an_empty_result(causal):
     """Check that an update without observations (a quiet tick) returns an empty frame with the
     classes as columns and changes nothing."""
-    stream = StreamingClassifier(causal)
+    stream = ClassificationStream(causal)
     _good_update(stream, ["a"], [10.0])
     out = stream.update([], [], [], [], [], detected=[], metadata=None)
     assert out.shape == (0, 3) and list(out.columns) == list(stream.classes_)
@@ -365,7 +365,7 @@ def test_streaming_metadata_of_a_known_object_is_used(data, causal):
     one = X[[0]]
     changed = one.metadata.copy()
     changed["redshift"] = changed["redshift"] * 3 + 0.2
-    stream = StreamingClassifier(causal)
+    stream = ClassificationStream(causal)
     frame = one.to_pandas()
     stream.update(frame.object_id[:2], frame.time[:2], frame.band[:2], frame.flux[:2],
                   frame.flux_err[:2], metadata=one.metadata)
@@ -383,7 +383,7 @@ def test_streaming_keeps_only_what_the_window_can_use(causal_windowed):
     """Check that before its trigger an object keeps only the non-detections the window
     (10 days before the trigger) can still reach, not every one since it was first seen, and
     that the probabilities at the trigger are unchanged by it."""
-    stream, n = StreamingClassifier(causal_windowed), 500
+    stream, n = ClassificationStream(causal_windowed), 500
     stream.update(["a"] * n, np.arange(float(n)), ["ztfg"] * n, np.zeros(n), np.ones(n),
                   detected=np.zeros(n, bool))
     pending = stream._state.pending[stream._rows["a"]]
@@ -400,7 +400,7 @@ def test_streaming_retire_explicitly_and_by_age(causal):
     """Check retirement: retire() forgets objects (unknown ids ignored) and their rows are
     reused; a retired object's next observation starts it anew; max_age retires objects whose
     last observation is older than max_age days before the stream's latest."""
-    stream, fresh = StreamingClassifier(causal), StreamingClassifier(causal)
+    stream, fresh = ClassificationStream(causal), ClassificationStream(causal)
     _good_update(stream, ["a", "b", "c"], [1.0, 2.0, 3.0])
     _good_update(stream, ["a", "b"], [5.0, 6.0])
     assert stream.retire(["a", "unknown", "a"]) == 1 and stream.retire("b") == 1
@@ -409,13 +409,13 @@ def test_streaming_retire_explicitly_and_by_age(causal):
     pd.testing.assert_frame_equal(_good_update(stream, ["a", "d"], [9.0, 9.5]),
                                   _good_update(fresh, ["a", "d"], [9.0, 9.5]))
     assert len(stream._state.first) == capacity and stream.n_objects_ == 3
-    aging = StreamingClassifier(causal, max_age=10)
+    aging = ClassificationStream(causal, max_age=10)
     _good_update(aging, ["a"], [0.0])
     _good_update(aging, ["b"], [5.0])
     _good_update(aging, ["c"], [12.0])
     assert aging.n_objects_ == 2 and aging.n_retired_ == 1 and "a" not in aging._rows
     with pytest.raises(ValueError, match="max_age must be a positive number of days"):
-        StreamingClassifier(causal, max_age=0)
+        ClassificationStream(causal, max_age=0)
 
 
 def test_streaming_one_object_updates_at_constant_cost(causal):
@@ -424,7 +424,7 @@ def test_streaming_one_object_updates_at_constant_cost(causal):
     import gc
     import tracemalloc
 
-    stream = StreamingClassifier(causal)
+    stream = ClassificationStream(causal)
     seen = {"calls": 0, "shapes": set()}
 
     def record(module, args):
@@ -446,3 +446,15 @@ def test_streaming_one_object_updates_at_constant_cost(causal):
         hook.remove()
     assert seen["calls"] == 600 and [s[:2] for s in seen["shapes"]] == [(1, 1)]
     assert abs(sizes[1] - sizes[0]) < 20_000, sizes  # bytes: no growth with the observations
+
+
+def test_streaming_classifier_is_a_deprecated_name_of_classification_stream(causal):
+    """Check that the old name still streams, as a ClassificationStream, with a FutureWarning."""
+    from skltransient.early import StreamingClassifier
+
+    with pytest.warns(FutureWarning, match="renamed ClassificationStream"):
+        old = StreamingClassifier(causal)
+    assert isinstance(old, ClassificationStream)
+    args = (["x"], [58001.0], ["ztfg"], [12.0], [3.0])
+    np.testing.assert_array_equal(old.update(*args).to_numpy(),
+                                  ClassificationStream(causal).update(*args).to_numpy())

@@ -144,6 +144,8 @@ def test_concatenate_refuses_different_metadata_columns():
     ({"max_time": np.nan}, "max_time must be finite"),
     ({"n_observations": -1}, "n_observations must be at least 1"),
     ({"n_observations": 1.5}, "n_observations must be an integer"),
+    ({"max_time": 1.0, "days_since_trigger": 0.0}, "max_time or days_since_trigger, not both"),
+    ({"days_since_trigger": [1.0, 2.0, 3.0]}, r"days_since_trigger has shape \(3,\)"),
 ])
 def test_truncate_refuses_bad_limits(kwargs, match):
     """Check that truncate names a bad limit instead of failing deep inside NumPy."""
@@ -334,3 +336,17 @@ def test_from_arrays_accepts_relative_and_negative_days():
     with pytest.raises(ValueError, match="Light curve 'a' has a time 2459583.5 of 2400000 or more in "
                                          "column 'time'"):
         LightCurves.from_arrays(["a"], [2459583.5], ["ztfg"], [1.0], [0.1])
+
+
+def test_truncate_at_days_since_trigger_is_the_cut_at_trigger_plus_day():
+    """Check that days_since_trigger keeps each object's observations up to its trigger plus the
+    days (per object too), as max_time at that time does."""
+    lc = LightCurves.from_arrays(["a"] * 4 + ["b"] * 3, [0.0, 5.0, 9.0, 20.0, 100.0, 101.0, 130.0],
+                                 ["ztfg"] * 7, [1.0] * 7, [0.1] * 7,
+                                 detected=[False, True, True, True, True, True, True])
+    cut = lc.truncate(days_since_trigger=4.0)  # triggers at 5 and 100
+    assert cut.time.tolist() == [0.0, 5.0, 9.0, 100.0, 101.0]
+    assert cut.time.tolist() == lc.truncate(max_time=lc.trigger_time + 4.0).time.tolist()
+    assert lc.truncate(days_since_trigger=[0.0, 30.0]).lengths.tolist() == [2, 3]
+    with pytest.raises(ValueError, match="no observations left"):
+        lc.truncate(days_since_trigger=-10.0)

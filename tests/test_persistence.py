@@ -469,3 +469,32 @@ def test_save_model_and_load_model_from_eight_processes_at_once(fitted, tmp_path
     assert sum(seen[0] for seen in outcomes.values()) > 0 and sum(seen[1] for seen in outcomes.values()) > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "shared"]
     assert sorted(p.name for p in shared.iterdir()) == ["MODEL_CARD.md", "model.json", "weights.pt"]
+
+
+def test_save_model_pickles_a_model_without_a_network(tmp_path):
+    """Check that a fitted classifier that is not a GRU model (the feature baseline's kind) round
+    trips through save_model and load_model, with its card, and that a damaged file is named."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = np.random.default_rng(0).normal(size=(30, 3)), np.repeat(["a", "b", "c"], 10)
+    model = LogisticRegression().fit(X, y)
+    folder = save_model(model, tmp_path / "m", card="# a baseline")
+    assert sorted(p.name for p in folder.iterdir()) == ["MODEL_CARD.md", "features-model.joblib"]
+    np.testing.assert_array_equal(load_model(folder).predict_proba(X), model.predict_proba(X))
+    save_model(model, folder, overwrite=True)  # a saved model of either kind may be replaced
+    (folder / "features-model.joblib").write_bytes(b"not a pickle")
+    with pytest.raises(ValueError, match="features-model.joblib is not a model saved by"):
+        load_model(folder)
+
+
+def test_save_model_refuses_an_unfitted_model_or_one_that_does_not_classify(tmp_path):
+    """Check that save_model refuses, before writing anything, a model it cannot load back as one."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    with pytest.raises(NotFittedError):
+        save_model(LogisticRegression(), tmp_path / "m")
+    with pytest.raises(TypeError, match="StandardScaler has no predict_proba"):
+        save_model(StandardScaler().fit(np.zeros((2, 2))), tmp_path / "m")
+    assert not (tmp_path / "m").exists()

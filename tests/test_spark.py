@@ -157,18 +157,18 @@ def test_loaded_keeps_one_model_per_checksum(monkeypatch):
     loads = []
     monkeypatch.setattr(_udf, "_MODELS", {})
     monkeypatch.setattr(_udf, "_load", lambda payload: loads.append(payload) or object())
-    first = _udf._loaded("abc", ("pretrained", "ztf-sims"))
-    assert _udf._loaded("abc", ("pretrained", "ztf-sims")) is first
-    assert _udf._loaded("def", ("pretrained", "ztf-sims")) is not first
+    first = _udf.loaded_model("abc", ("pretrained", "ztf-sims"))
+    assert _udf.loaded_model("abc", ("pretrained", "ztf-sims")) is first
+    assert _udf.loaded_model("def", ("pretrained", "ztf-sims")) is not first
     assert len(loads) == 2
 
 
 def test_payload_of_a_fitted_model_is_its_saved_folder(ztf_model):
     """Check that a fitted GRU model is broadcast as save_model's files (no pickle) and reloads equal."""
-    (kind, files), checksum = _udf._payload(ztf_model)
+    (kind, files), checksum = _udf.model_payload(ztf_model)
     assert kind == "folder" and set(files) == {"model.json", "weights.pt"}
     assert len(checksum) == 64
-    assert _udf._payload(ztf_model)[1] == checksum  # same model, same cache key
+    assert _udf.model_payload(ztf_model)[1] == checksum  # same model, same cache key
     reloaded = _udf._load((kind, files))
     np.testing.assert_array_equal(reloaded.classes_, ztf_model.classes_)
 

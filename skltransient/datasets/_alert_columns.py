@@ -16,7 +16,7 @@ from .._lightcurves import LightCurves
 from .._optional import import_optional
 from ..bands import known_bands, resolve_bands
 from ._readers import NJY_ZEROPOINT, standard_metadata, to_fluxcal
-from ._readers_alerts import _JD_TO_MJD, _deduplicate, ztf_fluxes
+from ._readers_alerts import JD_TO_MJD, deduplicate, ztf_fluxes
 
 __all__ = ["ALERT_HISTORY_FIELDS", "LSST_OBJECT_FIELDS", "read_alert_history"]
 
@@ -122,7 +122,7 @@ def read_alert_history(history, *, survey, limit_sigma=5.0):
     _reject(rejected, (counts == 0) & _accepted(rejected), "it has no usable epoch (its history "
             "is empty, or holds only non-detections without a limit)")
     keep = _accepted(rejected)[alert]
-    epochs = _deduplicate(epochs[keep].assign(object_id=alert[keep], alert_time=0.0),
+    epochs = deduplicate(epochs[keep].assign(object_id=alert[keep], alert_time=0.0),
                           ["object_id", "time", "band"])
     ids = np.flatnonzero(_accepted(rejected))
     return _build(epochs, ids, metadata, survey), rejected
@@ -226,7 +226,7 @@ def _ztf_epochs(epochs, alert, rejected, limit_sigma):
                    "it has a detection whose isdiffpos is not 't', 'f', '1' or '0'")
     _reject_epochs(rejected, alert, detected & ~(flux_err >= 0),
                    "it has a detection without a finite, non-negative sigmapsf")
-    frame = pd.DataFrame({"time": jd - _JD_TO_MJD, "flux": flux, "flux_err": flux_err,
+    frame = pd.DataFrame({"time": jd - JD_TO_MJD, "flux": flux, "flux_err": flux_err,
                           "detected": detected})
     band = _band_codes(epochs["fid"][keep], rejected, alert[keep], column="fid")
     return frame[keep].assign(band=band), alert[keep]

@@ -35,7 +35,7 @@ from sklearn.utils import Bunch
 from .._compat import Interval, StrOptions, validate_params
 from .._lightcurves import LightCurves
 from ._readers import build_lightcurves, standard_metadata
-from ._readers_alerts import _ztf_fluxes
+from ._readers_alerts import checked_ztf_fluxes
 
 __all__ = ["ALERCE_URL", "BTS_URL", "bts_class", "fetch_bts", "get_data_home"]
 
@@ -643,8 +643,8 @@ def _check_values(frame, oid):
     if not len(frame):
         return
     with np.errstate(over="ignore", invalid="ignore"):  # absurd magnitudes: refused below
-        flux, flux_err, _, usable = _ztf_fluxes(frame.assign(fid=frame["fid"].astype(np.int64)),
-                                                5.0)
+        flux, flux_err, _, usable = checked_ztf_fluxes(
+            frame.assign(fid=frame["fid"].astype(np.int64)), 5.0)
     mjd = frame["jd"].to_numpy() - 2400000.5
     checks = (
         (~((mjd >= MJD_RANGE[0]) & (mjd <= MJD_RANGE[1])), mjd, "time (MJD)",
@@ -694,7 +694,7 @@ def _assemble_alerce(folder, ids, left_out):
         raise ValueError(f"The {len(have)} cached BTS light curves hold no observation.")
     obs = pd.concat(frames, ignore_index=True)
     obs["fid"] = obs["fid"].astype(np.int64)
-    flux, flux_err, detected, usable = _ztf_fluxes(obs, 5.0)
+    flux, flux_err, detected, usable = checked_ztf_fluxes(obs, 5.0)
     obs = obs.assign(flux=flux, flux_err=flux_err, detected=detected)[usable]
     obs = obs.sort_values(["jd"], kind="stable").drop_duplicates(["object_id", "jd", "fid"])
     order = {oid: k for k, oid in enumerate(have)}

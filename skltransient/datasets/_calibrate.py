@@ -246,7 +246,7 @@ def calibrate_survey(survey, X, *, parameters=PARAMETERS, n_objects=400, name=No
             f"None of the light curves' bands ({', '.join(sorted(set(X.band_names)))}) is a band of "
             f"the {model.name!r} survey ({', '.join(model.available_bands)}); calibrate a survey on "
             "its own bands.")
-    X = X._keep(np.isin(X.band_names, bands))
+    X = X.select_observations(np.isin(X.band_names, bands))
     observed = survey_statistics(X)
     seed = check_random_state(random_state).randint(0, 2**31 - 1)
     log = print if verbose else (lambda *args: None)

@@ -32,7 +32,7 @@ from ._readers import (
 
 __all__ = ["read_lsst_alerts", "read_ztf_alerts", "read_ztf_forced_photometry", "ztf_fluxes"]
 
-_JD_TO_MJD = 2400000.5
+JD_TO_MJD = 2400000.5
 # Flux uncertainty of a magnitude error: d(flux)/flux = ln(10)/2.5 d(mag).
 _MAG_TO_FLUX_ERR = np.log(10.0) / 2.5
 _ISDIFFPOS_SIGN = {"t": 1.0, "1": 1.0, "f": -1.0, "0": -1.0}
@@ -112,17 +112,17 @@ def read_ztf_alerts(path, *, limit_sigma=5.0):
                            "ZTF alert")
     observations = pd.concat([_ztf_observations(table, source) for table, source in tables],
                              ignore_index=True)
-    flux, flux_err, detected, keep = _ztf_fluxes(observations, limit_sigma)
+    flux, flux_err, detected, keep = checked_ztf_fluxes(observations, limit_sigma)
     observations = observations.assign(flux=flux, flux_err=flux_err, detected=detected)[keep]
     ids = pd.unique(observations["object_id"].to_numpy())  # alerts come first, in file order
-    observations = _deduplicate(observations, ["object_id", "jd", "fid"])
+    observations = deduplicate(observations, ["object_id", "jd", "fid"])
     detections = observations[observations["detected"]]
     positions = detections.groupby("object_id", sort=False)[["ra", "dec"]].mean().reindex(ids)
     metadata = standard_metadata(ids, ra=positions["ra"].to_numpy(),
                                  dec=positions["dec"].to_numpy())
     return build_lightcurves(
         "ZTF alerts", observations["object_id"].to_numpy(),
-        observations["jd"].to_numpy() - _JD_TO_MJD,
+        observations["jd"].to_numpy() - JD_TO_MJD,
         observations["fid"].to_numpy(), observations["flux"].to_numpy(),
         observations["flux_err"].to_numpy(), detected=observations["detected"].to_numpy(),
         metadata=metadata, band_column="fid",
@@ -195,7 +195,7 @@ def read_lsst_alerts(path):
     parts = [_lsst_observations(table, source) for table, source in tables]
     observations = pd.concat([obs for obs, _ in parts], ignore_index=True)
     ids = pd.unique(observations["object_id"].to_numpy())  # alerts come first, in file order
-    observations = _deduplicate(observations, ["object_id", "midPointTai", "filterName"])
+    observations = deduplicate(observations, ["object_id", "midPointTai", "filterName"])
     objects = (pd.concat([obj for _, obj in parts], ignore_index=True)
                .sort_values("alert_time", kind="stable")
                .drop_duplicates("object_id", keep="last").set_index("object_id").reindex(ids))
@@ -213,7 +213,7 @@ def read_lsst_alerts(path):
     )
 
 
-def _deduplicate(observations, epoch):
+def deduplicate(observations, epoch):
     """Keep each epoch once: a detection if any copy is one, else the latest alert's copy.
 
     Copies of one epoch in different alerts can differ slightly (ZTF
@@ -397,7 +397,13 @@ def _ztf_observations(table, source):
     return pd.concat(frames, ignore_index=True).assign(source=source)
 
 
-def _ztf_fluxes(obs, limit_sigma):
+def checked_ztf_fluxes(obs, limit_sigma):
+    """:func:`ztf_fluxes` of a frame of ZTF epochs, refusing what the reader refuses, by row.
+
+    Returns
+    -------
+    flux, flux_err, detected, keep : ndarray of shape (n_epochs,)
+    """
     detected = np.isfinite(obs["magpsf"].to_numpy(dtype=np.float64))
     flux, flux_err, _, keep = ztf_fluxes(obs["magpsf"], obs["sigmapsf"], obs["diffmaglim"],
                                          obs["isdiffpos"], limit_sigma=limit_sigma)
@@ -581,7 +587,7 @@ def read_ztf_forced_photometry(path, *, object_ids=None, procstatus=("0",), qual
     flux = to_fluxcal(obs["forcediffimflux"], obs["zpdiff"])
     flux_err = to_fluxcal(obs["forcediffimfluxunc"], obs["zpdiff"])
     return build_lightcurves(
-        "forced-photometry files", obs["object_id"].to_numpy(), obs["jd"].to_numpy() - _JD_TO_MJD,
+        "forced-photometry files", obs["object_id"].to_numpy(), obs["jd"].to_numpy() - JD_TO_MJD,
         obs["filter"].to_numpy(), flux, flux_err, detected=flux >= detection_snr * flux_err,
         metadata=standard_metadata(ids.astype(object), ra=ra.astype(float), dec=dec.astype(float)),
     )

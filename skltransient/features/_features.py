@@ -7,10 +7,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, _fit_context
-from .._lightcurves import LightCurves, _warn_if_truth
+from .._compat import Interval, fit_context
+from .._lightcurves import warn_if_truth
 from .._optional import import_optional
 from ..bands import get_band, known_bands, wavelengths
+from ..utils._validation import check_lightcurves
 
 __all__ = ["LightCurveFeatures"]
 
@@ -100,7 +101,7 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         self.metadata_columns = metadata_columns
         self.n_jobs = n_jobs
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the bands and the names of the features.
 
@@ -114,8 +115,8 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        X = _check_lightcurves(X)
-        _warn_if_truth(self.metadata_columns, type(self).__name__)
+        X = check_lightcurves(X, "LightCurveFeatures")
+        warn_if_truth(self.metadata_columns, type(self).__name__)
         if self.bands is not None:
             self.bands_ = [get_band(band).name for band in self.bands]
         else:
@@ -141,7 +142,7 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
             NaN where a feature is undefined (see Notes).
         """
         check_is_fitted(self)
-        X = _check_lightcurves(X)
+        X = check_lightcurves(X, "LightCurveFeatures")
         codes = np.array([known_bands().index(band) for band in self.bands_])
         ignored = np.setdiff1d(np.unique(X.band), codes)
         if ignored.size:
@@ -229,16 +230,7 @@ def _extractor(n_jobs):
                                    for name, kwargs in _BAND_FEATURES))
 
 
-def _check_lightcurves(X):
-    if not isinstance(X, LightCurves):
-        raise TypeError(f"LightCurveFeatures expects a skltransient.LightCurves, got "
-                        f"{type(X).__name__}. Build one with LightCurves.from_pandas.")
-    if len(X) == 0:
-        raise ValueError("LightCurveFeatures got an empty LightCurves (0 objects).")
-    return X
-
-
-class _FillEmptyFeatures(TransformerMixin, BaseEstimator):
+class FillEmptyFeatures(TransformerMixin, BaseEstimator):
     """Fill with 0 the feature columns that were all NaN in ``fit``, and only those.
 
     scikit-learn 1.9's ``HistGradientBoostingClassifier`` fails to fit on a
@@ -260,3 +252,8 @@ class _FillEmptyFeatures(TransformerMixin, BaseEstimator):
         X = np.array(X, dtype=float)
         X[:, self.empty_] = 0.0
         return X
+
+
+# Its name before it was shared with skltransient.recipes: features models saved by
+# ``skltransient train --model features`` (joblib pickles) refer to it.
+_FillEmptyFeatures = FillEmptyFeatures

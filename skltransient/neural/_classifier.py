@@ -2,30 +2,27 @@
 
 import contextlib
 import numbers
-import re
-import sys
 import warnings
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, PrintLog, ProgressBar
+from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 
-from .._compat import Interval, StrOptions, _fit_context
-from .._lightcurves import _plain
-from ..preprocessing._metadata import _name_mismatch
-from ._dataset import BatchIterator, PaddedDataset, as_padded
+from .._compat import Interval, StrOptions, fit_context
 from ..utils._memory import check_memory
+from ..utils._validation import as_padded, check_labels, has_channel_names, name_mismatch
+from ._dataset import BatchIterator, PaddedDataset
 from ._module import TransientGRU, n_parameters
+from ._net import EpochLog, TrainingNet, quiet
 from ._runtime import PRECISIONS, runtime
+from ._seeding import seeded
 
 # Training holds each parameter four times in float32: the weight, its gradient, Adam's two moments.
 _BYTES_PER_TRAINED_PARAMETER = 16
@@ -211,6 +208,12 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         keeps, the last one that lowered the validation loss by more than
         ``tol`` (early stopping restores it); ``n_epochs_`` without
         validation.
+    do_early_stopping_ : bool
+        Whether training held out a validation set and stopped early: what
+        ``early_stopping`` (``"auto"`` included) and ``validation_fraction``
+        chose for these data, False when a class was too small to split
+        (as scikit-learn's ``HistGradientBoostingClassifier`` records it).
+        Absent from a model read from a file saved before it was recorded.
     device_ : str
         Device used.
 
@@ -297,7 +300,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train the network.
 
@@ -315,36 +318,54 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        X, y_encoded = self._check_fit_data(X, y)
-        self._check_network_size(X.values.shape[2], X.metadata.shape[1])
-        with _seeded(self.random_state, self._resolve_device()):
-            module = TransientGRU(
-                X.values.shape[2], X.metadata.shape[1], len(self.classes_),
-                hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout,
-                metadata_size=self.metadata_size, head_size=self.head_size)
-            self._train(module, X, y_encoded)
+        X, y_encoded = self.prepare_fit(X, y)
+        self._check_network_size()
+        with seeded(self.random_state, self.device_):
+            self.train_module(self.build_module(), X, y_encoded)
         return self
 
-    def _check_network_size(self, n_channels, n_metadata):
+    def _check_network_size(self):
         """Refuse, before building it, a network whose training needs more memory than there is."""
-        count = n_parameters(n_channels, n_metadata, len(self.classes_),
-                             hidden_size=self.hidden_size, num_layers=self.num_layers,
-                             metadata_size=self.metadata_size, head_size=self.head_size)
+        count = self.count_parameters()
         check_memory(count * _BYTES_PER_TRAINED_PARAMETER,
                      f"{type(self).__name__}(hidden_size={self.hidden_size}, num_layers="
                      f"{self.num_layers}, metadata_size={self.metadata_size}, head_size="
                      f"{self.head_size}) has {count:,} parameters; training it",
                      "choose a smaller hidden_size, num_layers or head_size")
 
-    # Shared with TransferClassifier: everything between data and a trained net.
-    def _check_fit_data(self, X, y):
+    # ------------------------------------------------------------------
+    # The seams of training, shared with the estimators built on this one
+    # (TransferClassifier) and with persistence: fit is prepare_fit, then
+    # build_module and train_module inside seeded().
+
+    def prepare_fit(self, X, y):
+        """Check the training data and record what ``fit`` learns of it, before any training.
+
+        Sets ``classes_``, ``n_channels_``, ``n_metadata_``, ``channels_``,
+        ``metadata_names_`` and ``device_``: what :meth:`build_module` and
+        :meth:`train_module` need. The first step of :meth:`fit`, and of
+        :meth:`TransferClassifier.fit <skltransient.TransferClassifier.fit>`
+        on the classifier it fine-tunes.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves or ndarray of shape (n_objects, n_steps, n_channels)
+        y : array-like of shape (n_objects,)
+            Class labels (see :meth:`fit`).
+
+        Returns
+        -------
+        X : PaddedLightCurves
+        y_encoded : ndarray of shape (n_objects,), int
+            Each label's position in ``classes_``.
+        """
         X = as_padded(X, type(self).__name__)
         labels, y = y, np.asarray(y)
         if y.ndim != 1 or y.shape[0] != len(X):
             raise ValueError(f"y must be 1-D with one label per light curve; got shape {y.shape} "
                              f"for {len(X)} light curves.")
         # Checked as given: np.asarray would turn ["SN Ia", nan, 3] into the strings "nan", "3".
-        _check_labels(np.asarray(labels, dtype=object), X.object_ids)
+        check_labels(np.asarray(labels, dtype=object), X.object_ids)
         check_classification_targets(y)
         self._label_encoder = LabelEncoder().fit(y)
         self.classes_ = self._label_encoder.classes_
@@ -355,14 +376,47 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self.n_metadata_ = X.metadata.shape[1]
         self.channels_ = tuple(X.channels)
         self.metadata_names_ = tuple(X.metadata_names)
-        return X, self._label_encoder.transform(y)
-
-    def _resolve_device(self):
+        self.device_ = self.device
         if self.device == "auto":
             self.device_ = "cuda" if torch.cuda.is_available() else "cpu"
-        else:
-            self.device_ = self.device
-        return self.device_
+        return X, self._label_encoder.transform(y)
+
+    def count_parameters(self):
+        """Number of parameters of the network :meth:`build_module` makes, without building it.
+
+        Exact (Python integers), from the architecture parameters and the
+        widths seen by :meth:`prepare_fit`: what ``fit`` checks against the
+        machine's memory, and :func:`~skltransient.persistence.load_model`
+        against the size of the saved weights, before anything is allocated.
+
+        Returns
+        -------
+        count : int
+        """
+        return n_parameters(self.n_channels_, self.n_metadata_, len(self.classes_),
+                            hidden_size=self.hidden_size, num_layers=self.num_layers,
+                            metadata_size=self.metadata_size, head_size=self.head_size)
+
+    def build_module(self):
+        """A new, randomly initialised network for the data seen by :meth:`prepare_fit`.
+
+        The one place where the architecture parameters (``hidden_size``,
+        ``num_layers``, ``dropout``, ``metadata_size``, ``head_size``) and
+        the fitted widths (``n_channels_``, ``n_metadata_``, ``classes_``)
+        make a :class:`~skltransient.neural.TransientGRU`: for :meth:`fit`,
+        and for a model read from a file
+        (:func:`~skltransient.persistence.load_model`).
+
+        Returns
+        -------
+        module : TransientGRU
+            Initialised from torch's global generator: build it inside
+            :class:`~skltransient.neural._seeding.seeded` for reproducible weights.
+        """
+        return TransientGRU(self.n_channels_, self.n_metadata_, len(self.classes_),
+                            hidden_size=self.hidden_size, num_layers=self.num_layers,
+                            dropout=self.dropout, metadata_size=self.metadata_size,
+                            head_size=self.head_size)
 
     def _class_weights(self, y_encoded):
         n_classes = len(self.classes_)
@@ -409,7 +463,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         callbacks = list(extra_callbacks) + list(self.callbacks or [])
         if valid_dataset is not None:
             callbacks.append(("early_stopping", EarlyStopping(
-                patience=self.n_iter_no_change, threshold=self.tol, load_best=True, sink=_quiet)))
+                patience=self.n_iter_no_change, threshold=self.tol, load_best=True, sink=quiet)))
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
@@ -427,33 +481,95 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             iterator_train__flux_noise=self.flux_noise,
             iterator_train__device=self.device_, iterator_valid__device=self.device_,
             iterator_valid__batch_size=self._predict_batch_size(),
-            callbacks=callbacks, callbacks__valid_acc=None, callbacks__print_log=_PrintLog(),
+            callbacks=callbacks, callbacks__valid_acc=None, callbacks__print_log=EpochLog(),
             device=self.device_,
             verbose=int(self.verbose >= 1), classes=list(range(len(self.classes_))),
         )
         params.update(overrides)
-        return _Net(**params)
+        return TrainingNet(**params)
 
-    def _train(self, module, X, y_encoded, extra_callbacks=(), **net_overrides):
-        """Train ``module`` through a skorch net; call inside :class:`_seeded`."""
+    def train_module(self, module, X, y_encoded, *, callbacks=(), **net_params):
+        """Train ``module`` on ``X`` through a skorch net, and keep the net as ``net_``.
+
+        The one training routine of the package: this classifier's
+        optimiser, loss, batching, augmentation, early stopping (the split
+        of ``validation_fraction``), threads and precision. :meth:`fit` and
+        :class:`~skltransient.TransferClassifier` both train through it. Sets
+        ``net_``, ``n_epochs_``, ``best_epoch_`` and ``do_early_stopping_``.
+
+        Parameters
+        ----------
+        module : TransientGRU
+            The network, built for the data of :meth:`prepare_fit`.
+        X : PaddedLightCurves
+            From :meth:`prepare_fit`.
+        y_encoded : ndarray of shape (n_objects,), int
+            From :meth:`prepare_fit`.
+        callbacks : sequence of (str, skorch.callbacks.Callback), default=()
+            Callbacks of this training, run before those of ``callbacks``
+            (e.g. :class:`~skorch.callbacks.Freezer`).
+        **net_params : dict
+            Parameters of the :class:`~skltransient.neural._net.TrainingNet`
+            that replace this classifier's (e.g. ``max_epochs``,
+            ``optimizer__param_groups``, ``auxiliary_loss``).
+
+        Returns
+        -------
+        net : TrainingNet
+            The fitted net, ``net_``.
+
+        Notes
+        -----
+        Call it inside :class:`~skltransient.neural._seeding.seeded`, where
+        the module was built, as :meth:`fit` does: the validation split, the
+        shuffling and the augmentation draw from torch's global generator.
+        """
         seed = int(torch.randint(0, 2**31 - 1, ()).item())
-        if net_overrides.get("max_epochs", self.max_epochs) == 0:
+        if net_params.get("max_epochs", self.max_epochs) == 0:
             # Nothing to train, nothing to stop early: keep every label and the initial weights.
             train, valid = np.arange(len(y_encoded)), None
         else:
             train, valid = self._split(y_encoded, seed)
         valid_dataset = None if valid is None else PaddedDataset(X[valid], y_encoded[valid])
         net = self._make_net(module, valid_dataset, self._class_weights(y_encoded[train]),
-                             extra_callbacks, **net_overrides)
+                             callbacks, **net_params)
         with runtime(self.n_threads, self.precision, self.device_):
             net.fit(PaddedDataset(X[train], y_encoded[train]), y=None)
         self.net_ = net
         self.n_epochs_ = len(net.history)
+        self.do_early_stopping_ = valid is not None
         # Early stopping keeps (load_best) the weights of its best epoch; without
         # validation the last epoch's weights are kept.
         stopper = dict(net.callbacks_).get("early_stopping") if valid is not None else None
         self.best_epoch_ = self.n_epochs_ if stopper is None else int(stopper.best_epoch_)
         return net
+
+    def attach_module(self, module, device):
+        """Predict with a trained ``module``: make ``net_`` around it, without training.
+
+        How :func:`~skltransient.persistence.load_model` gives a classifier
+        read from a file its network; the fitted attributes (``classes_``,
+        ``n_channels_``, ...) must be set already and match the module
+        (:meth:`build_module` gives the expected shapes).
+
+        Parameters
+        ----------
+        module : TransientGRU
+            Trained weights; they are copied into the net's module.
+        device : str
+            Torch device to predict on; recorded as ``device_``.
+
+        Returns
+        -------
+        self : object
+        """
+        state = module.state_dict()
+        self.device_ = device
+        net = self._make_net(module, None, None, max_epochs=0)
+        net.initialize()
+        net.module_.load_state_dict(state)
+        self.net_ = net
+        return self
 
     @property
     def module_(self):
@@ -495,13 +611,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         -------
         embedding : ndarray of shape (n_objects, hidden_size), float32
         """
-        check_is_fitted(self, "net_")
-        X = self._check_predict_data(X)
-        module = self.net_.module_.eval()
-        out = np.empty((len(X), module.encoder.hidden_size), dtype=np.float32)
-        with self._inference():
-            for index, _, batch in self._predict_batches(X):
-                out[index] = module.encode(batch["values"], batch["lengths"]).float().cpu().numpy()
+        _, out = self._batched(
+            X, lambda module, batch, _: module.encode(batch["values"], batch["lengths"]).float(),
+            lambda _: (self.net_.module_.encoder.hidden_size,), np.float32)
         return out
 
     def predict(self, X):
@@ -514,14 +626,32 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
 
         ``width`` is the number of columns of ``then``'s output (None: one per class).
         """
-        check_is_fitted(self, "net_")
-        X = self._check_predict_data(X)
-        module = self.net_.module_.eval()
-        out = np.empty((len(X), len(self.classes_) if width is None else width), dtype=dtype)
-        with self._inference():
-            for index, _, batch in self._predict_batches(X):
-                out[index] = then(module(**batch)).cpu().numpy()
+        _, out = self._batched(X, lambda module, batch, _: then(module(**batch)),
+                               lambda _: (len(self.classes_) if width is None else width,), dtype)
         return out
+
+    def _batched(self, X, then, shape, dtype, fill=None):
+        """The prediction loop: ``then(module, batch, part)`` of each batch, in X's order.
+
+        Checks the model and the input, puts the network in evaluation mode and
+        runs it batch by batch (:meth:`_predict_batches`) in the prediction
+        context. ``shape(X)`` is the output's shape after its first axis; a
+        batch's result may be shorter along the others (fewer steps), where
+        the output keeps ``fill`` (None: left uninitialised, for results that
+        fill every row). Returns the checked ``X`` and the output.
+        """
+        check_is_fitted(self, "net_")
+        X = self.validate_input(X)
+        module = self.net_.module_.eval()
+        size = (len(X), *shape(X))
+        out = np.empty(size, dtype=dtype) if fill is None else np.full(size, fill, dtype=dtype)
+        with self._inference():
+            for index, part, batch in self._predict_batches(X):
+                result = then(module, batch, part)
+                if isinstance(result, torch.Tensor):
+                    result = result.cpu().numpy()
+                out[(index, *(slice(0, n) for n in result.shape[1:]))] = result
+        return X, out
 
     def _predict_batch_size(self):
         if self.predict_batch_size != "auto":
@@ -582,17 +712,15 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_objects, n_steps, n_classes)
             NaN at steps beyond each object's length.
         """
-        check_is_fitted(self, "net_")
-        X = self._check_predict_data(X)
-        self.net_.module_.eval()
-        out = np.full((len(X), int(X.lengths.max()), len(self.classes_)), np.nan)
-        before_trigger = False
-        with self._inference():
-            for index, part, batch in self._predict_batches(X):
-                proba = self._proba_over_steps(batch)
-                out[index, :proba.shape[1]] = proba
-                before_trigger = before_trigger or _steps_before_trigger(part)
-        _warn_lookahead(X.lookahead_reasons(before_trigger=before_trigger), "after each step")
+        before_trigger = []
+
+        def over_steps(module, batch, part):
+            before_trigger.append(_steps_before_trigger(part))
+            return self._proba_over_steps(batch)
+
+        X, out = self._batched(X, over_steps, lambda X: (int(X.lengths.max()), len(self.classes_)),
+                               np.float64, fill=np.nan)
+        _warn_lookahead(X.lookahead_reasons(before_trigger=any(before_trigger)), "after each step")
         return out
 
     def predict_proba_at(self, X, days_since_trigger):
@@ -614,47 +742,57 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
             Days after each object's first detection (negative values are
             before it). A step counts when its time is at or before
             ``trigger + day``, compared in float64 MJD, exactly as
-            :meth:`LightCurves.truncate` with ``max_time`` cuts.
+            :meth:`LightCurves.truncate` with ``days_since_trigger`` cuts.
 
         Returns
         -------
         proba : ndarray of shape (n_objects, n_days, n_classes)
             NaN where an object has no step yet at that time.
         """
-        check_is_fitted(self, "net_")
-        X = self._check_predict_data(X)
         days = np.atleast_1d(np.asarray(days_since_trigger, dtype=np.float64))
-        self.net_.module_.eval()
-        out = np.full((len(X), days.size, len(self.classes_)), np.nan)
-        before_trigger = False
-        with self._inference():  # one batch at a time: no (n, n_steps, n_classes) array
-            for index, part, batch in self._predict_batches(X):
-                out[index] = _at_days(self._proba_over_steps(batch), part, days)
-                before_trigger = before_trigger or (
-                    np.any(days < 0) and _steps_before_trigger(part))
-        _warn_lookahead(X.lookahead_reasons(before_trigger=before_trigger), "at each day")
+        before_trigger = []
+
+        def at_days(module, batch, part):  # one batch at a time: no (n, n_steps, n_classes) array
+            before_trigger.append(np.any(days < 0) and _steps_before_trigger(part))
+            return _at_days(self._proba_over_steps(batch), part, days)
+
+        X, out = self._batched(X, at_days, lambda _: (days.size, len(self.classes_)), np.float64,
+                               fill=np.nan)
+        _warn_lookahead(X.lookahead_reasons(before_trigger=any(before_trigger)), "at each day")
         return out
 
-    def _check_predict_data(self, X):
-        """Refuse channels or metadata columns other than those seen in fit.
+    def validate_input(self, X):
+        """Check the input of prediction: the channels and metadata columns seen in fit.
 
         Names are compared when both sides have them (a plain array's
         channels ``x0, x1, ...`` have none, nor has a model saved before
-        ``metadata_names_`` was recorded); counts always.
+        ``metadata_names_`` was recorded); counts always. Every prediction
+        method checks its input through it, as does
+        :class:`~skltransient.TransferClassifier` for its unlabelled light
+        curves.
+
+        Parameters
+        ----------
+        X : PaddedLightCurves or ndarray of shape (n_objects, n_steps, n_channels)
+
+        Returns
+        -------
+        X : PaddedLightCurves
         """
         X = as_padded(X, type(self).__name__)
         name = type(self).__name__
-        if _named(X.channels) and _named(self.channels_) and tuple(X.channels) != tuple(self.channels_):
+        named = has_channel_names(X.channels) and has_channel_names(self.channels_)
+        if named and tuple(X.channels) != tuple(self.channels_):
             raise ValueError(
                 f"{name} was fitted on channels {list(self.channels_)} but X has "
-                f"{list(X.channels)}: {_name_mismatch(X.channels, self.channels_)}. Pad the light "
+                f"{list(X.channels)}: {name_mismatch(X.channels, self.channels_)}. Pad the light "
                 f"curves as for fit (same LightCurvePadder representation and bands), or adapt "
                 f"the model to the new channels with a TransferClassifier.")
         fitted = getattr(self, "metadata_names_", None)
         if fitted is not None and tuple(X.metadata_names) != tuple(fitted):
             raise ValueError(
                 f"{name} was fitted on metadata columns {list(fitted)} but X has "
-                f"{list(X.metadata_names)}: {_name_mismatch(X.metadata_names, fitted)}. Give the "
+                f"{list(X.metadata_names)}: {name_mismatch(X.metadata_names, fitted)}. Give the "
                 f"light curves the metadata columns of fit, through the same MetadataScaler.")
         if X.n_channels != self.n_channels_ or X.n_metadata != self.n_metadata_:
             raise ValueError(
@@ -662,6 +800,10 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                 f"but {type(self).__name__} was fitted with {self.n_channels_} and "
                 f"{self.n_metadata_}.")
         return X
+
+    def __sklearn_is_fitted__(self):
+        """Fitted when it has a trained net (:meth:`prepare_fit` sets ``classes_``, not it)."""
+        return hasattr(self, "net_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -703,176 +845,5 @@ def _at_days(over_time, X, days_since_trigger):
     return out
 
 
-class _Net(NeuralNetClassifier):
-    """skorch's classifier, which may run training batches through the unpacked GRU.
-
-    Parameters
-    ----------
-    module : TransientGRU
-    train_packed : bool, default=True
-        False calls the module with ``packed=False`` in training mode (see
-        :meth:`TransientGRU.encode`); validation and prediction stay packed.
-    sequence_loss : float, default=0.0
-        Share of the training loss taken over the logits after every step
-        (see :class:`GRUClassifier`); the rest is the loss of the whole
-        light curve. Validation scores whole light curves only.
-    adaptation : callable or None, default=None
-        Domain-adaptation term ``(module, labelled_batch, target_batch) ->
-        loss`` added to every training step's loss, on a batch drawn from
-        ``unlabelled`` (the strategies of ``transfer._adaptation``).
-    adaptation_weight : float, default=1.0
-        Its weight.
-    unlabelled : PaddedDataset or None, default=None
-        Unlabelled light curves of the target domain, preprocessed.
-    **kwargs : dict
-        :class:`skorch.NeuralNetClassifier`'s parameters.
-    """
-
-    def __init__(self, module, *, train_packed=True, sequence_loss=0.0, adaptation=None,
-                 adaptation_weight=1.0, unlabelled=None, **kwargs):
-        super().__init__(module, **kwargs)
-        self.train_packed = train_packed
-        self.sequence_loss = sequence_loss
-        self.adaptation = adaptation
-        self.adaptation_weight = adaptation_weight
-        self.unlabelled = unlabelled
-
-    def train_step_single(self, batch, **fit_params):
-        if self.adaptation is None or self.unlabelled is None:
-            return super().train_step_single(batch, **fit_params)
-        self._set_training(True)
-        Xi, yi = batch
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        # As many unlabelled light curves as the labelled batch has, drawn with torch's
-        # seeded generator (fit runs inside _seeded).
-        index = torch.randint(len(self.unlabelled), (min(len(yi), len(self.unlabelled)),))
-        target, _ = self.unlabelled.batch(index)
-        target = {key: value.to(Xi["values"].device) for key, value in target.items()}
-        loss = loss + self.adaptation_weight * self.adaptation(self.module_, Xi, target)
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    def infer(self, x, **fit_params):
-        if self.module_.training and self.sequence_loss > 0:
-            # Every step's logits: (n, n_steps, n_classes); get_loss reads them.
-            return self.module_.forward_sequence(x["values"], x["metadata"])
-        if self.module_.training and not self.train_packed:
-            fit_params = {**fit_params, "packed": False}
-        return super().infer(x, **fit_params)
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        if y_pred.ndim != 3:
-            return super().get_loss(y_pred, y_true, X=X, training=training)
-        return _sequence_loss(y_pred, y_true, X["lengths"], self.criterion_.weight,
-                              self.sequence_loss)
-
-
-def _sequence_loss(logits, y, lengths, weight, share):
-    """Class-weighted cross-entropy of the whole light curves and of all their prefixes.
-
-    ``(1 - share)`` times the loss of each light curve's last valid step plus
-    ``share`` times the mean, over light curves, of the mean loss over their
-    valid steps; both weighted by class as the plain loss is, so that
-    ``share=0`` is exactly the plain loss.
-
-    Parameters
-    ----------
-    logits : tensor of shape (n, n_steps, n_classes)
-    y : tensor of shape (n,), int64
-    lengths : tensor of shape (n,), int64
-    weight : tensor of shape (n_classes,) or None
-    share : float
-    """
-    n, n_steps, n_classes = logits.shape
-    lengths = lengths.to(logits.device).clamp(min=1, max=n_steps)
-    rows = torch.arange(n, device=logits.device)
-    last = torch.nn.functional.cross_entropy(logits[rows, lengths - 1], y, weight=weight)
-    if share == 0:
-        return last
-    steps = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, n_classes), y.repeat_interleave(n_steps), weight=None,
-        reduction="none").reshape(n, n_steps)
-    valid = (torch.arange(n_steps, device=logits.device)[None, :] < lengths[:, None]).to(steps.dtype)
-    per_object = (steps * valid).sum(dim=1) / lengths.to(steps.dtype)
-    w = torch.ones_like(per_object) if weight is None else weight[y].to(per_object.dtype)
-    return (1 - share) * last + share * (per_object * w).sum() / w.sum()
-
-
-class _seeded:
-    """Seed torch inside fork_rng, leaving the caller's global generators untouched.
-
-    The seed is drawn from ``random_state`` (see :func:`sklearn.utils.check_random_state`).
-    """
-
-    def __init__(self, random_state, device):
-        self.seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-        self.device = device
-
-    def __enter__(self):
-        devices = [torch.cuda.current_device()] if str(self.device).startswith("cuda") else []
-        self._fork = torch.random.fork_rng(devices=devices)
-        self._fork.__enter__()
-        torch.manual_seed(self.seed)
-        return self
-
-    def __exit__(self, *exc):
-        return self._fork.__exit__(*exc)
-
-
 #: Above this many training light curves, early_stopping="auto" holds out a validation set.
 _AUTO_EARLY_STOPPING = 10_000
-
-
-def _quiet(*args, **kwargs):
-    """Sink for skorch messages when not verbose."""
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class _PrintLog(PrintLog):
-    """skorch's epoch table, with its colour codes only when standard output is a terminal.
-
-    skorch marks each column's best value with ANSI colours; in a log file or
-    a notebook's captured output they are raw ``\x1b[36m`` noise.
-    """
-
-    def table(self, row):
-        text = super().table(row)
-        isatty = getattr(sys.stdout, "isatty", None)
-        return text if isatty is not None and isatty() else _ANSI.sub("", text)
-
-
-def _named(channels):
-    """Whether channels have names: a plain 3-D array's are ``x0, x1, ...`` (see ``as_padded``)."""
-    return tuple(channels) != tuple(f"x{i}" for i in range(len(channels)))
-
-
-def _check_labels(labels, object_ids):
-    """Refuse missing (NaN, None) and mixed-type labels, naming the position and the object."""
-    missing = pd.isna(labels)
-    if np.any(missing):
-        i = int(np.argmax(missing))
-        raise ValueError(
-            f"y has a missing label (NaN or None) at position {i} (light curve "
-            f"{_plain(object_ids[i])!r}; {np.count_nonzero(missing)} in all); give every training "
-            f"light curve a label, or leave the unlabelled ones out.")
-    if pd.api.types.infer_dtype(labels, skipna=False) in ("mixed", "mixed-integer"):
-        kinds = [_label_kind(label) for label in labels]
-        i = next((i for i, kind in enumerate(kinds) if kind != kinds[0]), None)
-        if i is None:  # types that pandas tells apart but labels need not (left to sklearn)
-            return
-        raise ValueError(
-            f"y mixes label types: {_plain(labels[0])!r} ({kinds[0]}) at position 0 and "
-            f"{_plain(labels[i])!r} ({kinds[i]}) at position {i} (light curve "
-            f"{_plain(object_ids[i])!r}); give all labels as strings or all as integers.")
-
-
-def _label_kind(label):
-    for kind, types in (("str", str), ("bytes", bytes), ("bool", (bool, np.bool_)),
-                        ("int", numbers.Integral), ("float", numbers.Real)):
-        if isinstance(label, types):
-            return kind
-    return type(label).__name__
-

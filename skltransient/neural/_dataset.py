@@ -4,27 +4,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .._padded import PaddedLightCurves
+from ..utils._validation import as_padded
 
 __all__ = ["BatchIterator", "PaddedDataset", "as_padded", "bucketed_batches"]
-
-
-def as_padded(X, name="The model"):
-    """Accept a PaddedLightCurves or a 3-D array of shape (n, n_steps, n_channels)."""
-    if isinstance(X, PaddedLightCurves):
-        return X
-    if isinstance(X, np.ndarray) and X.ndim == 3:
-        n, steps, _ = X.shape
-        if not np.all(np.isfinite(X)):
-            raise ValueError(f"{name} got an input array with NaN or infinite values.")
-        return PaddedLightCurves(
-            values=np.ascontiguousarray(X, dtype=np.float32), lengths=np.full(n, steps, np.int64),
-            metadata=np.zeros((n, 0), np.float32), times=np.zeros((n, steps)), t0=np.zeros(n),
-            trigger=np.zeros(n), channels=tuple(f"x{i}" for i in range(X.shape[2])), metadata_names=(),
-            flux_channels=(), flux_err_channels=(), object_ids=np.arange(n), representation="array")
-    raise TypeError(
-        f"{name} expects a PaddedLightCurves (put a LightCurvePadder before it in a pipeline) or "
-        f"a 3-D array of shape (n_objects, n_steps, n_channels); got {type(X).__name__}.")
 
 
 class PaddedDataset(Dataset):

@@ -56,7 +56,7 @@ class TransientGRU(nn.Module):
     def train(self, mode=True):
         """Set training mode, keeping the groups in ``eval_groups`` in evaluation mode."""
         super().train(mode)
-        for name in getattr(self, "eval_groups", ()):
+        for name in self.eval_groups:
             getattr(self, name).eval()
         return self
 
@@ -65,8 +65,50 @@ class TransientGRU(nn.Module):
 
         ``packed=False`` gives the same logits by another road (see :meth:`encode`).
         """
-        encoded = self.encode(values, lengths, packed)
-        return self.head(torch.cat([encoded, self.metadata(metadata)], dim=1))
+        return self.classify(self.encode(values, lengths, packed), metadata)
+
+    def classify(self, encoded, metadata):
+        """Logits from the encoder's representation and the metadata: the head's part of a pass.
+
+        Parameters
+        ----------
+        encoded : tensor of shape (n_objects, hidden_size) or (n_objects, n_steps, hidden_size)
+            The last GRU layer's state: at each object's last step
+            (:meth:`encode`), after every step (:meth:`forward_sequence`),
+            or after the latest step of a stream (:meth:`step`).
+        metadata : tensor of shape (n_objects, n_metadata)
+
+        Returns
+        -------
+        logits : tensor of shape (n_objects, n_classes) or (n_objects, n_steps, n_classes)
+        """
+        meta = self.metadata(metadata)
+        if encoded.ndim == 3:
+            meta = meta[:, None, :].expand(-1, encoded.shape[1], -1)
+        return self.head(torch.cat([encoded, meta], dim=encoded.ndim - 1))
+
+    def step(self, values, hidden):
+        """Run the GRU over new steps from a given state: a pass continued later.
+
+        What a stream of observations does (:class:`~skltransient.early.ClassificationStream`):
+        each new observation costs one step, whatever the light curve's
+        length; :meth:`classify` of the new state's last layer gives the
+        logits, equal to :meth:`forward`'s on the whole light curve.
+
+        Parameters
+        ----------
+        values : tensor of shape (n_objects, n_steps, n_channels)
+            The new steps (all valid: no padding).
+        hidden : tensor of shape (num_layers, n_objects, hidden_size)
+            The state after the previous steps; zeros before the first.
+
+        Returns
+        -------
+        hidden : tensor of shape (num_layers, n_objects, hidden_size)
+            The state after the new steps; ``hidden[-1]`` is the representation.
+        """
+        _, hidden = self.encoder(values, hidden)
+        return hidden
 
     def encode(self, values, lengths, packed=True):
         """The last GRU layer's state at each light curve's last valid step.
@@ -98,8 +140,7 @@ class TransientGRU(nn.Module):
         object's length are meaningless and are the caller's to mask.
         """
         output, _ = self.encoder(values)
-        meta = self.metadata(metadata)[:, None, :].expand(-1, output.shape[1], -1)
-        return self.head(torch.cat([output, meta], dim=2))
+        return self.classify(output, metadata)
 
 
 def n_parameters(n_channels, n_metadata, n_classes, *, hidden_size, num_layers, metadata_size,

@@ -4,8 +4,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._compat import _fit_context
+from .._compat import fit_context
 from .._padded import PaddedLightCurves
+from ..utils._validation import name_mismatch
 
 __all__ = ["MetadataScaler"]
 
@@ -57,7 +58,7 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
     def __init__(self, *, add_indicator=True):
         self.add_indicator = add_indicator
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn each column's mean and standard deviation.
 
@@ -110,7 +111,7 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if isinstance(X, PaddedLightCurves):
-            return X._then(self._transform_padded)  # batch by batch when X is deferred
+            return X.apply(self._transform_padded)  # batch by batch when X is deferred
         data = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False)
         return self._scale(data)
 
@@ -132,7 +133,7 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
         if sorted(given) != sorted(fitted) or len(set(given)) < len(given):
             raise ValueError(
                 f"MetadataScaler was fitted on metadata columns {fitted} but X has {given}: "
-                f"{_name_mismatch(given, fitted)}. Give the light curves the same metadata "
+                f"{name_mismatch(given, fitted)}. Give the light curves the same metadata "
                 f"columns (the LightCurvePadder's metadata_columns), or refit the scaler.")
         # The same columns, perhaps in another order: scale each with its own statistics.
         return np.array([given.index(name) for name in fitted], dtype=np.intp)
@@ -158,22 +159,3 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
-
-
-def _name_mismatch(given, expected):
-    """Say how the names ``given`` differ from ``expected`` (None when they are equal).
-
-    Shared by the estimators that check, as scikit-learn does with
-    ``feature_names_in_``, the names of the columns or channels they get.
-    """
-    given, expected = list(given), list(expected)
-    if given == expected:
-        return None
-    missing = [name for name in expected if name not in given]
-    unexpected = [name for name in given if name not in expected]
-    if missing or unexpected:
-        return " and ".join(f"{what} {names}" for what, names in
-                            (("missing", missing), ("unexpected", unexpected)) if names)
-    if sorted(given) == sorted(expected):
-        return "the same names in another order"
-    return f"repeated names {sorted({name for name in given if given.count(name) > 1})}"

@@ -3,8 +3,8 @@
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._compat import StrOptions, _fit_context
-from .._padded import PaddedLightCurves
+from .._compat import StrOptions, fit_context
+from ..utils._validation import check_padded
 
 #: Zero point of the package's fluxes (SNANA FLUXCAL): m = 27.5 - 2.5 log10(flux).
 FLUXCAL_ZEROPOINT = 27.5
@@ -81,7 +81,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         self.method = method
         self.keep_brightness = keep_brightness
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the input; the transformer learns nothing.
 
@@ -95,7 +95,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        _check_padded(X, type(self).__name__)
+        check_padded(X, type(self).__name__)
         self.n_channels_ = X.n_channels
         return self
 
@@ -111,10 +111,10 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         X_scaled : PaddedLightCurves
             A new object; the input is not modified.
         """
-        _check_padded(X, type(self).__name__)
+        check_padded(X, type(self).__name__)
         if self.method == "none":
             return X
-        return X._then(self._transform_padded)  # batch by batch when X is deferred
+        return X.apply(self._transform_padded)  # batch by batch when X is deferred
 
     def _transform_padded(self, X):
         values, scale, _ = self._scale_all(X.values, X.lengths, X.flux_channels,
@@ -125,14 +125,24 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
                 f"FluxNormalizer(method={self.method!r}) looks at the whole light curve, so early "
                 f"steps are scaled by information from the future; use method='running_peak' for "
                 f"predictions over time that equal predictions on truncated light curves.")
-        return X.replace(values=values, channels=self._channels(X.channels), flux_scale=scale,
+        return X.replace(values=values, channels=self.output_channels(X.channels), flux_scale=scale,
                          normalizer=self, lookahead=lookahead)
 
     def _adds_brightness(self):
         return self.keep_brightness and self.method in ("peak", "running_peak", "median")
 
-    def _channels(self, channels):
-        """Names of the output channels, from the input's."""
+    def output_channels(self, channels):
+        """Names of the output channels, from the input's: ``"scale_mag"`` appended when added.
+
+        Parameters
+        ----------
+        channels : sequence of str
+            The input's channels (a padder's ``channels_``).
+
+        Returns
+        -------
+        channels : tuple of str
+        """
         return tuple(channels) + (("scale_mag",) if self._adds_brightness() else ())
 
     def unscale(self, values, flux_scale, flux_channels, flux_err_channels):
@@ -196,8 +206,14 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
                                         flux_err_channels)
         return out, scale
 
-    def _scale_values(self, values, lengths, flux_channels, flux_err_channels, peak=None):
-        """Scale padded values; the one implementation, shared with streaming.
+    def scale_batch(self, values, lengths, flux_channels, flux_err_channels, *, peak=None):
+        """Scale one batch of padded values, as :meth:`transform` scales every batch.
+
+        The code that :meth:`transform` and :meth:`rescale` run (they keep
+        each step's scale as well), for a caller that has the padded values
+        but no ``PaddedLightCurves``:
+        :class:`~skltransient.early.ClassificationStream` scales one new step
+        per object with it, continuing each object's running peak.
 
         Parameters
         ----------
@@ -206,7 +222,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         flux_channels, flux_err_channels : tuple of int
         peak : ndarray of shape (n_objects,), float32, default=None
             ``"running_peak"`` only: the largest absolute flux of the steps
-            before these, so that :class:`~skltransient.early.StreamingClassifier`
+            before these, so that :class:`~skltransient.early.ClassificationStream`
             continues a light curve a few steps at a time; None for a light
             curve that starts with these steps.
 
@@ -222,7 +238,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         return values, peak
 
     def _scale_all(self, values, lengths, flux_channels, flux_err_channels, peak=None):
-        """:meth:`_scale_values`, with the scale of each step (n_objects, n_steps) as well."""
+        """:meth:`scale_batch`, with the scale of each step (n_objects, n_steps) as well."""
         flux_ch, err_ch = list(flux_channels), list(flux_err_channels)
         # One output array, with room for the brightness channel: no second copy to append it.
         n_in = values.shape[2]
@@ -285,10 +301,3 @@ def _masked_median(values, valid):
 
 def _safe(scale):
     return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0).astype(np.float32)
-
-
-def _check_padded(X, name):
-    if not isinstance(X, PaddedLightCurves):
-        raise TypeError(f"{name} expects a PaddedLightCurves (the output of LightCurvePadder), got "
-                        f"{type(X).__name__}.")
-    return X

@@ -8,11 +8,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, StrOptions, _fit_context
-from .._lightcurves import LightCurves, _plain, _warn_if_truth
+from .._compat import Interval, StrOptions, fit_context
+from .._lightcurves import plain, warn_if_truth
 from .._padded import PaddedLightCurves
 from ..bands import known_bands, wavelengths
 from ..utils._memory import check_memory
+from ..utils._validation import check_lightcurves
 
 __all__ = ["LightCurvePadder"]
 
@@ -120,7 +121,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         self.metadata_columns = metadata_columns
         self.window = window
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the bands of the grid representation.
 
@@ -135,18 +136,18 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        X = self._windowed(_check_lightcurves(X, type(self).__name__))
-        _warn_if_truth(self.metadata_columns, type(self).__name__)
+        X = self._windowed(check_lightcurves(X, type(self).__name__))
+        warn_if_truth(self.metadata_columns, type(self).__name__)
         if self.bands is not None:
             codes = [known_bands().index(_canonical(b)) for b in self.bands]
         else:
             seen = np.unique(X.band)
             codes = seen[np.argsort(wavelengths(seen), kind="stable")].tolist()
         self.bands_ = [known_bands()[c] for c in codes]
-        self.channels_ = _channels(self.representation, self.bands_)
+        self.channels_ = channel_names(self.representation, self.bands_)
         self.n_channels_ = len(self.channels_)
         if self.max_length is not None:
-            self._check_size(1, self.max_length)
+            self.check_padded_size(1, self.max_length)
         return self
 
     def transform(self, X):
@@ -162,16 +163,31 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         padded : PaddedLightCurves
         """
         check_is_fitted(self)
-        X = self._windowed(_check_lightcurves(X, type(self).__name__))
+        X = self._windowed(check_lightcurves(X, type(self).__name__))
         self._warn_about(X)
         for name in ("flux", "flux_err"):
             _float32(getattr(X, name), f"Column {name!r}", X.object_ids, X.object_index)
         lengths = self._lengths(X)
-        self._check_size(1, self.max_length or int(lengths.max()))
-        return PaddedLightCurves._deferred(X, lengths, (self._pad,))
+        self.check_padded_size(1, self.max_length or int(lengths.max()))
+        return PaddedLightCurves.deferred(X, lengths, (self._pad,))
 
-    def _check_size(self, n_objects, n_steps):
-        """Refuse, before allocating it, a padded batch larger than this machine's memory."""
+    def check_padded_size(self, n_objects, n_steps):
+        """Refuse, before allocating it, a padded batch larger than this machine's memory.
+
+        Checked by :meth:`fit` for ``max_length`` and by every padding; also
+        by :func:`~skltransient.persistence.load_model` for a padder read
+        from a file.
+
+        Parameters
+        ----------
+        n_objects, n_steps : int
+            The size of the padded batch.
+
+        Raises
+        ------
+        ValueError
+            Naming the size and what to change (a smaller ``max_length``).
+        """
         # float32 values in each channel, and each step's time in float64.
         n_bytes = n_objects * n_steps * (4 * len(self.channels_) + 8)
         check_memory(n_bytes, f"Padding {n_objects} light curve{'s' if n_objects > 1 else ''} to "
@@ -179,9 +195,19 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
                      "give the LightCurvePadder a smaller max_length (or None: the longest light "
                      "curve)" if self.max_length is not None else "predict in smaller batches")
 
-    def _window(self):
-        """``(start, end)`` of the window (None for an open side), or None; checked."""
-        window = getattr(self, "window", None)  # a padder pickled before the parameter: none
+    def window_bounds(self):
+        """The window's bounds in days around the trigger, checked.
+
+        What :meth:`transform` keeps of each light curve, and what a stream
+        of single observations (:class:`~skltransient.early.ClassificationStream`)
+        keeps too.
+
+        Returns
+        -------
+        bounds : tuple of (float or None, float or None) or None
+            ``(start, end)``, None for an open side; None without a window.
+        """
+        window = self.window
         if window is None:
             return None
         if len(window) != 2:
@@ -194,7 +220,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         return start, end
 
     def _windowed(self, X):
-        window = self._window()
+        window = self.window_bounds()
         return X if window is None else X.window(*window)
 
     def _pad(self, X):
@@ -203,9 +229,9 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             values, lengths, times, t0 = self._grid(X)
         else:
             values, lengths, times, t0 = self._observations(X)
-        flux_channels, err_channels = self._flux_channels()
+        flux_channels, err_channels = self.flux_channels()
         return PaddedLightCurves(
-            values=values, lengths=lengths, metadata=self._metadata(X.metadata), times=times,
+            values=values, lengths=lengths, metadata=self.metadata_values(X.metadata), times=times,
             t0=t0, trigger=X.trigger_time, channels=self.channels_,
             metadata_names=tuple(self.metadata_columns), flux_channels=flux_channels,
             flux_err_channels=err_channels, object_ids=X.object_ids,
@@ -226,7 +252,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
                 f"light curve's last {self.max_length} steps, so which steps are kept, and the "
                 f"time origin, depend on the whole light curve; predictions over time assume the "
                 f"light curve's end is known (use truncate='end' for causal steps).")
-        if self._window() is not None:
+        if self.window_bounds() is not None:
             reasons["window"] = (
                 f"LightCurvePadder(window={tuple(self.window)!r}) places the window around each "
                 f"object's trigger, its first detection: a step before the trigger was kept "
@@ -251,9 +277,16 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
                 warnings.warn(f"Observations in bands {[known_bands()[c] for c in unknown]} are "
                               f"not among the grid's bands {self.bands_} and are ignored.",
                               UserWarning, stacklevel=3)
-        self._warn_missing_metadata(X.metadata.columns)
+        self.warn_missing_metadata(X.metadata.columns)
 
-    def _warn_missing_metadata(self, columns):
+    def warn_missing_metadata(self, columns):
+        """Warn about each of ``metadata_columns`` missing from ``columns`` (it becomes NaN).
+
+        Parameters
+        ----------
+        columns : sequence of str
+            The columns of the metadata given to :meth:`transform` or to a stream.
+        """
         for name in self.metadata_columns:
             if name not in columns:
                 warnings.warn(
@@ -261,18 +294,27 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
                     f"({list(columns)}); it is filled with NaN. A MetadataScaler imputes "
                     f"it and flags it as missing.", UserWarning, stacklevel=4)
 
-    def _flux_channels(self):
-        """Channels of the flux and of its uncertainty, paired in order."""
+    def flux_channels(self):
+        """Channels of the flux and of its uncertainty, paired in order.
+
+        Those of the output's ``flux_channels`` and ``flux_err_channels``:
+        what a :class:`~skltransient.preprocessing.FluxNormalizer` scales.
+
+        Returns
+        -------
+        flux_channels, flux_err_channels : tuple of int
+        """
         if self.representation == "grid":
             nb = len(self.bands_)
             return tuple(range(nb)), tuple(range(nb, 2 * nb))
         return (1,), (2,)
 
-    def _observation_steps(self, elapsed, flux, flux_err, wavelength):
+    def observation_steps(self, elapsed, flux, flux_err, wavelength):
         """Values of the ``"observations"`` steps, shape (n, 4), float32.
 
-        The one definition of these channels, shared by :meth:`transform` and
-        :class:`~skltransient.early.StreamingClassifier`.
+        The one definition of these channels (``channels_``), shared by
+        :meth:`transform` and :class:`~skltransient.early.ClassificationStream`,
+        which encodes one observation at a time.
 
         Parameters
         ----------
@@ -280,6 +322,10 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             Days since the object's first kept observation.
         flux, flux_err, wavelength : ndarray of shape (n,)
             Flux, its uncertainty and the band's pivot wavelength (Angstrom).
+
+        Returns
+        -------
+        values : ndarray of shape (n, 4), float32
         """
         time = elapsed.astype(np.float32) / np.float32(self.time_scale)
         return np.stack([time, flux, flux_err, wavelength / 1e4], axis=1).astype(np.float32)
@@ -287,7 +333,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
     def _observations(self, X):
         lengths = X.lengths
         n_steps = int(lengths.max()) if self.max_length is None else self.max_length
-        self._check_size(len(X), n_steps)
+        self.check_padded_size(len(X), n_steps)
         kept = np.minimum(lengths, n_steps)
         position = np.arange(X.n_observations) - np.repeat(X.offsets[:-1], lengths)
         if self.truncate == "start":
@@ -296,7 +342,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         obj, position = X.object_index[keep], position[keep]
         t0 = X.time[X.offsets[1:] - kept if self.truncate == "start" else X.offsets[:-1]]
         values = np.zeros((len(X), n_steps, 4), dtype=np.float32)
-        values[obj, position] = self._observation_steps(
+        values[obj, position] = self.observation_steps(
             X.time[keep] - t0[obj], X.flux[keep], X.flux_err[keep], X.wavelength[keep])
         times = np.full((len(X), n_steps), np.nan)
         times[obj, position] = X.time[keep]
@@ -307,7 +353,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         span = X.time[X.offsets[1:] - 1] - first
         full = np.floor(span / self.grid_step).astype(np.int64) + 1
         n_steps = int(full.max()) if self.max_length is None else self.max_length
-        self._check_size(len(X), n_steps)
+        self.check_padded_size(len(X), n_steps)
         lengths = np.minimum(full, n_steps)
         # The grid stays anchored at the first observation: truncate="start"
         # drops its first points rather than moving it.
@@ -330,11 +376,21 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         times = np.where(valid, first[:, None] + grid, np.nan)
         return values, lengths, times, times[:, 0]
 
-    def _metadata(self, frame):
+    def metadata_values(self, frame):
         """Metadata columns of a frame (one row per object), shape (n, n_metadata), float32.
 
-        Shared by :meth:`transform` and :class:`~skltransient.early.StreamingClassifier`;
-        a missing column is NaN (:meth:`transform` warns about it).
+        Shared by :meth:`transform` and :class:`~skltransient.early.ClassificationStream`;
+        a missing column is NaN (:meth:`transform` warns about it, see
+        :meth:`warn_missing_metadata`).
+
+        Parameters
+        ----------
+        frame : DataFrame
+            One row per object; text that does not parse as a number is refused.
+
+        Returns
+        -------
+        metadata : ndarray of shape (n_objects, len(metadata_columns)), float32
         """
         # A missing column comes back NaN, which a MetadataScaler flags.
         columns = frame.reindex(columns=list(self.metadata_columns))
@@ -348,8 +404,20 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _channels(representation, bands):
-    """Names of the channels of a representation over the given bands."""
+def channel_names(representation, bands):
+    """Names of the channels of a representation over the given bands.
+
+    What a fitted :class:`LightCurvePadder` records as ``channels_``.
+
+    Parameters
+    ----------
+    representation : {"observations", "grid"}
+    bands : list of str
+
+    Returns
+    -------
+    channels : tuple of str
+    """
     if representation == "grid":
         return tuple(f"flux_{b}" for b in bands) + tuple(f"flux_err_{b}" for b in bands)
     return ("time", "flux", "flux_err", "wavelength")
@@ -367,7 +435,7 @@ def _numbers(column, name):
             row = int(np.argmax(bad))
             raise ValueError(
                 f"Metadata column {name!r} has a value {raw.iloc[row]!r} that is not a number for "
-                f"light curve {_plain(column.index[row])!r} ({np.count_nonzero(bad)} in all); "
+                f"light curve {plain(column.index[row])!r} ({np.count_nonzero(bad)} in all); "
                 f"metadata columns read by a LightCurvePadder hold numbers (NaN where unknown).")
     return _float32(values, f"Metadata column {name!r}", column.index)
 
@@ -383,7 +451,7 @@ def _float32(values, what, object_ids, object_index=None):
         row = int(np.argmax(bad))
         obj = row if object_index is None else object_index[row]
         raise ValueError(
-            f"{what} has {values[row]:.3g} for light curve {_plain(object_ids[obj])!r} "
+            f"{what} has {values[row]:.3g} for light curve {plain(object_ids[obj])!r} "
             f"({np.count_nonzero(bad)} values in all), beyond the range of the float32 padded "
             f"input ({_FLOAT32_MAX:.3g}); rescale it (e.g. fluxes to a zero point of 27.5).")
     return values.astype(np.float32)
@@ -414,13 +482,3 @@ def _canonical(band):
     from ..bands import get_band
 
     return get_band(band).name
-
-
-def _check_lightcurves(X, name):
-    if not isinstance(X, LightCurves):
-        raise TypeError(
-            f"{name} expects a skltransient.LightCurves, got {type(X).__name__}. Build one with "
-            f"LightCurves.from_pandas or LightCurves.from_arrays.")
-    if len(X) == 0:
-        raise ValueError(f"{name} got an empty LightCurves (0 objects).")
-    return X

@@ -105,8 +105,12 @@ def _metadata_columns(model):
     return [name for step in steps for name in getattr(step, "metadata_columns", ())]
 
 
-def _loaded(checksum, payload):
-    """The model broadcast as ``payload``, loaded once per process."""
+def loaded_model(checksum, payload):
+    """The model broadcast as ``payload`` (see :func:`model_payload`), loaded once per process.
+
+    The executors' side of :func:`predict_alerts` and of ``processor.py``'s UDFs;
+    ``checksum`` is the cache key.
+    """
     with _LOCK:
         if checksum not in _MODELS:
             _MODELS[checksum] = _load(payload)
@@ -130,7 +134,7 @@ def _load(payload):
 
 
 # ------------------------------------------------------------------- driver
-def _payload(model):
+def model_payload(model):
     """What to broadcast for ``model``, and its SHA-256 (the cache key on the executors).
 
     A pretrained name travels as its name; a saved folder and a fitted GRU
@@ -218,8 +222,8 @@ def probability_udf(model, *, survey="ztf", limit_sigma=5.0, spark=None):
     spark = _spark_session(spark)
     functions = import_optional("pyspark.sql.functions", "skltransient.spark", "spark")
     types = import_optional("pyspark.sql.types", "skltransient.spark", "spark")
-    payload, checksum = _payload(model)
-    classes = [str(label) for label in _loaded(checksum, payload).classes_]
+    payload, checksum = model_payload(model)
+    classes = [str(label) for label in loaded_model(checksum, payload).classes_]
     broadcast = spark.sparkContext.broadcast(payload)
     rejects = spark.sparkContext.accumulator(0)
     names = _udf_fields(survey)
@@ -228,7 +232,7 @@ def probability_udf(model, *, survey="ztf", limit_sigma=5.0, spark=None):
 
     def classify(*columns: pd.Series) -> pd.DataFrame:
         history = pd.DataFrame(dict(zip(names, columns, strict=True)))
-        proba, rejected = predict_alerts(_loaded(checksum, broadcast.value), history,
+        proba, rejected = predict_alerts(loaded_model(checksum, broadcast.value), history,
                                          survey=survey, limit_sigma=limit_sigma)
         count = int(np.count_nonzero(~np.equal(rejected, None)))
         if count:

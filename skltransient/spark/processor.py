@@ -41,7 +41,7 @@ from pyspark.sql.types import DoubleType, MapType, StringType
 
 # Absolute imports: spark-submit runs this file as a script.
 from skltransient.datasets import ALERT_HISTORY_FIELDS, LSST_OBJECT_FIELDS
-from skltransient.spark._udf import _loaded, _payload, add_probabilities, predict_alerts
+from skltransient.spark._udf import add_probabilities, loaded_model, model_payload, predict_alerts
 
 __all__ = ["gru_classify_lsst", "gru_classify_ztf", "main"]
 
@@ -52,8 +52,8 @@ def _model(model_name):
     if len(names) != 1:
         raise ValueError(f"The model column must name one model for the whole batch (a literal, "
                          f"F.lit(name)); got {list(names[:3])}.")
-    payload, checksum = _payload(str(names[0]))  # a folder's files are read, so edits reload
-    return _loaded(checksum, payload)
+    payload, checksum = model_payload(str(names[0]))  # a folder's files are read, so edits reload
+    return loaded_model(checksum, payload)
 
 
 def _as_maps(proba, rejected):

@@ -1,15 +1,61 @@
-"""Domain-adaptation terms: small strategies that TransferClassifier hands to the training net.
+"""Domain adaptation: a skorch callback and the strategies it trains with.
 
-Each is a function ``(module, labelled, target) -> loss`` of the network and
-two batches (dicts of tensors with ``values``, ``lengths`` and ``metadata``):
-the labelled batch of the step and a batch of unlabelled target light
-curves. The training net adds ``adaptation_weight`` times its value to the
-classification loss of every step (``neural._classifier._Net``).
+Each strategy is a function ``(module, labelled, target) -> loss`` of the
+network and two batches (dicts of tensors with ``values``, ``lengths`` and
+``metadata``): the labelled batch of the step and a batch of unlabelled
+target light curves. :class:`DomainAdaptation` owns the unlabelled light
+curves and adds ``weight`` times the strategy's value to the classification
+loss of every training step (through the training net's ``auxiliary_loss``);
+the neural layer knows nothing of domains.
 """
 
 import torch
+from skorch.callbacks import Callback
 
-__all__ = ["ADAPTATIONS", "coral", "information_maximisation"]
+__all__ = ["ADAPTATIONS", "DomainAdaptation", "coral", "information_maximisation"]
+
+
+class DomainAdaptation(Callback):
+    """skorch callback: add a domain-adaptation term to every training step's loss.
+
+    For the training of :class:`~skltransient.TransferClassifier` with
+    ``adaptation=``. At the start of training it becomes the net's
+    ``auxiliary_loss``; at the end it leaves the net and lets go of the
+    unlabelled light curves, so that the fitted model carries none of them.
+
+    Parameters
+    ----------
+    strategy : callable
+        ``strategy(module, labelled, target) -> loss``, e.g. :func:`coral`
+        or :func:`information_maximisation` (the values of :data:`ADAPTATIONS`).
+    unlabelled : PaddedDataset
+        Unlabelled light curves of the target domain, preprocessed.
+    weight : float, default=1.0
+        Weight of the term against the classification loss.
+    """
+
+    def __init__(self, strategy, unlabelled, weight=1.0):
+        self.strategy = strategy
+        self.unlabelled = unlabelled
+        self.weight = weight
+
+    def on_train_begin(self, net, **kwargs):
+        net.auxiliary_loss = self
+
+    def on_train_end(self, net, **kwargs):
+        net.auxiliary_loss = None
+        self.unlabelled = None
+
+    def __call__(self, module, labelled):
+        """The weighted term for one labelled batch, on as many unlabelled light curves.
+
+        They are drawn with torch's global generator, which training seeds.
+        """
+        n = len(self.unlabelled)
+        index = torch.randint(n, (min(len(labelled["lengths"]), n),))
+        target, _ = self.unlabelled.batch(index)
+        target = {key: value.to(labelled["values"].device) for key, value in target.items()}
+        return self.weight * self.strategy(module, labelled, target)
 
 
 def coral(module, labelled, target):

@@ -11,14 +11,16 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback, Freezer, Unfreezer
 
-from .._compat import Interval, StrOptions, _fit_context
+from .._compat import Interval, StrOptions, fit_context, validate_estimator_params
 from ..bands import get_band
 from ..neural import GRUClassifier
-from ..neural._classifier import _seeded
-from ..preprocessing._metadata import _name_mismatch
-from ._adaptation import ADAPTATIONS
+from ..neural._dataset import PaddedDataset
+from ..neural._seeding import seeded
+from ..utils._models import split_model
+from ..utils._validation import name_mismatch
+from ._adaptation import ADAPTATIONS, DomainAdaptation
 
-__all__ = ["TransferClassifier", "split_model"]
+__all__ = ["TransferClassifier"]
 
 GROUPS = ("encoder", "metadata", "head")
 
@@ -267,7 +269,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
                           **{k: clone(v, safe=False) for k, v in params.items()})
 
     # ----------------------------------------------------------------- fit
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fine-tune a copy of the base network on the target data.
 
@@ -286,9 +288,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         clf = self._make_classifier(base)
         self.transformers_ = self._fit_transformers(steps, X, y)
         Xt = X if self.transformers_ is None else self.transformers_.transform(X)
-        Xt, y_encoded = clf._check_fit_data(Xt, y)
+        Xt, y_encoded = clf.prepare_fit(Xt, y)
         fitted = getattr(base, "metadata_names_", None)  # absent from models saved before
-        mismatch = None if fitted is None else _name_mismatch(Xt.metadata_names, fitted)
+        mismatch = None if fitted is None else name_mismatch(Xt.metadata_names, fitted)
         if mismatch or Xt.metadata.shape[1] != base.n_metadata_:
             raise ValueError(
                 f"The target data have the metadata columns {list(Xt.metadata_names)} but the "
@@ -296,7 +298,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
                 f"{'' if fitted is None else ' ' + str(list(fitted))}"
                 f"{'' if mismatch is None else ': ' + mismatch}; use the same metadata columns "
                 f"in the same order (a MetadataScaler keeps the width fixed).")
-        with _seeded(self.random_state, clf._resolve_device()):
+        with seeded(self.random_state, clf.device_):
             module = copy.deepcopy(base.module_).to("cpu")
             # A base saved by an older version may carry frozen flags; start clean.
             _release(module)
@@ -305,21 +307,13 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             self.new_classes_ = self._adapt_head(module, base.classes_, clf.classes_)
             self.frozen_parameters_ = _resolve_freeze(self.freeze, module)
             self._check_trainable(module)
-            overrides = self._adaptation(clf)
+            callbacks = self._freezing(module) + self._adaptation(clf)
+            overrides = {}
             if self.lr_pretrained is not None:
                 overrides["optimizer__param_groups"] = [
                     ("encoder.*", {"lr": self.lr_pretrained}),
                     ("metadata.*", {"lr": self.lr_pretrained})]
-            try:
-                clf._train(module, Xt, y_encoded, extra_callbacks=self._freezing(module),
-                           **overrides)
-            finally:
-                # Leave no state behind: the fitted model fine-tunes again as given, and does not
-                # carry the unlabelled light curves in its net.
-                _release(module)
-                net = getattr(clf, "net_", None)
-                if net is not None and hasattr(net, "unlabelled"):
-                    net.unlabelled, net.adaptation = None, None
+            clf.train_module(module, Xt, y_encoded, callbacks=callbacks, **overrides)
         self.classifier_ = clf
         self.classes_ = clf.classes_
         self.n_epochs_ = clf.n_epochs_
@@ -327,9 +321,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _adaptation(self, clf):
-        """The training net's adaptation parameters, with the unlabelled set preprocessed."""
+        """The domain-adaptation callback of training, with the unlabelled set preprocessed."""
         if self.adaptation is None:
-            return {}
+            return []
         if self.unlabelled is None:
             raise ValueError(f"adaptation={self.adaptation!r} needs unlabelled light curves of the "
                              f"target domain: pass them as unlabelled=.")
@@ -339,17 +333,15 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
                              f"freeze={self.freeze!r} keeps the encoder fixed, so it would do "
                              f"nothing; train the encoder (freeze=None or 'head'), set "
                              f"unfreeze_at, or use adaptation='entropy'.")
-        from ..neural._dataset import PaddedDataset
-
         unlabelled = self.unlabelled
         if self.transformers_ is not None:
             unlabelled = self.transformers_.transform(unlabelled)
-        unlabelled = clf._check_predict_data(unlabelled)
+        unlabelled = clf.validate_input(unlabelled)
         if len(unlabelled) < 2:
             raise ValueError(f"unlabelled has {len(unlabelled)} light curve; adaptation needs at "
                              f"least 2.")
-        return {"adaptation": ADAPTATIONS[self.adaptation], "adaptation_weight": self.adaptation_weight,
-                "unlabelled": PaddedDataset(unlabelled)}
+        return [("domain_adaptation", DomainAdaptation(
+            ADAPTATIONS[self.adaptation], PaddedDataset(unlabelled), self.adaptation_weight))]
 
     def _make_classifier(self, base):
         """The unfitted classifier: the base's parameters, ours, then ``classifier_params``."""
@@ -371,7 +363,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             # Ours: a validation_fraction means early stopping, whatever the set's size.
             training["early_stopping"] = self.validation_fraction is not None
         clf = clone(base).set_params(**training, **extra)
-        clf._validate_params()
+        validate_estimator_params(clf)
         return clf
 
     def _check_trainable(self, module):
@@ -451,28 +443,39 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- predict
     def _transform(self, X):
+        """``X`` through the fitted transformers; read before ``classifier_``, as it checks
+        that this estimator is fitted (a NotFittedError, not an AttributeError)."""
         check_is_fitted(self, "classifier_")
         return X if self.transformers_ is None else self.transformers_.transform(X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_objects, n_classes), columns in ``classes_`` order."""
-        return self.classifier_.predict_proba(self._transform(X))
+        Xt = self._transform(X)
+        return self.classifier_.predict_proba(Xt)
 
     def decision_function(self, X):
         """Logits, shape (n_objects, n_classes)."""
-        return self.classifier_.decision_function(self._transform(X))
+        Xt = self._transform(X)
+        return self.classifier_.decision_function(Xt)
 
     def predict(self, X):
         """Most probable class of each object."""
-        return self.classifier_.predict(self._transform(X))
+        Xt = self._transform(X)
+        return self.classifier_.predict(Xt)
 
     def predict_proba_over_time(self, X):
         """Probabilities after each step; see :meth:`GRUClassifier.predict_proba_over_time`."""
-        return self.classifier_.predict_proba_over_time(self._transform(X))
+        Xt = self._transform(X)
+        return self.classifier_.predict_proba_over_time(Xt)
 
     def predict_proba_at(self, X, days_since_trigger):
         """Probabilities at days since trigger; see :meth:`GRUClassifier.predict_proba_at`."""
-        return self.classifier_.predict_proba_at(self._transform(X), days_since_trigger)
+        Xt = self._transform(X)
+        return self.classifier_.predict_proba_at(Xt, days_since_trigger)
+
+    def __sklearn_is_fitted__(self):
+        """Fitted when it has a fine-tuned classifier."""
+        return hasattr(self, "classifier_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -483,44 +486,6 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
 
 # A fitted TransferClassifier is a base too: split_model unwraps it.
 TransferClassifier._parameter_constraints["estimator"].append(TransferClassifier)
-
-
-def split_model(model):
-    """Split a fitted model into its transformers and its final ``GRUClassifier``.
-
-    The one place that knows how models nest: a ``GRUClassifier``; a
-    ``Pipeline`` ending in one; a ``TransferClassifier`` (its fitted
-    ``transformers_`` and ``classifier_``); or a ``Pipeline`` ending in a
-    ``TransferClassifier``. Used by fine-tuning, early classification,
-    streaming, persistence and Dask prediction alike.
-
-    Parameters
-    ----------
-    model : GRUClassifier, TransferClassifier or Pipeline
-        A fitted model.
-
-    Returns
-    -------
-    steps : list of (str, estimator)
-        The fitted transformers applied before the classifier, in order.
-    classifier : GRUClassifier
-        The fitted classifier.
-    """
-    steps = []
-    if isinstance(model, Pipeline):
-        steps = list(model.steps[:-1])
-        model = model.steps[-1][1]
-    if isinstance(model, TransferClassifier):
-        check_is_fitted(model, "classifier_", msg=(
-            "The TransferClassifier is not fitted; fit it on the target data first."))
-        if model.transformers_ is not None:
-            steps += list(model.transformers_.steps)
-        model = model.classifier_
-    if not isinstance(model, GRUClassifier):
-        raise TypeError(f"Expected a fitted GRUClassifier, TransferClassifier or a Pipeline ending "
-                        f"in one; got {type(model).__name__}.")
-    check_is_fitted(model, "net_", msg=f"The {type(model).__name__} is not fitted; fit it first.")
-    return steps, model
 
 
 def _resolve_freeze(freeze, module):
@@ -609,11 +574,14 @@ def _set_dropout(module, p):
 
 
 class _EvalFrozenGroups(Callback):
-    """Keep wholly frozen groups in evaluation mode until ``unfreeze_at``.
+    """Keep wholly frozen groups in evaluation mode until ``unfreeze_at``; release all at the end.
 
     skorch's :class:`~skorch.callbacks.Freezer` stops the gradients; this
     also turns off the dropout of a wholly frozen group, so that a frozen
-    encoder is a fixed feature extractor. ``fit`` releases the groups.
+    encoder is a fixed feature extractor. When training ends it leaves
+    nothing frozen (every parameter trainable, no group held in evaluation
+    mode), so that the fitted model fine-tunes again as given. A training
+    that fails leaves its module behind unused: ``fit`` keeps nothing of it.
     """
 
     def __init__(self, groups, unfreeze_at=None):
@@ -626,3 +594,6 @@ class _EvalFrozenGroups(Callback):
     def on_epoch_begin(self, net, **kwargs):
         if self.unfreeze_at is not None and len(net.history) >= self.unfreeze_at:
             net.module_.eval_groups = ()
+
+    def on_train_end(self, net, **kwargs):
+        _release(net.module_)

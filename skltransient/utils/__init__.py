@@ -1,5 +1,6 @@
-"""Utilities: safe writing of outputs, the project's own estimator checks, small test-data helpers."""
+"""Utilities: safe writing of outputs, unwrapping fitted models, validation, estimator checks."""
 
 from ._io import atomic_write, check_output, read_folder
+from ._models import apply_transformers, split_model
 
-__all__ = ["atomic_write", "check_output", "read_folder"]
+__all__ = ["apply_transformers", "atomic_write", "check_output", "read_folder", "split_model"]

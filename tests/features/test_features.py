@@ -154,18 +154,18 @@ def test_simulation_truth_as_metadata_is_warned_about(make):
 def test_fill_empty_features_keeps_missing_values_but_not_empty_columns():
     """Check the baseline's guard: columns all NaN in fit become 0, other NaNs stay NaN, so
     gradient boosting fits on a training set where a band is never observed."""
-    from skltransient._experiment import baseline_pipeline
-    from skltransient.features._features import _FillEmptyFeatures
+    from skltransient.recipes import features_pipeline
+    from skltransient.features._features import FillEmptyFeatures
 
     X = np.array([[1.0, np.nan, np.nan], [2.0, np.nan, 3.0]])
-    fill = _FillEmptyFeatures().fit(X)
+    fill = FillEmptyFeatures().fit(X)
     out = fill.transform(np.array([[np.nan, 5.0, np.nan]]))
     assert np.isnan(out[0, 0]) and out[0, 1] == 0.0 and np.isnan(out[0, 2])
     lc, y = make_toy_lightcurves(30, 2, random_state=0, bands=("ztfg", "ztfr"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         young = lc.truncate(max_time=lc.time[lc.offsets[:-1]] + 0.5)  # one point each
-        model = baseline_pipeline(0).fit(young, y)
+        model = features_pipeline(random_state=0).fit(young, y)
     assert model.predict_proba(young).shape == (30, 2)
 
 

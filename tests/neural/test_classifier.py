@@ -154,8 +154,10 @@ def test_gru_classifier_verbose(data, capsys):
 def test_gru_classifier_resolves_device(monkeypatch, device, available, expected):
     """Check that device='auto' means CUDA exactly when it is available, and a named device is kept."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    X, y = np.zeros((4, 2, 1), np.float32), ["a", "b", "a", "b"]
     clf = GRUClassifier(device=device)
-    assert clf._resolve_device() == expected and clf.device_ == expected
+    clf.prepare_fit(X, y)
+    assert clf.device_ == expected
 
 
 def test_gru_classifier_trains_on_the_resolved_device(data):
@@ -412,7 +414,7 @@ def test_gru_classifier_trains_bucketed_batches_unpacked(data, monkeypatch, batc
 
 def test_sequence_loss_share_zero_is_the_plain_weighted_loss():
     """Check that the loss of every prefix reduces to the plain class-weighted loss at share 0."""
-    from skltransient.neural._classifier import _sequence_loss
+    from skltransient.neural._loss import sequence_cross_entropy as _sequence_loss
 
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(5, 7, 3, generator=gen)
@@ -490,3 +492,86 @@ def test_gru_classifier_refuses_a_network_no_memory_holds_before_building_it(par
                                          rf"parameters; training it would need about [\d.]+ [TPE]B "
                                          rf"of memory, more than this machine's"):
         GRUClassifier(max_epochs=1, **params).fit(padded, y)
+
+
+def test_gru_classifier_fit_is_its_public_seams(data):
+    """Check that prepare_fit, build_module and train_module in seeded give fit's model, bit for bit."""
+    from skltransient.neural._seeding import seeded
+
+    X, y = data
+    fitted = GRUClassifier(**SMALL, max_epochs=2, random_state=0).fit(X, y)
+    clf = GRUClassifier(**SMALL, max_epochs=2, random_state=0)
+    Xp, y_encoded = clf.prepare_fit(X, y)
+    assert clf.classes_.tolist() == fitted.classes_.tolist() and clf.device_ == "cpu"
+    np.testing.assert_array_equal(clf.classes_[y_encoded], y)
+    with seeded(clf.random_state, clf.device_):
+        clf.train_module(clf.build_module(), Xp, y_encoded)
+    np.testing.assert_array_equal(clf.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_gru_classifier_attach_module_predicts_as_the_trained_one(data):
+    """Check that a classifier given a trained module by attach_module predicts as the trained one."""
+    X, y = data
+    fitted = GRUClassifier(**SMALL, max_epochs=2, random_state=0).fit(X, y)
+    copy = clone(fitted)
+    copy.prepare_fit(X, y)
+    module = copy.build_module()
+    module.load_state_dict(fitted.module_.state_dict())
+    assert copy.attach_module(module, "cpu") is copy and copy.device_ == "cpu"
+    np.testing.assert_array_equal(copy.predict_proba(X), fitted.predict_proba(X))
+
+
+@pytest.mark.parametrize("params, expected", [
+    (dict(), False),  # "auto": not on 90 light curves
+    (dict(early_stopping=True, validation_fraction=0.2), True),
+    (dict(early_stopping=True, validation_fraction=0.2, max_epochs=0), False),
+    (dict(early_stopping=False), False),
+])
+def test_gru_classifier_records_its_early_stopping_decision(data, params, expected):
+    """Check that do_early_stopping_ records what early_stopping chose, as HGB's attribute does."""
+    X, y = data
+    clf = GRUClassifier(**{**SMALL, "max_epochs": 2, "random_state": 0, **params}).fit(X, y)
+    assert clf.do_early_stopping_ is expected
+
+
+def test_gru_classifier_early_stopping_decision_falls_back_with_a_tiny_class(data):
+    """Check that do_early_stopping_ is False when a class is too small to split, with the warning."""
+    X, y = data
+    y = np.array(y, dtype=object)
+    y[0] = "rare"
+    clf = GRUClassifier(**SMALL, max_epochs=1, early_stopping=True, validation_fraction=0.2,
+                        random_state=0)
+    with pytest.warns(UserWarning, match="cannot be split stratified"):
+        clf.fit(X, y)
+    assert clf.do_early_stopping_ is False
+
+
+def test_gru_classifier_validate_input_refuses_other_channels(data):
+    """Check that validate_input names the channels fit did not see."""
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=1, random_state=0).fit(X, y)
+    assert clf.validate_input(X) is X
+    renamed = X.replace(channels=("time", "flux", "flux_err", "band"))
+    with pytest.raises(ValueError, match="unexpected \\['band'\\]"):
+        clf.validate_input(renamed)
+
+
+def test_gru_classifier_count_parameters_is_that_of_the_built_module(data):
+    """Check that count_parameters gives the parameters of build_module's network, unbuilt."""
+    X, y = data
+    clf = GRUClassifier(**SMALL)
+    clf.prepare_fit(X, y)
+    assert clf.count_parameters() == sum(p.numel() for p in clf.build_module().parameters())
+
+
+def test_gru_classifier_is_fitted_only_with_a_trained_net(data):
+    """Check that check_is_fitted asks for the trained net: prepare_fit's classes_ are not enough."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    X, y = data
+    clf = GRUClassifier(**SMALL, max_epochs=1, random_state=0)
+    clf.prepare_fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    check_is_fitted(clf.fit(X, y))

@@ -58,3 +58,21 @@ def test_n_parameters_counts_the_module_without_building_it(n_metadata, num_laye
     sizes = dict(hidden_size=7, num_layers=num_layers, metadata_size=5, head_size=6)
     module = TransientGRU(4, n_metadata, 3, **sizes)
     assert n_parameters(4, n_metadata, 3, **sizes) == sum(p.numel() for p in module.parameters())
+
+
+def test_step_then_classify_is_the_forward_pass():
+    """Check that stepping the GRU a few steps at a time and classifying its state gives forward's
+    logits: the pass that streaming continues."""
+    torch.manual_seed(2)
+    module = TransientGRU(3, 2, 4, hidden_size=8, num_layers=2).eval()
+    values, metadata = torch.randn(5, 6, 3), torch.randn(5, 2)
+    with torch.no_grad():
+        whole = module(values, torch.full((5,), 6), metadata)
+        hidden = values.new_zeros(2, 5, 8)
+        for start in (0, 1, 4):  # steps 0, 1-3, 4-5
+            hidden = module.step(values[:, start:{0: 1, 1: 4, 4: 6}[start]], hidden)
+        stepped = module.classify(hidden[-1], metadata)
+        over_time = module.forward_sequence(values, metadata)
+    torch.testing.assert_close(stepped, whole, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(over_time[:, -1], whole, rtol=1e-5, atol=1e-6)
+    assert module.classify(module.encoder(values)[0], metadata).shape == (5, 6, 4)

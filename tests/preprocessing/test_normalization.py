@@ -90,8 +90,8 @@ def test_flux_normalizer_running_peak_continues_from_a_given_peak():
     whole = normalizer.transform(padded).values
     peak = np.zeros(2, np.float32)
     for step in range(2):
-        values, peak = normalizer._scale_values(padded.values[:, step:step + 1], np.ones(2, np.int64),
-                                                padded.flux_channels, padded.flux_err_channels, peak=peak)
+        values, peak = normalizer.scale_batch(padded.values[:, step:step + 1], np.ones(2, np.int64),
+                                             padded.flux_channels, padded.flux_err_channels, peak=peak)
         np.testing.assert_array_equal(values[:, 0], whole[:, step])
     assert peak.tolist() == [3.0, 2.0]
 

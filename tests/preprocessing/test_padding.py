@@ -211,3 +211,56 @@ def test_padder_names_a_light_curve_beyond_float32(small, column):
     with pytest.raises(ValueError, match=rf"Column '{column}' has 1e\+300 for light curve "
                                          rf"{X.object_ids[1]!r} \(1 values in all\), beyond the range"):
         padder.transform(X)
+
+
+def test_padder_public_seams_give_what_transform_pads(small):
+    """Check that the padder's seams (observation encoding, flux channels, metadata, channel
+    names) give exactly the steps, channels and metadata of transform."""
+    from skltransient.preprocessing._padding import channel_names
+
+    padder = LightCurvePadder(time_scale=10.0).fit(small)
+    padded = padder.transform(small)
+    a = small[[1]]  # object "a": observations at 10 and 14 days
+    steps = padder.observation_steps(a.time - a.time[0], a.flux, a.flux_err, a.wavelength)
+    np.testing.assert_array_equal(steps, padded.values[1, :2])
+    assert padder.flux_channels() == (padded.flux_channels, padded.flux_err_channels) == ((1,), (2,))
+    np.testing.assert_array_equal(padder.metadata_values(small.metadata), padded.metadata)
+    assert channel_names("observations", padder.bands_) == padder.channels_ == padded.channels
+    assert channel_names("grid", ["ztfg", "ztfr"]) == (
+        "flux_ztfg", "flux_ztfr", "flux_err_ztfg", "flux_err_ztfr")
+
+
+@pytest.mark.parametrize("window, expected", [
+    (None, None), ((-30, 100), (-30.0, 100.0)), ((None, 50), (None, 50.0)), ((-5, None), (-5.0, None)),
+])
+def test_padder_window_bounds(window, expected):
+    """Check that window_bounds gives the window's checked bounds as floats, None for an open side."""
+    assert LightCurvePadder(window=window).window_bounds() == expected
+
+
+def test_padder_window_bounds_refuses_a_window_without_the_trigger():
+    """Check that a window that does not contain the trigger is refused, naming it."""
+    with pytest.raises(ValueError, match="must contain the trigger"):
+        LightCurvePadder(window=(5, 10)).window_bounds()
+    with pytest.raises(ValueError, match=r"must be \(start, end\)"):
+        LightCurvePadder(window=(1, 2, 3)).window_bounds()
+
+
+def test_padder_warns_about_each_missing_metadata_column():
+    """Check that warn_missing_metadata names the missing column, and is quiet when none is."""
+    padder = LightCurvePadder(metadata_columns=("redshift", "mwebv"))
+    with pytest.warns(UserWarning, match="'mwebv' is not in"):
+        padder.warn_missing_metadata(["redshift"])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        padder.warn_missing_metadata(["redshift", "mwebv"])
+
+
+def test_padder_check_padded_size_refuses_a_batch_beyond_memory(small):
+    """Check that check_padded_size refuses a padded batch no memory holds, before allocating it."""
+    padder = LightCurvePadder().fit(small)
+    padder.check_padded_size(2, 10)
+    with pytest.raises(ValueError, match="max_length"):
+        padder.check_padded_size(10**9, 10**9)

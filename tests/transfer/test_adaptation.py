@@ -120,4 +120,6 @@ def test_coral_with_a_frozen_encoder_is_refused_and_the_net_forgets_the_unlabell
         TransferClassifier(base, adaptation="coral", unlabelled=target[0], freeze="encoder",
                            max_epochs=1).fit(*source)
     tuned = _adapted(base, source, target, "entropy")
-    assert tuned.classifier_.net_.unlabelled is None and tuned.classifier_.net_.adaptation is None
+    net = tuned.classifier_.net_
+    adaptation = dict(net.callbacks_)["domain_adaptation"]
+    assert net.auxiliary_loss is None and adaptation.unlabelled is None

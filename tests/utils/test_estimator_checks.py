@@ -3,13 +3,25 @@ import importlib.util
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from skltransient import FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler
+from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler,
+                          TransferClassifier)
 from skltransient.features import LightCurveFeatures
+from skltransient.preprocessing import PaddedLightCurves
+from skltransient.utils._testing import make_toy_lightcurves
 from skltransient.utils.estimator_checks import (
     check_fit_does_not_modify_input,
     check_objects_independent,
     parametrize_with_lightcurve_checks,
 )
+
+
+def _base():
+    """A small fitted GRUClassifier on the padded input the checks give a classifier."""
+    lc, y = make_toy_lightcurves(30, random_state=1)
+    X = MetadataScaler().fit_transform(LightCurvePadder(max_length=30).fit_transform(lc))
+    assert isinstance(X, PaddedLightCurves)
+    return GRUClassifier(hidden_size=4, num_layers=1, head_size=4, max_epochs=1,
+                         random_state=0).fit(X, y)
 
 ESTIMATORS = [
     LightCurvePadder(),
@@ -18,6 +30,7 @@ ESTIMATORS = [
     FluxNormalizer("arcsinh"),
     MetadataScaler(),
     GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2, random_state=0),
+    TransferClassifier(_base(), freeze="encoder", max_epochs=2, random_state=0),
 ]
 if importlib.util.find_spec("light_curve") is not None:  # the optional 'features' extra
     ESTIMATORS.append(LightCurveFeatures())
