@@ -115,7 +115,7 @@ def scores(y_true, proba, classes):
 
 
 def cut(X, day):
-    return X if day is None else X.truncate(max_time=X.trigger_time + day)
+    return X if day is None else X.truncate(days_since_trigger=day)
 
 
 def run(name, args, report):
