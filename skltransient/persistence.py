@@ -40,10 +40,8 @@ from sklearn.pipeline import Pipeline
 
 from . import __version__
 from ._compat import validate_estimator_params
-from .bands import known_bands
 from .neural import GRUClassifier
 from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
-from .preprocessing._padding import channel_names
 from .utils import atomic_write, check_output, read_folder, split_model
 from .utils._memory import format_bytes
 
@@ -393,7 +391,7 @@ def _check_pipeline(steps, labels, file):
     n_metadata = _fitted(classifier, "n_metadata_", where[-1])
     given = {"channels": None, "metadata": None}  # (value, label of the step that sets it)
     for (_, step), here, label in zip(steps[:-1], where, labels):
-        _STATE_CHECKS[type(step).__name__](step, here, label, given, channels)
+        _check_step_state(step, here, label, given)
     given_channels, given_metadata = given["channels"], given["metadata"]
     if given_channels is not None and given_channels[0] != tuple(channels):
         raise ValueError(f"{where[-1]}: channels_ {list(channels)} differ from the channels_ "
@@ -403,74 +401,19 @@ def _check_pipeline(steps, labels, file):
                          f"{given_metadata[0]} metadata columns. {_REPAIR}")
 
 
-def _check_padder_state(padder, here, label, given, channels):
-    """A padder's channels against its representation and bands; it sets the channels and metadata."""
-    own = _fitted(padder, "channels_", here)
-    expected = channel_names(padder.representation, _fitted(padder, "bands_", here))
-    if tuple(own) != expected:
-        raise ValueError(
-            f"{here}: its channels_ {list(own)} are not those of representation "
-            f"{padder.representation!r} over bands_ {padder.bands_} ({list(expected)}). {_REPAIR}")
-    if _fitted(padder, "n_channels_", here) != len(own):
-        raise ValueError(f"{here}: n_channels_ is {padder.n_channels_} but channels_ has "
-                         f"{len(own)} names. {_REPAIR}")
-    _check_padder(padder, here)
-    given["channels"] = (tuple(own), label)
-    given["metadata"] = (len(padder.metadata_columns), label)
+def _check_step_state(step, here, label, given):
+    """One transformer's fitted state, checked by the transformer itself.
 
-
-def _check_normalizer_state(normalizer, here, label, given, channels):
-    """A normaliser's input width; the names follow through it (it may add ``scale_mag``)."""
-    inputs = given["channels"][0] if given["channels"] is not None else channels[:_fitted(
-        normalizer, "n_channels_", here)]
-    if _fitted(normalizer, "n_channels_", here) != len(inputs):
-        raise ValueError(f"{here}: n_channels_ is {normalizer.n_channels_} but its input has "
-                         f"{len(inputs)} channels {list(inputs)}. {_REPAIR}")
-    given["channels"] = (normalizer.output_channels(inputs), label)
-
-
-def _check_scaler_state(scaler, here, label, given, channels):
-    """A metadata scaler's state; it sets the metadata width."""
-    given["metadata"] = _check_scaler(scaler, here, given["metadata"], label)
-
-
-def _check_padder(padder, here):
-    """Refuse bands that are unknown or repeated, and a max_length no memory holds."""
-    unknown = [band for band in padder.bands_ if band not in known_bands()]
-    if unknown or len(set(padder.bands_)) != len(padder.bands_):
-        raise ValueError(f"{here}: bands_ {padder.bands_} has unknown or repeated bands "
-                         f"({unknown or 'repeated'}); the known bands are listed by "
-                         f"skltransient.bands.known_bands(). {_REPAIR}")
-    if padder.max_length is not None:
-        try:
-            padder.check_padded_size(1, padder.max_length)
-        except ValueError as error:
-            raise ValueError(f"{here}: {error} {_REPAIR}") from None
-
-
-def _check_scaler(scaler, here, given_metadata, label):
-    """Check a MetadataScaler's state; return the metadata width it gives, and its label."""
-    n_features = _fitted(scaler, "n_features_in_", here)
-    for attr in ("mean_", "scale_"):
-        values = _fitted(scaler, attr, here)
-        if values.shape != (n_features,) or values.dtype.kind != "f":
-            raise ValueError(f"{here}: n_features_in_ is {n_features} but {attr} has "
-                             f"{values.size} values of dtype {values.dtype}. {_REPAIR}")
-        bad = ~np.isfinite(values) | ((values <= 0) if attr == "scale_" else False)
-        if bad.any():
-            raise ValueError(f"{here}: {attr} holds {values[bad][0].item()!r} at position "
-                             f"{int(np.argmax(bad))} ({np.count_nonzero(bad)} in all); a fitted "
-                             f"MetadataScaler's {attr} is finite{' and positive' if attr == 'scale_' else ''}. "
-                             f"{_REPAIR}")
-    if given_metadata is not None and given_metadata[0] != n_features:
-        raise ValueError(f"{here}: n_features_in_ is {n_features} but {given_metadata[1]} gives "
-                         f"{given_metadata[0]} metadata columns. {_REPAIR}")
-    return len(scaler.get_feature_names_out()), label
-
-
-#: How each kind of transformer's fitted state is checked against the steps before it.
-_STATE_CHECKS = {"LightCurvePadder": _check_padder_state, "FluxNormalizer": _check_normalizer_state,
-                 "MetadataScaler": _check_scaler_state}
+    Each step's ``check_fitted_state`` is given the channels and metadata
+    width that the steps before it give, and returns what it gives in turn;
+    this records which step gave them and names the file and step in errors.
+    """
+    incoming = {key: None if value is None else value[0] for key, value in given.items()}
+    try:
+        gives = step.check_fitted_state(incoming["channels"], incoming["metadata"])
+    except ValueError as error:
+        raise ValueError(f"{here}: {error} {_REPAIR}") from None
+    given.update({key: (value, label) for key, value in gives.items()})
 
 
 def _read_weights(data, file, checksum, description_file):

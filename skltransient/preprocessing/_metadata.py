@@ -6,7 +6,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._compat import fit_context
 from .._padded import PaddedLightCurves
-from ..utils._validation import name_mismatch
+from ..utils._validation import fitted_state, name_mismatch
 
 __all__ = ["MetadataScaler"]
 
@@ -144,6 +144,46 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
         if self.add_indicator:
             return np.hstack([scaled, missing.astype(np.float64)])
         return scaled
+
+    def check_fitted_state(self, channels=None, n_metadata=None):
+        """Check the fitted state: finite means, positive scales, widths that agree.
+
+        For a scaler restored from a file (:func:`~skltransient.persistence.load_model`
+        calls each step's ``check_fitted_state`` in turn).
+
+        Parameters
+        ----------
+        channels : sequence of str or None, default=None
+            Not its concern.
+        n_metadata : int or None, default=None
+            The metadata columns the steps before it give, if known.
+
+        Returns
+        -------
+        gives : dict
+            ``{"metadata": int}``: its output width.
+
+        Raises
+        ------
+        ValueError
+            Naming the attribute, the value and its position.
+        """
+        n_features = fitted_state(self, "n_features_in_")
+        for attr in ("mean_", "scale_"):
+            values = fitted_state(self, attr)
+            if values.shape != (n_features,) or values.dtype.kind != "f":
+                raise ValueError(f"n_features_in_ is {n_features} but {attr} has {values.size} "
+                                 f"values of dtype {values.dtype}.")
+            bad = ~np.isfinite(values) | ((values <= 0) if attr == "scale_" else False)
+            if bad.any():
+                raise ValueError(
+                    f"{attr} holds {values[bad][0].item()!r} at position {int(np.argmax(bad))} "
+                    f"({np.count_nonzero(bad)} in all); a fitted MetadataScaler's {attr} is "
+                    f"finite{' and positive' if attr == 'scale_' else ''}.")
+        if n_metadata is not None and n_metadata != n_features:
+            raise ValueError(f"n_features_in_ is {n_features} but the steps before it give "
+                             f"{n_metadata} metadata columns.")
+        return {"metadata": len(self.get_feature_names_out())}
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: the inputs, then ``missing_<name>``."""

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._compat import StrOptions, fit_context
-from ..utils._validation import check_padded
+from ..utils._validation import check_padded, fitted_state
 
 #: Zero point of the package's fluxes (SNANA FLUXCAL): m = 27.5 - 2.5 log10(flux).
 FLUXCAL_ZEROPOINT = 27.5
@@ -144,6 +144,39 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         channels : tuple of str
         """
         return tuple(channels) + (("scale_mag",) if self._adds_brightness() else ())
+
+    def check_fitted_state(self, channels=None, n_metadata=None):
+        """Check the fitted input width against the channels it is given.
+
+        For a normaliser restored from a file (:func:`~skltransient.persistence.load_model`
+        calls each step's ``check_fitted_state`` in turn).
+
+        Parameters
+        ----------
+        channels : sequence of str or None, default=None
+            The channels the steps before it give; None (no padder before
+            it) checks nothing.
+        n_metadata : int or None, default=None
+            Not its concern.
+
+        Returns
+        -------
+        gives : dict
+            ``{"channels": output_channels(channels)}``, or ``{}`` when
+            ``channels`` is None.
+
+        Raises
+        ------
+        ValueError
+            If ``n_channels_`` is not the number of ``channels``.
+        """
+        if channels is None:
+            fitted_state(self, "n_channels_")
+            return {}
+        if fitted_state(self, "n_channels_") != len(channels):
+            raise ValueError(f"n_channels_ is {self.n_channels_} but its input has "
+                             f"{len(channels)} channels {list(channels)}.")
+        return {"channels": self.output_channels(channels)}
 
     def unscale(self, values, flux_scale, flux_channels, flux_err_channels):
         """The measured fluxes and uncertainties behind this normaliser's output.

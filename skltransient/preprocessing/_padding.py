@@ -13,7 +13,7 @@ from .._lightcurves import plain, warn_if_truth
 from .._padded import PaddedLightCurves
 from ..bands import known_bands, wavelengths
 from ..utils._memory import check_memory
-from ..utils._validation import check_lightcurves
+from ..utils._validation import check_lightcurves, fitted_state
 
 __all__ = ["LightCurvePadder"]
 
@@ -194,6 +194,47 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
                      f"{n_steps:,} steps (max_length={self.max_length})",
                      "give the LightCurvePadder a smaller max_length (or None: the longest light "
                      "curve)" if self.max_length is not None else "predict in smaller batches")
+
+    def check_fitted_state(self, channels=None, n_metadata=None):
+        """Check that the fitted state agrees with itself, the parameters and this machine.
+
+        For a padder restored from a file (:func:`~skltransient.persistence.load_model`
+        calls each step's ``check_fitted_state`` in turn): its channels
+        against its representation and bands, its bands against the known
+        ones, its ``max_length`` against the memory.
+
+        Parameters
+        ----------
+        channels, n_metadata : None
+            What the steps before it give (a padder comes first: ignored).
+
+        Returns
+        -------
+        gives : dict
+            ``{"channels": tuple of str, "metadata": int}``: what it gives
+            the steps after it.
+
+        Raises
+        ------
+        ValueError
+            Naming the attribute that disagrees.
+        """
+        own = tuple(fitted_state(self, "channels_"))
+        bands = fitted_state(self, "bands_")
+        expected = channel_names(self.representation, bands)
+        if own != expected:
+            raise ValueError(f"its channels_ {list(own)} are not those of representation "
+                             f"{self.representation!r} over bands_ {bands} ({list(expected)}).")
+        if fitted_state(self, "n_channels_") != len(own):
+            raise ValueError(f"n_channels_ is {self.n_channels_} but channels_ has {len(own)} names.")
+        unknown = [band for band in bands if band not in known_bands()]
+        if unknown or len(set(bands)) != len(bands):
+            raise ValueError(f"bands_ {bands} has unknown or repeated bands "
+                             f"({unknown or 'repeated'}); the known bands are listed by "
+                             f"skltransient.bands.known_bands().")
+        if self.max_length is not None:
+            self.check_padded_size(1, self.max_length)
+        return {"channels": own, "metadata": len(self.metadata_columns)}
 
     def window_bounds(self):
         """The window's bounds in days around the trigger, checked.

@@ -13,8 +13,8 @@ import pandas as pd
 from .._lightcurves import LightCurves, plain
 from .._padded import PaddedLightCurves
 
-__all__ = ["as_padded", "check_labels", "check_lightcurves", "check_padded", "has_channel_names",
-           "name_mismatch"]
+__all__ = ["as_padded", "check_labels", "check_lightcurves", "check_padded", "fitted_state",
+           "has_channel_names", "name_mismatch"]
 
 
 def check_lightcurves(X, name):
@@ -84,6 +84,17 @@ def as_padded(X, name="The model"):
     raise TypeError(
         f"{name} expects a PaddedLightCurves (put a LightCurvePadder before it in a pipeline) or "
         f"a 3-D array of shape (n_objects, n_steps, n_channels); got {type(X).__name__}.")
+
+
+def fitted_state(estimator, attr):
+    """The fitted attribute ``attr`` of ``estimator``, or a ValueError naming it.
+
+    For the state checks of an estimator restored from a file, where a
+    missing attribute means a damaged file rather than an unfitted model.
+    """
+    if not hasattr(estimator, attr):
+        raise ValueError(f"no fitted state {attr!r}")
+    return getattr(estimator, attr)
 
 
 def has_channel_names(channels):
