@@ -13,12 +13,14 @@ if shutil.which("java") is None:
 from pyspark.sql import functions as F  # noqa: E402
 
 from skltransient import pretrained  # noqa: E402
-from skltransient.datasets import ALERT_HISTORY_FIELDS, read_lsst_alerts, read_ztf_alerts  # noqa: E402
+from skltransient.datasets import read_lsst_alerts, read_ztf_alerts  # noqa: E402
+from skltransient import LightCurves  # noqa: E402
 from skltransient.spark import (_session, _udf, add_probabilities, history_columns,  # noqa: E402
                                 local_session, probability_udf)
+from skltransient.utils._testing import FINK_ZTF_COLUMNS, make_fink_ztf_alerts  # noqa: E402
 from skltransient.spark.processor import gru_classify_ztf, main  # noqa: E402
 
-FINK_ZTF = ["c" + name for name in ALERT_HISTORY_FIELDS["ztf"]]
+FINK_ZTF = list(FINK_ZTF_COLUMNS)
 
 
 @pytest.fixture(scope="module")
@@ -238,3 +240,51 @@ class _NoSession:
         def getActiveSession():
             return None
 
+
+@pytest.fixture(scope="module")
+def simulated_alerts():
+    """Simulated ZTF light curves as Fink alerts, their readers' light curves, and the model."""
+    from skltransient.datasets import read_alert_history, simulate
+
+    table = make_fink_ztf_alerts(simulate("ztf", 60, random_state=3).lightcurves)
+    history = table.select(FINK_ZTF).to_pandas().rename(columns=lambda name: name[1:])
+    lc, rejected = read_alert_history(history, survey="ztf")
+    assert all(reason is None for reason in rejected)
+    return table, lc, pretrained.load("ztf-sims")
+
+
+def test_add_probabilities_uses_detection_flags_for_the_trigger(spark, simulated_alerts,
+                                                               tmp_path):
+    """Check that the UDF finds each alert's trigger from its detections: on long simulated
+    histories, where the shipped window (-30, 100) days around the trigger matters, its
+    probabilities equal predict_proba on the read light curves with their flags."""
+    import pyarrow.parquet as pq
+
+    table, lc, model = simulated_alerts
+    expected = model.predict_proba(lc)
+    # Without flags the trigger is the first epoch: another window, another answer.
+    unflagged = LightCurves(lc.object_ids, lc.offsets, lc.time, lc.band, lc.flux, lc.flux_err,
+                            None, lc.metadata)
+    assert np.abs(model.predict_proba(unflagged) - expected).max() > 0.1
+    pq.write_table(table, tmp_path / "alerts.parquet")
+    frame = spark.read.parquet(str(tmp_path / "alerts.parquet"))
+    classified, rejects = add_probabilities(frame, model, survey="ztf")
+    columns = ["p_" + str(label) for label in model.classes_]
+    got = classified.select("objectId", *columns).toPandas().set_index("objectId").sort_index()
+    assert rejects.value == 0
+    np.testing.assert_array_equal(got.index, lc.object_ids.astype(np.int64))
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=0, atol=1e-6)
+
+
+def test_elasticc_sample_detection_flags_move_the_trigger(shared_data):
+    """Check that the ELAsTiCC sample's flags change the shipped model's probabilities, so that
+    the equality test on it covers the Rubin path's flags (forced photometry is not detected)."""
+    model = pretrained.load("lsst-sims")
+    table = pd.read_parquet(shared_data / "elasticc_alerts_sample.parquet")
+    table["diaSource"] = [dict(source, diaObjectId=alert) for source, alert
+                          in zip(table["diaSource"], table["alertId"], strict=True)]
+    lc = read_lsst_alerts(table)
+    assert lc.detected is not None and not lc.detected.all()
+    unflagged = LightCurves(lc.object_ids, lc.offsets, lc.time, lc.band, lc.flux, lc.flux_err,
+                            None, lc.metadata)
+    assert np.abs(model.predict_proba(unflagged) - model.predict_proba(lc)).max() > 0.1
