@@ -41,9 +41,7 @@ import pandas as pd
 import _common as c
 from skltransient import pretrained
 from skltransient.datasets import read_alert_history, simulate
-
-_FID = {"ztfg": 1, "ztfr": 2, "ztfi": 3}
-_FINK = ["cjd", "cfid", "cmagpsf", "csigmapsf", "cdiffmaglim", "cisdiffpos"]
+from skltransient.utils._testing import FINK_ZTF_COLUMNS, make_fink_ztf_alerts
 
 
 class TreeMemory:
@@ -82,33 +80,10 @@ class TreeMemory:
         self.peak = max(self.peak, self._rss())
 
 
-def alert_table(lc):
-    """Fink-style history arrays of each light curve, as a pyarrow table (no loop over objects)."""
-    import pyarrow as pa
-
-    band = np.asarray(lc.band_names)
-    detected = lc.detected if lc.detected is not None else lc.flux > 5 * lc.flux_err
-    with np.errstate(divide="ignore", invalid="ignore"):
-        magpsf = np.where(detected, 27.5 - 2.5 * np.log10(np.abs(lc.flux)), np.nan)
-        sigmapsf = np.where(detected, lc.flux_err / np.abs(lc.flux) * 2.5 / np.log(10), np.nan)
-        diffmaglim = 27.5 - 2.5 * np.log10(5 * lc.flux_err)
-    isdiffpos = np.where(detected, np.where(lc.flux >= 0, "t", "f"), None)
-    offsets = pa.array(lc.offsets.astype(np.int32))
-    columns = {
-        "cjd": lc.time + 2400000.5, "cfid": pd.Series(band).map(_FID).to_numpy(np.int64),
-        "cmagpsf": magpsf, "csigmapsf": sigmapsf, "cdiffmaglim": diffmaglim,
-        "cisdiffpos": pa.array(isdiffpos, type=pa.string()),
-    }
-    arrays = {name: pa.ListArray.from_arrays(offsets, pa.array(values, from_pandas=True)
-                                             if not isinstance(values, pa.Array) else values)
-              for name, values in columns.items()}
-    return pa.table({"objectId": pa.array(np.arange(len(lc))), **arrays})
-
-
 def history_frame(table):
     """The table's arrays in the columns read_alert_history takes."""
-    frame = table.select(_FINK).to_pandas()
-    return frame.rename(columns={name: name[1:] for name in _FINK})
+    frame = table.select(list(FINK_ZTF_COLUMNS)).to_pandas()
+    return frame.rename(columns={name: name[1:] for name in FINK_ZTF_COLUMNS})
 
 
 def run_plain(model, history):
@@ -148,17 +123,9 @@ def run_dask(model, lc, folder):
 
 
 def run_spark(path, classes):
-    from pyspark.sql import SparkSession
+    from skltransient.spark import add_probabilities, local_session
 
-    from skltransient.spark import add_probabilities
-
-    spark = (SparkSession.builder.master("local[2]").appName("bench_engines")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-             .config("spark.driver.memory", "2g")
-             # A machine shared with other work starves the JVM: no heartbeat timeouts.
-             .config("spark.network.timeout", "600s")
-             .config("spark.executor.heartbeatInterval", "60s").getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = local_session(2, conf={"spark.driver.memory": "2g"}, app_name="bench_engines")
     try:
         spark.range(1).count()  # the JVM is up: time the job, not the start
         start = time.perf_counter()
@@ -197,7 +164,7 @@ def main():
     try:
         import pyarrow.parquet as pq
 
-        table = alert_table(lc_sim)
+        table = make_fink_ztf_alerts(lc_sim)
         # Several row groups: Spark makes a partition of each, one task per core.
         pq.write_table(table, folder / "alerts.parquet", row_group_size=max(n // 8, 1))
         history = history_frame(table)
