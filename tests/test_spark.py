@@ -198,6 +198,7 @@ def test_local_session_sets_the_master_defaults_and_conf(spark):
     assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     assert spark.sparkContext.getConf().get("spark.ui.enabled") == "false"
+    assert spark.conf.get("spark.sql.files.maxPartitionBytes") in ("16m", str(16 * 2**20))
     key = "spark.sql.execution.arrow.maxRecordsPerBatch"
     before = spark.conf.get(key)
     try:

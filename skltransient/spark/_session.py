@@ -10,8 +10,12 @@ __all__ = ["local_session"]
 
 # Settings for a laptop or a shared machine: no web UI, one shuffle partition per core, times in
 # UTC, and long timeouts, since a machine shared with other work starves the JVM of its heartbeats.
+# Alert files are small for their cost (a megabyte holds about a thousand alerts, a second of
+# CPU): split them finely, or Spark reads a file of some megabytes as one task on one core.
 _DEFAULTS = {
     "spark.ui.enabled": "false",
+    "spark.sql.files.maxPartitionBytes": "16m",
+    "spark.sql.files.openCostInBytes": "1m",
     "spark.sql.session.timeZone": "UTC",
     "spark.network.timeout": "600s",
     "spark.executor.heartbeatInterval": "60s",
@@ -24,7 +28,12 @@ def local_session(n_cores=2, *, conf=None, app_name="skltransient", log_level="E
     What Fink's science modules are tested on, and what the package's tests,
     ``benchmarks/bench_engines.py`` and the user guide use: a web UI off,
     ``spark.sql.shuffle.partitions`` equal to ``n_cores``, session times in
-    UTC, and network and heartbeat timeouts long enough for a busy machine.
+    UTC, network and heartbeat timeouts long enough for a busy machine, and
+    Parquet files read in tasks of at most 16 MB
+    (``spark.sql.files.maxPartitionBytes``, ``openCostInBytes`` 1 MB):
+    alert histories are small for the work they cost, and Spark's defaults
+    (128 MB, 4 MB) read a file of a few megabytes, thousands of alerts, as
+    one task on one core.
 
     Parameters
     ----------
