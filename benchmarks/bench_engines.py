@@ -21,7 +21,9 @@ shipped ``ztf-sims`` model with each engine:
 - onnxruntime: :class:`skltransient.onnx.OnnxClassifier` with the
   pipeline's transformers, one thread, against torch's ``predict_proba``;
 - torch-batch-128: plain with ``predict_batch_size=128`` instead of the
-  default (512 on a CPU), a reference for onnxruntime's small batches.
+  default (512 on a CPU), a reference for onnxruntime's small batches;
+- onnx-lsst-sims (not by default): torch and onnxruntime with the shipped
+  ``lsst-sims`` on as many simulated Rubin light curves.
 
 Plain's rate is the prediction only; ``read_alert_history``'s rate (the
 conversion from alert arrays, which Spark's rate includes) is printed
@@ -164,6 +166,23 @@ def run_onnx(model, lc, folder):
     return time.perf_counter() - start, proba
 
 
+def run_onnx_other(name, n, seed, folder):
+    """torch and onnxruntime on another shipped model, on its survey's simulated light curves."""
+    from skltransient.onnx import OnnxClassifier, to_onnx
+
+    model = pretrained.load(name)
+    lc = simulate(name.split("-")[0], n, random_state=seed).lightcurves
+    onnx_model = OnnxClassifier(to_onnx(model, folder / f"{name}.onnx"), preprocessing=model[:-1])
+    onnx_model.predict_proba(lc[:256])  # warm-up
+    model.predict_proba(lc[:256])
+    start = time.perf_counter()
+    expected = model.predict_proba(lc)
+    torch_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = onnx_model.predict_proba(lc)
+    return torch_seconds, time.perf_counter() - start, float(np.abs(proba - expected).max())
+
+
 def run_torch_batch(model, lc, batch_size):
     """predict_proba with another prediction batch size (a reference for onnxruntime's)."""
     before = model[-1].predict_batch_size
@@ -219,6 +238,12 @@ def main():
                         report.note(f"spark: {tasks} tasks; the rate below is the second job's")
                     elif engine == "onnx":
                         seconds, proba = run_onnx(model, lc, folder)
+                    elif engine.startswith("onnx-"):  # e.g. onnx-lsst-sims: another model
+                        torch_s, seconds, gap = run_onnx_other(engine[5:], n, args.seed, folder)
+                        report.add(f"{engine[5:]} torch predict_proba", n / torch_s, "lc/s")
+                        report.add(f"{engine} / torch throughput", torch_s / seconds, "x")
+                        report.add(f"{engine} max |proba - torch|", gap, "")
+                        continue
                     elif engine.startswith("torch-batch-"):  # e.g. torch-batch-128
                         seconds, proba = run_torch_batch(model, lc, int(engine.split("-")[-1]))
                     else:
