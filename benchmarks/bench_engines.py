@@ -15,9 +15,19 @@ shipped ``ztf-sims`` model with each engine:
   with one thread each (start-up included);
 - Spark: :func:`skltransient.spark.add_probabilities` on the alert Parquet
   file, ``local[2]``, from the history arrays (the conversion included,
-  the session's start excluded);
+  the session's start excluded), run twice: the first job's rate (Python
+  workers starting, the model loading in each) and the second's, warm, as
+  a broker's stream runs;
 - onnxruntime: :class:`skltransient.onnx.OnnxClassifier` with the
-  pipeline's transformers, one thread, against torch's ``predict_proba``.
+  pipeline's transformers, one thread, against torch's ``predict_proba``;
+- torch-batch-128: plain with ``predict_batch_size=128`` instead of the
+  default (512 on a CPU), a reference for onnxruntime's small batches;
+- onnx-lsst-sims (not by default): torch and onnxruntime with the shipped
+  ``lsst-sims`` on as many simulated Rubin light curves.
+
+Plain's rate is the prediction only; ``read_alert_history``'s rate (the
+conversion from alert arrays, which Spark's rate includes) is printed
+beside it.
 
 For each: light curves per second, the peak resident memory of this
 process and all its descendants (the JVM, Spark's Python workers, Dask's
@@ -41,9 +51,7 @@ import pandas as pd
 import _common as c
 from skltransient import pretrained
 from skltransient.datasets import read_alert_history, simulate
-
-_FID = {"ztfg": 1, "ztfr": 2, "ztfi": 3}
-_FINK = ["cjd", "cfid", "cmagpsf", "csigmapsf", "cdiffmaglim", "cisdiffpos"]
+from skltransient.utils._testing import FINK_ZTF_COLUMNS, make_fink_ztf_alerts
 
 
 class TreeMemory:
@@ -82,41 +90,20 @@ class TreeMemory:
         self.peak = max(self.peak, self._rss())
 
 
-def alert_table(lc):
-    """Fink-style history arrays of each light curve, as a pyarrow table (no loop over objects)."""
-    import pyarrow as pa
-
-    band = np.asarray(lc.band_names)
-    detected = lc.detected if lc.detected is not None else lc.flux > 5 * lc.flux_err
-    with np.errstate(divide="ignore", invalid="ignore"):
-        magpsf = np.where(detected, 27.5 - 2.5 * np.log10(np.abs(lc.flux)), np.nan)
-        sigmapsf = np.where(detected, lc.flux_err / np.abs(lc.flux) * 2.5 / np.log(10), np.nan)
-        diffmaglim = 27.5 - 2.5 * np.log10(5 * lc.flux_err)
-    isdiffpos = np.where(detected, np.where(lc.flux >= 0, "t", "f"), None)
-    offsets = pa.array(lc.offsets.astype(np.int32))
-    columns = {
-        "cjd": lc.time + 2400000.5, "cfid": pd.Series(band).map(_FID).to_numpy(np.int64),
-        "cmagpsf": magpsf, "csigmapsf": sigmapsf, "cdiffmaglim": diffmaglim,
-        "cisdiffpos": pa.array(isdiffpos, type=pa.string()),
-    }
-    arrays = {name: pa.ListArray.from_arrays(offsets, pa.array(values, from_pandas=True)
-                                             if not isinstance(values, pa.Array) else values)
-              for name, values in columns.items()}
-    return pa.table({"objectId": pa.array(np.arange(len(lc))), **arrays})
-
-
 def history_frame(table):
     """The table's arrays in the columns read_alert_history takes."""
-    frame = table.select(_FINK).to_pandas()
-    return frame.rename(columns={name: name[1:] for name in _FINK})
+    frame = table.select(list(FINK_ZTF_COLUMNS)).to_pandas()
+    return frame.rename(columns={name: name[1:] for name in FINK_ZTF_COLUMNS})
 
 
 def run_plain(model, history):
+    start = time.perf_counter()
     lc, rejected = read_alert_history(history, survey="ztf")
+    reading = time.perf_counter() - start
     assert all(r is None for r in rejected), "a simulated alert was rejected"
     start = time.perf_counter()
     proba = model.predict_proba(lc)
-    return time.perf_counter() - start, proba, lc
+    return time.perf_counter() - start, reading, proba, lc
 
 
 def run_dask(model, lc, folder):
@@ -148,25 +135,23 @@ def run_dask(model, lc, folder):
 
 
 def run_spark(path, classes):
-    from pyspark.sql import SparkSession
+    from skltransient.spark import add_probabilities, local_session
 
-    from skltransient.spark import add_probabilities
-
-    spark = (SparkSession.builder.master("local[2]").appName("bench_engines")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-             .config("spark.driver.memory", "2g")
-             # A machine shared with other work starves the JVM: no heartbeat timeouts.
-             .config("spark.network.timeout", "600s")
-             .config("spark.executor.heartbeatInterval", "60s").getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = local_session(2, conf={"spark.driver.memory": "2g"}, app_name="bench_engines")
     try:
         spark.range(1).count()  # the JVM is up: time the job, not the start
-        start = time.perf_counter()
-        alerts = spark.read.parquet(str(path))
-        classified, rejects = add_probabilities(alerts, "ztf-sims", survey="ztf")
-        result = classified.select("objectId", *[f"p_{c}" for c in classes]).toPandas()
-        seconds = time.perf_counter() - start
-        return seconds, result.set_index("objectId").sort_index().to_numpy(), rejects.value
+        seconds, results = [], []
+        # Twice: the first job starts the Python workers and loads the model in each; the
+        # second finds them warm, as every later batch of a broker's stream does.
+        for _ in range(2):
+            start = time.perf_counter()
+            alerts = spark.read.parquet(str(path))
+            classified, rejects = add_probabilities(alerts, "ztf-sims", survey="ztf")
+            result = classified.select("objectId", *[f"p_{c}" for c in classes]).toPandas()
+            seconds.append(time.perf_counter() - start)
+            results.append(result.set_index("objectId").sort_index().to_numpy())
+        assert np.array_equal(results[0], results[1], equal_nan=True)
+        return seconds, results[1], rejects.value, alerts.rdd.getNumPartitions()
     finally:
         spark.stop()
 
@@ -181,10 +166,39 @@ def run_onnx(model, lc, folder):
     return time.perf_counter() - start, proba
 
 
+def run_onnx_other(name, n, seed, folder):
+    """torch and onnxruntime on another shipped model, on its survey's simulated light curves."""
+    from skltransient.onnx import OnnxClassifier, to_onnx
+
+    model = pretrained.load(name)
+    lc = simulate(name.split("-")[0], n, random_state=seed).lightcurves
+    onnx_model = OnnxClassifier(to_onnx(model, folder / f"{name}.onnx"), preprocessing=model[:-1])
+    onnx_model.predict_proba(lc[:256])  # warm-up
+    model.predict_proba(lc[:256])
+    start = time.perf_counter()
+    expected = model.predict_proba(lc)
+    torch_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = onnx_model.predict_proba(lc)
+    return torch_seconds, time.perf_counter() - start, float(np.abs(proba - expected).max())
+
+
+def run_torch_batch(model, lc, batch_size):
+    """predict_proba with another prediction batch size (a reference for onnxruntime's)."""
+    before = model[-1].predict_batch_size
+    model[-1].set_params(predict_batch_size=batch_size)
+    try:
+        start = time.perf_counter()
+        proba = model.predict_proba(lc)
+        return time.perf_counter() - start, proba
+    finally:
+        model[-1].set_params(predict_batch_size=before)
+
+
 def main():
     p = c.parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=None, help="alerts (default 100,000; 5,000 --quick)")
-    p.add_argument("--engines", default="plain,dask,spark,onnx")
+    p.add_argument("--engines", default="plain,dask,spark,onnx,torch-batch-128")
     args = p.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     n = args.n or (5_000 if args.quick else 100_000)
@@ -197,27 +211,41 @@ def main():
     try:
         import pyarrow.parquet as pq
 
-        table = alert_table(lc_sim)
+        table = make_fink_ztf_alerts(lc_sim)
         # Several row groups: Spark makes a partition of each, one task per core.
         pq.write_table(table, folder / "alerts.parquet", row_group_size=max(n // 8, 1))
         history = history_frame(table)
         report.note(f"{n} simulated ZTF alerts, median {int(np.median(lc_sim.lengths))} epochs")
 
         with TreeMemory() as memory:
-            seconds, plain, lc = run_plain(model, history)
+            seconds, reading, plain, lc = run_plain(model, history)
+        report.add("read_alert_history (not in plain's rate)", n / reading, "lc/s")
         report.add("plain predict_proba", n / seconds, "lc/s")
+        report.add("plain read_alert_history + predict_proba", n / (reading + seconds), "lc/s")
         report.add("plain peak RSS (process tree)", memory.peak / 2**30, "GiB")
-        rates = {"plain": n / seconds}
+        rates = {"plain": n / seconds, "plain with reading": n / (reading + seconds)}
         for engine in engines[1:] if engines[0] == "plain" else engines:
             try:
                 with TreeMemory() as memory:
                     if engine == "dask":
                         seconds, proba = run_dask(model, lc, folder)
                     elif engine == "spark":
-                        seconds, proba, rejects = run_spark(folder / "alerts.parquet", classes)
+                        (cold, seconds), proba, rejects, tasks = run_spark(
+                            folder / "alerts.parquet", classes)
                         report.add("spark rejected alerts", rejects, "alerts", quiet=True)
+                        report.add("spark first job (workers start, model loads)", n / cold,
+                                   "lc/s")
+                        report.note(f"spark: {tasks} tasks; the rate below is the second job's")
                     elif engine == "onnx":
                         seconds, proba = run_onnx(model, lc, folder)
+                    elif engine.startswith("onnx-"):  # e.g. onnx-lsst-sims: another model
+                        torch_s, seconds, gap = run_onnx_other(engine[5:], n, args.seed, folder)
+                        report.add(f"{engine[5:]} torch predict_proba", n / torch_s, "lc/s")
+                        report.add(f"{engine} / torch throughput", torch_s / seconds, "x")
+                        report.add(f"{engine} max |proba - torch|", gap, "")
+                        continue
+                    elif engine.startswith("torch-batch-"):  # e.g. torch-batch-128
+                        seconds, proba = run_torch_batch(model, lc, int(engine.split("-")[-1]))
                     else:
                         raise ValueError(f"unknown engine {engine!r}")
                 rates[engine] = n / seconds
@@ -228,9 +256,13 @@ def main():
                 report.error(engine, exc)
         if "spark" in rates:
             report.add("spark / plain throughput", rates["spark"] / rates["plain"], "x", goal=0.8)
+            report.add("spark / plain with reading", rates["spark"] / rates["plain with reading"],
+                       "x")
         if "onnx" in rates:
             report.add("onnxruntime / torch throughput", rates["onnx"] / rates["plain"], "x",
                        goal=1.3)
+            for engine in [e for e in rates if e.startswith("torch-batch-")]:
+                report.add(f"onnxruntime / {engine}", rates["onnx"] / rates[engine], "x")
         if "dask" in rates:
             report.add("dask / plain throughput", rates["dask"] / rates["plain"], "x")
     finally:

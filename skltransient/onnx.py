@@ -35,6 +35,7 @@ last valid one never reach it), so padding never leaks into a prediction.
 """
 
 import json
+import numbers
 
 import numpy as np
 import torch
@@ -47,8 +48,6 @@ __all__ = ["OnnxClassifier", "to_onnx"]
 
 _INPUTS = ("values", "lengths", "metadata")
 _OUTPUTS = ("logits", "probabilities")
-# Light curves per onnxruntime call: as GRUClassifier's prediction on a CPU.
-_BATCH_SIZE = 512
 
 
 class _Exported(nn.Module):
@@ -182,6 +181,12 @@ class OnnxClassifier:
         pipeline. None: ``predict_proba`` takes padded light curves.
     n_threads : int, default=1
         onnxruntime's intra-op threads (one, as the package's models use).
+    batch_size : int, default=32
+        Light curves per onnxruntime call, taken in order of length. The
+        graph runs the GRU over every step up to the batch's longest light
+        curve, where torch's packed sequences stop at each length, so
+        small batches of similar lengths waste the least
+        (``benchmarks/bench_engines.py`` measures it).
 
     Attributes
     ----------
@@ -194,7 +199,11 @@ class OnnxClassifier:
     session_ : onnxruntime.InferenceSession
     """
 
-    def __init__(self, path, *, preprocessing=None, n_threads=1):
+    def __init__(self, path, *, preprocessing=None, n_threads=1, batch_size=32):
+        if (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
+                or batch_size < 1):
+            raise ValueError(f"OnnxClassifier: batch_size must be a positive integer (light "
+                             f"curves per onnxruntime call); got {batch_size!r}.")
         ort = import_optional("onnxruntime", "OnnxClassifier", "onnx")
         options = ort.SessionOptions()
         options.intra_op_num_threads = n_threads
@@ -210,6 +219,7 @@ class OnnxClassifier:
         self.channels_ = tuple(meta["channels"])
         self.metadata_names_ = tuple(meta["metadata_names"])
         self.preprocessing = preprocessing
+        self.batch_size = int(batch_size)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_objects, n_classes), columns in ``classes_`` order.
@@ -224,7 +234,8 @@ class OnnxClassifier:
         self._check(X)
         out = np.empty((len(X), len(self.classes_)), dtype=np.float64)
         order = np.argsort(X.lengths, kind="stable")  # batches of similar lengths pad little
-        for index, part in X.batches(_BATCH_SIZE, steps_per_batch=_BATCH_SIZE * 256, order=order):
+        size = self.batch_size
+        for index, part in X.batches(size, steps_per_batch=size * 256, order=order):
             # Padded light curves may be wider than the batch's longest: the GRU would run on.
             width = int(part.lengths.max())
             (logits,) = self.session_.run(["logits"], {

@@ -50,7 +50,9 @@ from .utils import atomic_write, check_output
 
 __all__ = ["predict_parquet"]
 
-_OBSERVATION_COLUMNS = ("object_id", "time", "band", "flux", "flux_err")
+_OBSERVATION_COLUMNS = ("object_id", "time", "band", "flux", "flux_err", "detected")
+# Read where present: without flags, an object's trigger is its first observation.
+_OPTIONAL_COLUMNS = ("detected",)
 _GROUPINGS = ("sort", "files", "row_groups")
 _OUTPUTS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
@@ -60,7 +62,8 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
     """Predict class probabilities of every object of a Parquet observation table with Dask.
 
     The table has one row per observation (object id, time, band, flux, flux
-    uncertainty, and optionally per-object metadata repeated on each row).
+    uncertainty, and optionally detection flags and per-object metadata
+    repeated on each row).
     Each Dask partition is turned into a :class:`~skltransient.LightCurves`
     and passed to ``model.predict_proba`` on a worker; the probabilities are
     written to ``out`` with one row per object and one column per class.
@@ -88,9 +91,13 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
         default ``Client`` if one was created, else local threads.
     columns : dict or None, default=None
         Column names in the files for any of ``"object_id"``, ``"time"``,
-        ``"band"``, ``"flux"``, ``"flux_err"``; the others are found by the
-        alias map of :meth:`LightCurves.from_pandas` (``mjd``,
-        ``passband``, ``FLUXCAL``, ...). Only the columns needed are read.
+        ``"band"``, ``"flux"``, ``"flux_err"``, ``"detected"``; the others
+        are found by the alias map of :meth:`LightCurves.from_pandas`
+        (``mjd``, ``passband``, ``FLUXCAL``, ``detected``, ...). Detection
+        flags are optional and read where present: they set each object's
+        trigger (its first detection), around which a padder's ``window``
+        is taken, so that the probabilities equal ``predict_proba`` on the
+        light curves with their flags. Only the columns needed are read.
     metadata : DataFrame or None, default=None
         Per-object metadata indexed by object id; objects it lacks get NaN,
         which a :class:`~skltransient.preprocessing.MetadataScaler` imputes.
@@ -173,7 +180,7 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
     dataset = _open_dataset(path)
     names = _resolve_columns(dataset.schema.names, columns, path)
     metadata_columns = _metadata_columns(model, dataset.schema.names, metadata, path)
-    read_columns = list(dict.fromkeys([*names.values(), *metadata_columns]))
+    read_columns = list(dict.fromkeys([*filter(None, names.values()), *metadata_columns]))
     pieces = _pieces(dataset, grouping)
     empty = _text_ids(dataset.schema.empty_table().select(read_columns), read_columns[0],
                       None).to_pandas()
@@ -242,7 +249,7 @@ def _open_dataset(path):
 
 
 def _resolve_columns(available, columns, path):
-    """Map each observation column to its name in the files, by the given names or by alias."""
+    """Map each observation column to its name in the files (None for an absent optional one)."""
     columns = dict(columns or {})
     unknown = set(columns) - set(_OBSERVATION_COLUMNS)
     if unknown:
@@ -254,7 +261,7 @@ def _resolve_columns(available, columns, path):
         name = columns.get(key)
         if name is None:
             try:
-                name = find_column(schema, key)
+                name = find_column(schema, key, required=key not in _OPTIONAL_COLUMNS)
             except ValueError as exc:
                 raise ValueError(f"Parquet dataset {str(path)!r}: {exc}") from None
         elif name not in available:
@@ -414,7 +421,8 @@ def _predict_partition(frame, model, metadata, *, names, metadata_columns, class
     try:
         lc = LightCurves.from_pandas(
             frame, per_object, object_id=id_column, time=names["time"], band=names["band"],
-            flux=names["flux"], flux_err=names["flux_err"], survey=survey, on_invalid=on_invalid)
+            flux=names["flux"], flux_err=names["flux_err"], detected=names["detected"],
+            survey=survey, on_invalid=on_invalid)
         proba = model.predict_proba(lc)
     except ValueError as exc:
         where = "the Parquet dataset"

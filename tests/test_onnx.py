@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -110,3 +111,37 @@ def test_to_onnx_refuses_an_unfitted_model(tmp_path):
     """Check that exporting an unfitted classifier raises, saying to fit it."""
     with pytest.raises(Exception, match="not fitted"):
         to_onnx(GRUClassifier(), tmp_path / "m.onnx")
+
+
+class _CountingSession:
+    """An onnxruntime session that counts its runs and the light curves of each."""
+
+    def __init__(self, session):
+        self.session, self.sizes = session, []
+
+    def run(self, names, feeds):
+        self.sizes.append(len(feeds["lengths"]))
+        return self.session.run(names, feeds)
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 32, 1000])
+def test_onnx_classifier_batch_size_sets_the_calls_not_the_probabilities(batch_size, tmp_path):
+    """Check that batch_size sets the light curves per onnxruntime call, and that every batch
+    size gives predict_proba's probabilities within 1e-5."""
+    model = pretrained.load("ztf-sims")
+    onnx_model = OnnxClassifier(to_onnx(model, tmp_path / "m.onnx"), preprocessing=model[:-1],
+                                batch_size=batch_size)
+    onnx_model.session_ = _CountingSession(onnx_model.session_)
+    lc, _ = make_lightcurves(40, seed=4, n_obs=(1, 60))
+    proba = onnx_model.predict_proba(lc)
+    assert max(onnx_model.session_.sizes) == min(batch_size, 40)
+    assert len(onnx_model.session_.sizes) == -(-40 // batch_size)
+    np.testing.assert_allclose(proba, model.predict_proba(lc), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, True, "32"])
+def test_onnx_classifier_refuses_a_bad_batch_size(batch_size, tmp_path):
+    """Check that a batch_size that is not a positive integer is refused, naming it."""
+    with pytest.raises(ValueError, match=rf"batch_size must be a positive integer .*got "
+                                         rf"{re.escape(repr(batch_size))}"):
+        OnnxClassifier(tmp_path / "absent.onnx", batch_size=batch_size)

@@ -332,3 +332,71 @@ def test_predict_parquet_large_batch_equals_direct_prediction(model, tmp_path):
     expected = pd.DataFrame(model.predict_proba(X), index=X.object_ids, columns=model.classes_)
     assert len(proba) == N_LARGE
     np.testing.assert_array_equal(proba.to_numpy(), expected.loc[proba.index].to_numpy())
+
+
+def _flagged(X):
+    """X with detection flags (flux above five sigma): the trigger is the first detection."""
+    from skltransient import LightCurves
+
+    return LightCurves(X.object_ids, X.offsets, X.time, X.band, X.flux, X.flux_err,
+                       X.flux > 5 * X.flux_err, X.metadata)
+
+
+@pytest.fixture(scope="module")
+def windowed(data):
+    """Flagged light curves and a model that pads a window around their trigger."""
+    X, y = data
+    flagged = _flagged(X)
+    clf = GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=20, lr=0.03,
+                        validation_fraction=None, random_state=0)
+    model = make_pipeline(LightCurvePadder(window=(-5, 15)), FluxNormalizer(), MetadataScaler(),
+                          clf).fit(flagged, y)
+    return flagged, model
+
+
+@pytest.mark.parametrize("grouping", ["sort", "files"])
+def test_predict_parquet_reads_detection_flags_for_the_trigger(windowed, grouping, tmp_path):
+    """Check that predict_parquet reads the detection flags, so that a model with a trigger
+    window gets predict_proba's probabilities on the same light curves."""
+    pytest.importorskip("dask.dataframe")
+    flagged, model = windowed
+    expected = model.predict_proba(flagged)
+    # Without flags the trigger is the first observation: another window, another answer.
+    unflagged = _without_flags(flagged)
+    assert np.abs(model.predict_proba(unflagged) - expected).max() > 0.3
+    table = observation_table(flagged)
+    assert table["detected"].dtype == bool
+    source = write_parts(table, tmp_path / "night", object_boundaries(table, 3))
+    out = predict_parquet(model, source, tmp_path / "proba.parquet", grouping=grouping)
+    result = pd.read_parquet(out).set_index("object_id").loc[flagged.object_ids]
+    np.testing.assert_allclose(result[model.classes_].to_numpy(), expected, rtol=0, atol=1e-6)
+
+
+def test_predict_parquet_detection_flags_by_name_and_errors(windowed, tmp_path):
+    """Check columns={'detected': ...}, and the errors naming a missing or unparsable flag column."""
+    pytest.importorskip("dask.dataframe")
+    flagged, model = windowed
+    table = observation_table(flagged).rename(columns={"detected": "is_det"})
+    table["is_det"] = np.where(table["is_det"], "t", "f")
+    source = write_parts(table, tmp_path / "night", [0, len(table)])
+    out = predict_parquet(model, source, tmp_path / "proba.csv", columns={"detected": "is_det"})
+    result = pd.read_csv(out).set_index("object_id").loc[flagged.object_ids]
+    np.testing.assert_allclose(result[model.classes_].to_numpy(), model.predict_proba(flagged),
+                               rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match=r"Column 'det' given for detected is not in the "
+                                         r"Parquet dataset"):
+        predict_parquet(model, source, tmp_path / "other.csv", columns={"detected": "det"})
+    bad = table.assign(is_det=table["is_det"].where(table["object_id"] != "obj3", "maybe"))
+    broken = write_parts(bad, tmp_path / "broken", [0, len(bad)])
+    with pytest.raises(ValueError, match=r"part0.parquet: Light curve 'obj3' has a value 'maybe' "
+                                         r"that is not a detection flag in column 'is_det'"):
+        predict_parquet(model, broken, tmp_path / "other.csv", grouping="files",
+                        columns={"detected": "is_det"})
+
+
+def _without_flags(X):
+    """X without its detection flags."""
+    from skltransient import LightCurves
+
+    return LightCurves(X.object_ids, X.offsets, X.time, X.band, X.flux, X.flux_err, None,
+                       X.metadata)

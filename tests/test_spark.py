@@ -10,26 +10,22 @@ pytest.importorskip("pyspark", reason="pyspark is not installed (the 'spark' ext
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java, and no 'java' is on the PATH", allow_module_level=True)
 
-from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from skltransient import pretrained  # noqa: E402
-from skltransient.datasets import ALERT_HISTORY_FIELDS, read_lsst_alerts, read_ztf_alerts  # noqa: E402
-from skltransient.spark import _udf, add_probabilities, history_columns, probability_udf  # noqa: E402
+from skltransient.datasets import read_lsst_alerts, read_ztf_alerts  # noqa: E402
+from skltransient import LightCurves  # noqa: E402
+from skltransient.spark import (_session, _udf, add_probabilities, history_columns,  # noqa: E402
+                                local_session, probability_udf)
+from skltransient.utils._testing import FINK_ZTF_COLUMNS, make_fink_ztf_alerts  # noqa: E402
 from skltransient.spark.processor import gru_classify_ztf, main  # noqa: E402
 
-FINK_ZTF = ["c" + name for name in ALERT_HISTORY_FIELDS["ztf"]]
+FINK_ZTF = list(FINK_ZTF_COLUMNS)
 
 
 @pytest.fixture(scope="module")
 def spark():
-    session = (SparkSession.builder.master("local[2]").appName("skltransient-tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.session.timeZone", "UTC")
-               # A machine shared with other work starves the JVM: no heartbeat timeouts.
-               .config("spark.network.timeout", "600s")
-               .config("spark.executor.heartbeatInterval", "60s").getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
+    session = local_session(2, app_name="skltransient-tests")
     yield session
     session.stop()
 
@@ -193,3 +189,103 @@ def test_predict_alerts_reads_alone_an_alert_that_spoils_its_batch(monkeypatch, 
     assert rejected[0] is None and rejected[2] is None
     assert "an unforeseen problem" in rejected[1]
     assert proba.iloc[1].isna().all() and proba.drop(index=1).notna().all(axis=None)
+
+
+def test_local_session_sets_the_master_defaults_and_conf(spark):
+    """Check local_session's master and defaults, that conf overrides them, and that it reuses
+    the active session."""
+    assert spark.sparkContext.master == "local[2]"
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert spark.sparkContext.getConf().get("spark.ui.enabled") == "false"
+    assert spark.conf.get("spark.sql.files.maxPartitionBytes") in ("16m", str(16 * 2**20))
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    before = spark.conf.get(key)
+    try:
+        again = local_session(2, conf={key: 500, "spark.sql.session.timeZone": "Europe/Paris"})
+        assert again is spark
+        assert spark.conf.get(key) == "500"
+        assert spark.conf.get("spark.sql.session.timeZone") == "Europe/Paris"
+    finally:
+        spark.conf.set(key, before)
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+@pytest.mark.parametrize("n_cores", [0, -1, 1.5, "2", True])
+def test_local_session_refuses_a_bad_number_of_cores(n_cores):
+    """Check that n_cores that is not a positive integer is refused, naming it."""
+    with pytest.raises(ValueError, match=rf"n_cores must be a positive integer .*got {n_cores!r}"):
+        local_session(n_cores)
+
+
+def test_local_session_refuses_bad_conf_and_another_master(spark, monkeypatch):
+    """Check the errors for a conf that is not a dict, another master while one is active,
+    and a machine without Java."""
+    with pytest.raises(TypeError, match="conf must be a dict of Spark settings.*got list"):
+        local_session(2, conf=[("spark.ui.enabled", "true")])
+    with pytest.raises(ValueError, match=r"master 'local\[2\]' is already active, so "
+                                         r"'local\[3\]' cannot start"):
+        local_session(3)
+    monkeypatch.setattr(_session.shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setattr(_session, "import_optional", lambda *args: _NoSession)
+    with pytest.raises(RuntimeError, match="Spark needs Java 17 or newer"):
+        local_session(2)
+
+
+class _NoSession:
+    """A pyspark.sql stand-in with no active session."""
+
+    class SparkSession:
+        @staticmethod
+        def getActiveSession():
+            return None
+
+
+@pytest.fixture(scope="module")
+def simulated_alerts():
+    """Simulated ZTF light curves as Fink alerts, their readers' light curves, and the model."""
+    from skltransient.datasets import read_alert_history, simulate
+
+    table = make_fink_ztf_alerts(simulate("ztf", 60, random_state=3).lightcurves)
+    history = table.select(FINK_ZTF).to_pandas().rename(columns=lambda name: name[1:])
+    lc, rejected = read_alert_history(history, survey="ztf")
+    assert all(reason is None for reason in rejected)
+    return table, lc, pretrained.load("ztf-sims")
+
+
+def test_add_probabilities_uses_detection_flags_for_the_trigger(spark, simulated_alerts,
+                                                               tmp_path):
+    """Check that the UDF finds each alert's trigger from its detections: on long simulated
+    histories, where the shipped window (-30, 100) days around the trigger matters, its
+    probabilities equal predict_proba on the read light curves with their flags."""
+    import pyarrow.parquet as pq
+
+    table, lc, model = simulated_alerts
+    expected = model.predict_proba(lc)
+    # Without flags the trigger is the first epoch: another window, another answer.
+    unflagged = LightCurves(lc.object_ids, lc.offsets, lc.time, lc.band, lc.flux, lc.flux_err,
+                            None, lc.metadata)
+    assert np.abs(model.predict_proba(unflagged) - expected).max() > 0.1
+    pq.write_table(table, tmp_path / "alerts.parquet")
+    frame = spark.read.parquet(str(tmp_path / "alerts.parquet"))
+    classified, rejects = add_probabilities(frame, model, survey="ztf")
+    columns = ["p_" + str(label) for label in model.classes_]
+    got = classified.select("objectId", *columns).toPandas().set_index("objectId").sort_index()
+    assert rejects.value == 0
+    np.testing.assert_array_equal(got.index, lc.object_ids.astype(np.int64))
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=0, atol=1e-6)
+
+
+def test_elasticc_sample_detection_flags_move_the_trigger(shared_data):
+    """Check that the ELAsTiCC sample's flags change the shipped model's probabilities, so that
+    the equality test on it covers the Rubin path's flags (forced photometry is not detected)."""
+    model = pretrained.load("lsst-sims")
+    table = pd.read_parquet(shared_data / "elasticc_alerts_sample.parquet")
+    table["diaSource"] = [dict(source, diaObjectId=alert) for source, alert
+                          in zip(table["diaSource"], table["alertId"], strict=True)]
+    lc = read_lsst_alerts(table)
+    assert lc.detected is not None and not lc.detected.all()
+    unflagged = LightCurves(lc.object_ids, lc.offsets, lc.time, lc.band, lc.flux, lc.flux_err,
+                            None, lc.metadata)
+    assert np.abs(model.predict_proba(unflagged) - model.predict_proba(lc)).max() > 0.1

@@ -174,8 +174,9 @@ def _spark_session(spark):
     sql = import_optional("pyspark.sql", "skltransient.spark", "spark")
     spark = spark or sql.SparkSession.getActiveSession()
     if spark is None:
-        raise ValueError("No active SparkSession: create one (SparkSession.builder."
-                         "getOrCreate()) or pass spark=.")
+        raise ValueError("No active SparkSession: create one (skltransient.spark.local_session() "
+                         "on this machine, SparkSession.builder.getOrCreate() on a cluster) or "
+                         "pass spark=.")
     return spark
 
 

@@ -1,13 +1,16 @@
-"""Tiny deterministic light-curve collections for tests and estimator checks."""
+"""Tiny deterministic light-curve collections for tests, estimator checks and benchmarks."""
 
 import numpy as np
 import pandas as pd
 
 from .._lightcurves import LightCurves
 
-__all__ = ["make_toy_lightcurves"]
+__all__ = ["make_fink_ztf_alerts", "make_toy_lightcurves"]
 
 _TOY_CLASSES = np.array(["SN Ia", "SN II", "TDE", "KN", "AGN"])
+_ZTF_FID = {"ztfg": 1, "ztfr": 2, "ztfi": 3}
+# Fink's ZTF history arrays, in the order of datasets.ALERT_HISTORY_FIELDS["ztf"].
+FINK_ZTF_COLUMNS = ("cjd", "cfid", "cmagpsf", "csigmapsf", "cdiffmaglim", "cisdiffpos")
 
 
 def make_toy_lightcurves(n_objects=60, n_classes=3, n_obs=(8, 25), random_state=0,
@@ -51,3 +54,48 @@ def make_toy_lightcurves(n_objects=60, n_classes=3, n_obs=(8, 25), random_state=
     lc = LightCurves.from_arrays(ids[obj], time, band, flux, np.full(obj.size, 3.0),
                                  metadata=metadata)
     return lc, _TOY_CLASSES[y]
+
+
+def make_fink_ztf_alerts(lightcurves):
+    """ZTF light curves as one alert each, with Fink's history arrays, as a pyarrow table.
+
+    The inverse of :func:`skltransient.datasets.read_alert_history` up to
+    its conversions: a detection (``lightcurves.detected``, or a flux above
+    five sigma when there are no flags) becomes ``magpsf``, ``sigmapsf``
+    and ``isdiffpos``; every epoch gets the five-sigma ``diffmaglim`` of
+    its uncertainty, so that a non-detection reads back as an upper limit
+    (flux 0). No loop over objects.
+
+    Parameters
+    ----------
+    lightcurves : LightCurves
+        In the ZTF bands (``ztfg``, ``ztfr``, ``ztfi``).
+
+    Returns
+    -------
+    alerts : pyarrow.Table
+        Columns ``objectId`` (the position of the light curve) and
+        ``cjd``, ``cfid``, ``cmagpsf``, ``csigmapsf``, ``cdiffmaglim``,
+        ``cisdiffpos``, one array per alert.
+    """
+    import pyarrow as pa
+
+    lc = lightcurves
+    band = pd.Series(np.asarray(lc.band_names))
+    fid = band.map(_ZTF_FID)
+    if fid.isna().any():
+        raise ValueError(f"make_fink_ztf_alerts takes ZTF light curves; band "
+                         f"{band[fid.isna()].iloc[0]!r} has no ZTF fid.")
+    detected = lc.detected if lc.detected is not None else lc.flux > 5 * lc.flux_err
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magpsf = np.where(detected, 27.5 - 2.5 * np.log10(np.abs(lc.flux)), np.nan)
+        sigmapsf = np.where(detected, lc.flux_err / np.abs(lc.flux) * 2.5 / np.log(10), np.nan)
+        diffmaglim = 27.5 - 2.5 * np.log10(5 * lc.flux_err)
+    isdiffpos = pa.array(np.where(detected, np.where(lc.flux >= 0, "t", "f"), None),
+                         type=pa.string())
+    values = (lc.time + 2400000.5, fid.to_numpy(np.int64), magpsf, sigmapsf, diffmaglim)
+    offsets = pa.array(lc.offsets.astype(np.int32))
+    arrays = [pa.ListArray.from_arrays(offsets, pa.array(v, from_pandas=True)) for v in values]
+    arrays.append(pa.ListArray.from_arrays(offsets, isdiffpos))
+    return pa.table({"objectId": pa.array(np.arange(len(lc))),
+                     **dict(zip(FINK_ZTF_COLUMNS, arrays, strict=True))})
