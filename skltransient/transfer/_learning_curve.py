@@ -30,7 +30,8 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
                             strategies=("scratch", "transfer"), scoring="f1_macro", n_repeats=3,
                             test_size=0.3, transfer_params=None, scratch_params=None,
                             scratch_estimator=None, baselines=None, random_state=None, n_jobs=None,
-                            verbose=0, return_fits=False):
+                            verbose=0, return_fits=False, test_indices=None,
+                            return_estimators=False):
     """Score training from scratch against transfer at growing fractions of the labels.
 
     In the spirit of :func:`sklearn.model_selection.learning_curve`: the
@@ -65,7 +66,8 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     n_repeats : int, default=3
         Repeats with different subsets and seeds, for the spread.
     test_size : float, default=0.3
-        Fraction of the target data held out for testing.
+        Fraction of the target data held out for testing (stratified);
+        ignored when ``test_indices`` are given.
     transfer_params : dict or None, default=None
         Further :class:`TransferClassifier` parameters (e.g. ``class_map``,
         ``max_epochs``, ``lr``).
@@ -94,6 +96,14 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
         Above 0, a progress bar over the fits (needs tqdm).
     return_fits : bool, default=False
         Also return the result of every fit.
+    test_indices : array-like of int or None, default=None
+        The held-out test set, as positions in ``X``; the training pool is
+        every other light curve. None: a stratified split of ``test_size``.
+        Give them to score other models on the same test set.
+    return_estimators : bool, default=False
+        Keep every fitted model in the fits' ``estimator`` column (needs
+        ``return_fits``), e.g. to draw confusion matrices of the models
+        the table scored rather than train them again.
 
     Returns
     -------
@@ -107,7 +117,7 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
         Only with ``return_fits``: one row per fit (``repeat``,
         ``train_size``, ``n_train``, ``strategy``, ``score``, ``epochs``,
         ``epochs_trained``, ``time``, ``warnings``: the warnings the fit
-        raised, joined).
+        raised, joined), and ``estimator`` with ``return_estimators``.
 
     Notes
     -----
@@ -137,10 +147,17 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     sizes = np.asarray(train_sizes, dtype=float)
     if sizes.size == 0 or np.any((sizes <= 0) | (sizes > 1)):
         raise ValueError(f"train_sizes must be fractions in (0, 1]; got {list(train_sizes)}.")
+    if return_estimators and not return_fits:
+        raise ValueError("return_estimators=True needs return_fits=True: the models come back in "
+                         "the fits' 'estimator' column.")
     rng = check_random_state(random_state)
     y = np.asarray(y)
-    pool, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y,
-                                  random_state=rng.randint(2**31 - 1))
+    split_seed = rng.randint(2**31 - 1)
+    if test_indices is None:
+        pool, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y,
+                                      random_state=split_seed)
+    else:
+        pool, test = _pool_and_test(test_indices, len(y))
     jobs = []
     for repeat in range(n_repeats):
         order = _stratified_order(y[pool], rng)
@@ -151,14 +168,15 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     scorer = get_scorer(scoring)
     n_workers = 1 if n_jobs in (None, 1) else (os.cpu_count() if n_jobs < 0 else n_jobs)
     threads = max(1, (os.cpu_count() or 1) // n_workers)
-    # A strategy that trains nothing is scored once and its result repeated.
-    trained = [job for job in jobs if job[2] not in UNTRAINED]
+    # A strategy that trains nothing is scored once and its result repeated. The largest
+    # subsets go first, so that parallel workers do not end waiting on one long fit.
+    trained = sorted((job for job in jobs if job[2] not in UNTRAINED), key=lambda job: -job[1])
     once = {job[2]: job for job in jobs if job[2] in UNTRAINED}
     run = delayed(_fit_and_score)
     results = Parallel(n_jobs=n_jobs)(
         run(_model_of(strategy, estimator, scratch_estimator, baselines), X, y, subset, test,
             _kind(strategy, baselines), seed, scorer, transfer_params, scratch_params,
-            threads if n_workers > 1 else None)
+            threads if n_workers > 1 else None, return_estimators)
         for _, _, strategy, subset, seed in _progress([*trained, *once.values()], verbose))
     done = dict(zip(map(id, [*trained, *once.values()]), results))
     results = [done.get(id(job)) or done[id(once[job[2]])] for job in jobs]
@@ -175,6 +193,23 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     curve.insert(curve.columns.get_loc("score_std") + 1, "score_low", curve["score_mean"] - half)
     curve.insert(curve.columns.get_loc("score_low") + 1, "score_high", curve["score_mean"] + half)
     return (curve, fits) if return_fits else curve
+
+
+def _pool_and_test(test_indices, n):
+    """The training pool and the test set of explicit test positions, checked."""
+    test = np.asarray(test_indices)
+    if test.ndim != 1 or test.size == 0 or not np.issubdtype(test.dtype, np.integer):
+        raise ValueError(f"test_indices must be a non-empty 1-d array of integer positions; got "
+                         f"{test_indices!r:.80}.")
+    if test.min() < 0 or test.max() >= n:
+        raise ValueError(f"test_indices must be positions in X, 0 to {n - 1}; got values from "
+                         f"{test.min()} to {test.max()}.")
+    if np.unique(test).size != test.size:
+        raise ValueError("test_indices hold repeated positions; each light curve is tested once.")
+    pool = np.setdiff1d(np.arange(n), test)
+    if pool.size == 0:
+        raise ValueError("test_indices hold every light curve: no training pool is left.")
+    return pool, test
 
 
 def _model_of(strategy, estimator, scratch_estimator, baselines):
@@ -223,17 +258,30 @@ def mean_interval(values, confidence=0.95):
 
 
 def _fit_and_score(estimator, X, y, train, test, strategy, seed, scorer, transfer_params,
-                   scratch_params, threads):
+                   scratch_params, threads, keep_estimator=False):
+    """One fit and its score, with ``threads`` torch, OpenMP and BLAS threads when given.
+
+    Parallel workers divide the cores among them for every thread pool: two
+    boosting fits with two OpenMP threads each on two cores run slower than
+    with one each, and spend twice the CPU.
+    """
+    from contextlib import nullcontext
+
     import torch
+    from threadpoolctl import threadpool_limits
 
     previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _fit_once(estimator, X, y, train, test, strategy, seed, scorer, transfer_params,
-                         scratch_params)
+        with threadpool_limits(threads) if threads is not None else nullcontext():
+            result = _fit_once(estimator, X, y, train, test, strategy, seed, scorer,
+                               transfer_params, scratch_params)
     finally:
         torch.set_num_threads(previous)
+    if not keep_estimator:
+        result.pop("estimator")
+    return result
 
 
 def _fit_once(estimator, X, y, train, test, strategy, seed, scorer, transfer_params,
@@ -260,7 +308,7 @@ def _fit_once(estimator, X, y, train, test, strategy, seed, scorer, transfer_par
     return {"score": scorer(model, X[test], y[test]),
             "epochs": getattr(final, "best_epoch_", np.nan),
             "epochs_trained": getattr(final, "n_epochs_", np.nan), "time": elapsed,
-            "warnings": "; ".join(sorted({str(w.message) for w in caught}))}
+            "warnings": "; ".join(sorted({str(w.message) for w in caught})), "estimator": model}
 
 
 def _seed_params(model, seed):

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 
 from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler,
@@ -181,3 +182,57 @@ def test_learning_curve_baselines_train_on_the_same_subsets(base):
     assert np.isnan(by["epochs"].xs("majority", level="strategy")).all()
     with pytest.raises(ValueError, match=r"baselines \['scratch'\] have the names of built-in"):
         transfer_learning_curve(base, X, y, baselines={"scratch": Counting()})
+
+
+def test_learning_curve_given_test_indices_and_estimators(base):
+    """Check that explicit test indices are the held-out set and that the fitted models come back."""
+    X, y = make_toy_lightcurves(60, 3, random_state=4, bands=("lsstg", "lsstr"))
+    test = np.arange(0, 60, 3)
+    curve, fits = transfer_learning_curve(
+        base, X, y, train_sizes=(0.5, 1.0), strategies=("zero-shot", "scratch", "transfer"),
+        n_repeats=1, transfer_params={"max_epochs": 1}, scratch_params={"gruclassifier__max_epochs": 1},
+        test_indices=test, random_state=0, return_fits=True, return_estimators=True)
+    # The pool is everything else: 40 light curves at 100 %.
+    assert fits.loc[fits.train_size == 1.0, "n_train"].eq(40).all()
+    for _, row in fits.iterrows():
+        # Each model scores on the given test set what the table says it scores.
+        predicted = row["estimator"].predict(X[test])
+        assert f1_score(y[test], predicted, average="macro") == pytest.approx(row["score"])
+    transfer = fits.loc[(fits.strategy == "transfer") & (fits.train_size == 1.0), "estimator"].item()
+    assert type(transfer).__name__ == "TransferClassifier"
+
+
+def test_learning_curve_rejects_bad_test_indices(base):
+    """Check that test indices out of range, repeated or leaving no pool are refused by name."""
+    X, y = make_toy_lightcurves(30, 3, random_state=4, bands=("lsstg", "lsstr"))
+    for bad in ([0, 30], [1, 1], np.arange(30)):
+        with pytest.raises(ValueError, match="test_indices"):
+            transfer_learning_curve(base, X, y, test_indices=bad, n_repeats=1)
+    with pytest.raises(ValueError, match="return_estimators"):
+        transfer_learning_curve(base, X, y, return_estimators=True)
+
+
+def test_learning_curve_workers_fit_with_one_openmp_thread(base, monkeypatch):
+    """Check that parallel workers limit OpenMP and BLAS threads as they limit torch's (on two
+    cores, two boosting fits with two OpenMP threads each run slower than with one)."""
+    from threadpoolctl import threadpool_info
+
+    from skltransient.transfer import _learning_curve
+
+    seen = []
+    original = _learning_curve._fit_once
+
+    def spy(*args, **kwargs):
+        seen.append({pool["user_api"]: pool["num_threads"] for pool in threadpool_info()})
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_learning_curve, "_fit_once", spy)
+    monkeypatch.setattr(_learning_curve.os, "cpu_count", lambda: 2)
+    X, y = make_toy_lightcurves(30, 3, random_state=4, bands=("lsstg", "lsstr"))
+    # A threading backend keeps the spy in this process; the limit is the same in loky workers.
+    from joblib import parallel_backend
+    with parallel_backend("threading"):
+        transfer_learning_curve(base, X, y, train_sizes=(1.0,), strategies=("scratch",),
+                                n_repeats=1, scratch_params={"gruclassifier__max_epochs": 1},
+                                n_jobs=2, random_state=0)
+    assert seen and all(threads == 1 for pools in seen for threads in pools.values())
