@@ -217,8 +217,8 @@ is what fine-tuning with `TransferClassifier` is for.
 # ------------------------------------------------------------------ reproduce
 #: Settings of ``reproduce --quick`` (2 CPU cores, minutes) and ``--full`` (a GPU).
 SETTINGS = {
-    "quick": {"n_target": 2000, "train_sizes": (0.05, 0.1, 0.3, 1.0), "n_repeats": 3,
-              "max_epochs": 30, "n_base_per_class": 150, "base_epochs": 15, "days": (2, 5, 10, 20, 40),
+    "quick": {"n_target": 1000, "train_sizes": (0.05, 0.1, 0.3, 1.0), "n_repeats": 3,
+              "max_epochs": 30, "n_base_per_class": 150, "base_epochs": 15, "days": (2, 10),
               "strategies": ("zero-shot", "scratch", "transfer")},
     "full": {"n_target": 8000, "train_sizes": (0.02, 0.05, 0.1, 0.25, 0.3, 0.5, 0.75, 1.0),
              "n_repeats": 5, "max_epochs": 100, "n_base_per_class": 3000, "base_epochs": 100,
@@ -437,15 +437,12 @@ def _say(message):
 
 def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out):
     import matplotlib.pyplot as plt
-    from sklearn.base import clone
 
-    from .calibration import calibrate
     from .early import predict_proba_at, predict_proba_over_time
-    from .metrics import expected_calibration_error, scores_over_time
+    from .metrics import scores_over_time
     from .plotting import (plot_confusion_matrices, plot_learning_curve,
                            plot_lightcurve_probabilities, plot_scores_over_time)
-    from .transfer import (TransferClassifier, ZeroShotClassifier, headline_numbers,
-                           transfer_learning_curve)
+    from .transfer import ZeroShotClassifier, headline_numbers, transfer_learning_curve
 
     slug = name.replace("/", "_").replace(".", "_")
     labels, counts = np.unique(y, return_counts=True)
@@ -469,10 +466,12 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     _say(f"target {name}: {len(X)} light curves, {len(np.unique(y))} classes; learning curve "
          f"over {len(settings['train_sizes'])} fractions x {len(strategies) + len(baselines)} "
          f"strategies x {settings['n_repeats']} repeats")
+    pool, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed)
     curve, fits = transfer_learning_curve(
         base, X, y, train_sizes=settings["train_sizes"], strategies=strategies,
         baselines=baselines, n_repeats=settings["n_repeats"], transfer_params=transfer_params,
-        scratch_estimator=scratch, random_state=seed, n_jobs=n_jobs, verbose=1, return_fits=True)
+        scratch_estimator=scratch, random_state=seed, n_jobs=n_jobs, verbose=1, return_fits=True,
+        test_indices=test, return_estimators=True)
     numbers = {strategy: headline_numbers(fits, strategy=strategy)
                for strategy in ("zero-shot", "transfer", "frozen", "features")
                if strategy in set(fits["strategy"])}
@@ -480,21 +479,18 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     ax.figure.savefig(out / f"{slug}_learning_curve.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
 
-    # One model of each arm on the whole training pool, for the confusion
-    # matrices, early scores, calibration and the example figure.
-    train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed)
-    fit, hold = train_test_split(train, test_size=0.2, stratify=y[train], random_state=seed)
-    _say(f"target {name}: training scratch and transfer on {len(fit)} light curves for the "
-         f"confusion matrices, early scores, calibration and example figure")
-    scratch, transfer = _fit_all(
-        [(clone(scratch), X[fit], y[fit]),
-         (TransferClassifier(base, random_state=seed, **transfer_params), X[fit], y[fit])],
-        n_jobs)
-    zero_shot = ZeroShotClassifier(base, class_map=class_map).fit(X[fit], y[fit])
+    # The confusion matrices, early scores, calibration and example figure use
+    # the models of the table's first repeat on all the training labels: the
+    # models the table scored, not a second training.
+    models = _models_on_all_labels(fits)
+    zero_shot = (models["zero-shot"] if "zero-shot" in models else
+                 ZeroShotClassifier(base, class_map=class_map).fit(X[pool], y[pool]))
+    scratch, transfer = models["scratch"], models["transfer"]
+    n_labels = len(pool)
     fig = plot_confusion_matrices(
         [("zero-shot (no target label)", zero_shot),
-         (f"GRU from scratch ({len(fit)} labels)", scratch),
-         (f"transfer, all layers ({len(fit)} labels)", transfer)], X[test], y[test],
+         (f"GRU from scratch ({n_labels} labels)", scratch),
+         (f"transfer, all layers ({n_labels} labels)", transfer)], X[test], y[test],
         title=f"{_title(name)}: {len(test)} held-out light curves")
     fig.savefig(out / f"{slug}_confusion.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
@@ -506,18 +502,16 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
         # The baseline is trained and scored on light curves cut at each phase.
         _say(f"target {name}: {label} baseline trained at {', '.join(map(str, days))} days after "
              f"trigger")
-        early[label] = _baseline_over_time(baseline, X[fit], y[fit], X[test], y[test], days,
+        early[label] = _baseline_over_time(baseline, X[pool], y[pool], X[test], y[test], days,
                                            n_jobs)
     _say(f"target {name}: calibration and figures")
     ax = plot_scores_over_time(
-        early["transfer"], title=f"{_title(name)}: transfer (all layers, {len(fit)} labels) "
+        early["transfer"], title=f"{_title(name)}: transfer (all layers, {n_labels} labels) "
         f"after trigger")
     ax.figure.savefig(out / f"{slug}_early.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
 
-    calibrated = calibrate(transfer, X[hold], y[hold])
-    ece = {"before": expected_calibration_error(y[test], transfer.predict_proba(X[test]), transfer.classes_),
-           "after": expected_calibration_error(y[test], calibrated.predict_proba(X[test]), calibrated.classes_)}
+    ece = _calibration_errors(transfer, X[test], y[test], seed)
 
     proba, times = predict_proba_over_time(transfer, X[test])
     correct = np.flatnonzero(transfer.predict(X[test]) == y[test])
@@ -525,13 +519,41 @@ def _run_target(base, X, y, class_map, name, settings, device, seed, n_jobs, out
     fig = plot_lightcurve_probabilities(X[test], example, proba, times, transfer.classes_,
                                         title=f"{_title(name)}: object {X[test].object_ids[example]} "
                                         f"({y[test][example]}, held out)\nprobabilities of "
-                                        f"transfer (all layers) trained on {len(fit)} labels")
+                                        f"transfer (all layers) trained on {n_labels} labels")
     fig.savefig(out / f"{slug}_lightcurve.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
-    return {"name": name, "curve": curve, "fits": fits, "left_out": rare.tolist(),
+    return {"name": name, "curve": curve, "fits": fits.drop(columns="estimator"), "left_out": rare.tolist(),
             "numbers": numbers, "early": early, "ece": ece, "n": len(X),
             "n_classes": len(np.unique(y)), "slug": slug, "max_epochs": epochs,
             "train_sizes": tuple(settings["train_sizes"]), "n_repeats": settings["n_repeats"]}
+
+
+def _models_on_all_labels(fits):
+    """The fitted model of each strategy in the first repeat with the largest fraction."""
+    last = fits[(fits["repeat"] == fits["repeat"].min())
+                & (fits["train_size"] == fits["train_size"].max())]
+    return dict(zip(last["strategy"], last["estimator"]))
+
+
+def _calibration_errors(model, X, y, seed):
+    """Expected calibration error before and after temperature scaling, calibrated on one half.
+
+    The test set is split in two (stratified where every class has two
+    members): temperature scaling is fitted on one half and scored on the
+    other, both ways round, and the two errors averaged; "before" is
+    scored on the whole test set.
+    """
+    from .calibration import calibrate
+    from .metrics import expected_calibration_error
+
+    labels, counts = np.unique(y, return_counts=True)
+    stratify = y if counts.min() >= 2 else None
+    first, second = train_test_split(np.arange(len(y)), test_size=0.5, stratify=stratify,
+                                     random_state=seed)
+    after = [expected_calibration_error(y[score], calibrate(model, X[fit], y[fit]).predict_proba(
+        X[score]), model.classes_) for fit, score in ((first, second), (second, first))]
+    return {"before": expected_calibration_error(y, model.predict_proba(X), model.classes_),
+            "after": float(np.mean(after))}
 
 
 def _baselines(seed):
@@ -546,11 +568,25 @@ def _baselines(seed):
 
 
 def _fit_all(fits, n_jobs):
-    """Fitted models of ``(model, X, y)`` triples, in parallel (a GRU fits with its own threads)."""
+    """Fitted models of ``(model, X, y)`` triples, in parallel, the cores divided among workers."""
+    import os
+
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=min(len(fits), n_jobs or 1))(
-        delayed(model.fit)(X, y) for model, X, y in fits)
+    workers = min(len(fits), n_jobs or 1)
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+    return Parallel(n_jobs=workers)(delayed(_fit_limited)(model, X, y, threads)
+                                    for model, X, y in fits)
+
+
+def _fit_limited(model, X, y, threads):
+    """``model.fit(X, y)`` with at most ``threads`` OpenMP and BLAS threads (None: as they are)."""
+    from threadpoolctl import threadpool_limits
+
+    if threads is None:
+        return model.fit(X, y)
+    with threadpool_limits(threads):
+        return model.fit(X, y)
 
 
 def _baseline_over_time(baseline, X_fit, y_fit, X_test, y_test, days, n_jobs=None):
@@ -682,8 +718,9 @@ def _target_report(s):
     for day in s["early"]["transfer"].index:
         lines.append(f"| {day:g} | " + " | ".join(f"{s['early'][k].loc[day].f1_macro:.3f}"
                                                   for k in s["early"]) + " |")
-    lines += ["", f"Expected calibration error of the transfer model: {s['ece']['before']:.3f} "
-              f"before, {s['ece']['after']:.3f} after temperature scaling on held-out data.", "",
+    lines += ["", f"Expected calibration error of the transfer model on the test set: "
+              f"{s['ece']['before']:.3f}; after temperature scaling {s['ece']['after']:.3f} (fitted "
+              f"on one half of the test set and scored on the other, both ways round).", "",
               f"![learning curve]({s['slug']}_learning_curve.png) "
               f"![confusion]({s['slug']}_confusion.png) ![early]({s['slug']}_early.png) "
               f"![light curve]({s['slug']}_lightcurve.png)", ""]

@@ -135,3 +135,29 @@ def test_share_note_says_measured_or_interpolated():
     assert "measured" in _experiment._share_note((0.05, 0.3, 1.0))
     assert "interpolated linearly between the measured 25% and 50%" in _experiment._share_note(
         (0.05, 0.1, 0.25, 0.5, 1.0))
+
+
+def test_reproduce_figures_use_the_models_the_table_scored(tmp_path, monkeypatch):
+    """Check that each GRU of the table is trained once: the confusion matrices, early scores and
+    calibration reuse the first repeat's models on all the labels instead of training again."""
+    pytest.importorskip("matplotlib")
+    from skltransient.neural import GRUClassifier
+
+    trained = []
+    original = GRUClassifier.train_module
+
+    def count(self, *args, **kwargs):
+        trained.append(len(args[1]))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GRUClassifier, "train_module", count)
+    tiny = dict(_experiment.SETTINGS["quick"], n_target=100, train_sizes=(1.0,), n_repeats=1,
+                max_epochs=1, n_base_per_class=8, n_base_test_per_class=2, base_epochs=1, days=(5,))
+    monkeypatch.setitem(_experiment.SETTINGS, "tiny", tiny)
+    monkeypatch.setattr(recipes, "FEATURES_GRID", {"learning_rate": [0.1, 0.2]})
+    sections = _experiment.reproduce(["lsst"], mode="tiny", out=tmp_path, device="cpu", n_jobs=1)
+    # The base (88 simulated light curves), then scratch and transfer once each on the 70
+    # training light curves.
+    assert trained == [88, 70, 70]
+    assert set(sections[0]["early"]) == {"zero-shot", "scratch", "transfer", "features"}
+    assert 0 <= sections[0]["ece"]["after"] <= 1
