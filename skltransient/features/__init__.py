@@ -1,5 +1,7 @@
-"""Light-curve features for tabular classifiers (the optional ``features`` extra)."""
+"""Features for tabular classifiers: light-curve statistics (the optional ``features`` extra)
+and a fitted network's embedding."""
 
+from ._embedding import NetworkEmbedding
 from ._features import LightCurveFeatures
 
-__all__ = ["LightCurveFeatures"]
+__all__ = ["LightCurveFeatures", "NetworkEmbedding"]

@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler,
                           TransferClassifier)
-from skltransient.features import LightCurveFeatures
+from skltransient.features import LightCurveFeatures, NetworkEmbedding
 from skltransient.preprocessing import PaddedLightCurves
 from skltransient.utils._testing import make_toy_lightcurves
 from skltransient.utils.estimator_checks import (
@@ -31,6 +31,7 @@ ESTIMATORS = [
     MetadataScaler(),
     GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=2, random_state=0),
     TransferClassifier(_base(), freeze="encoder", max_epochs=2, random_state=0),
+    NetworkEmbedding(_base()),
 ]
 if importlib.util.find_spec("light_curve") is not None:  # the optional 'features' extra
     ESTIMATORS.append(LightCurveFeatures())
