@@ -166,7 +166,7 @@ class NetworkEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
         Returns
         -------
-        embedding : ndarray of shape (n_objects, n_features_out_), float32
+        embedding : ndarray of shape (n_objects, hidden_size), float32
             One row per object, in ``X``'s order.
         """
         check_is_fitted(self)
