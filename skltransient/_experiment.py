@@ -217,7 +217,7 @@ is what fine-tuning with `TransferClassifier` is for.
 # ------------------------------------------------------------------ reproduce
 #: Settings of ``reproduce --quick`` (2 CPU cores, minutes) and ``--full`` (a GPU).
 SETTINGS = {
-    "quick": {"n_target": 900, "train_sizes": (0.05, 0.1, 0.3, 1.0), "n_repeats": 3,
+    "quick": {"n_target": 950, "train_sizes": (0.05, 0.1, 0.3, 1.0), "n_repeats": 3,
               "max_epochs": 30, "n_base_per_class": 150, "base_epochs": 15, "days": (2, 10),
               "strategies": ("zero-shot", "scratch", "transfer")},
     "full": {"n_target": 8000, "train_sizes": (0.02, 0.05, 0.1, 0.25, 0.3, 0.5, 0.75, 1.0),
