@@ -635,8 +635,8 @@ RECIPES_NOTE = (
     "light curves, so it trains on all its labels for `max_epochs`; lr 3e-3, the default for "
     "random initial weights). Transfer: `TransferClassifier`'s (the base's window; early stopping "
     "on 20% of its labels, patience 4; lr 1e-3, smaller steps that keep what the base learned). "
-    "Every GRU fit trains with the package's augmentation. Features + boosting: the learning rate "
-    "and tree size of the boosting chosen by 3-fold cross-validation inside each training subset "
+    "Every GRU fit trains with the package's augmentation. Features + boosting: the tree size "
+    "and minimum leaf size of the boosting chosen by 3-fold cross-validation inside each training subset "
     "(`skltransient.recipes.features_pipeline(tuned=True)`). Zero-shot: the base model with no "
     "target label, its classes mapped onto the target's (a target class no base class maps onto "
     "is never predicted).")
