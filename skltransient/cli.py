@@ -74,7 +74,7 @@ def _parser():
                        "the target's labels; writes Markdown/CSV tables and PNG figures.")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="small run: 950 light curves per target, 3 repeats; about 10 minutes on 2 CPU cores (default)")
+                      help="small run: 950 light curves per target, 3 repeats; about 8 minutes on 2 CPU cores (default)")
     size.add_argument("--full", dest="mode", action="store_const", const="full",
                       help="paper-scale run, for a GPU")
     p.add_argument("--target", nargs="+", default=None,
