@@ -161,3 +161,21 @@ def test_reproduce_figures_use_the_models_the_table_scored(tmp_path, monkeypatch
     assert trained == [88, 70, 70]
     assert set(sections[0]["early"]) == {"zero-shot", "scratch", "transfer", "features"}
     assert 0 <= sections[0]["ece"]["after"] <= 1
+
+
+def test_calibration_error_before_and_after_are_scored_on_the_same_halves(monkeypatch):
+    """Check that the calibration comparison is like for like: the error before temperature
+    scaling is scored on the same halves as the error after it. With a "calibration" that
+    changes nothing the two must be equal (the binned error of half a test set is larger than
+    that of the whole, so scoring "before" on the whole set favoured it)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from skltransient import calibration
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] + rng.normal(scale=1.5, size=120) > 0, "SN Ia", "SN II")
+    model = LogisticRegression().fit(X, y)
+    monkeypatch.setattr(calibration, "calibrate", lambda estimator, X, y: estimator)
+    errors = _experiment._calibration_errors(model, X, y, seed=0)
+    assert errors["before"] == pytest.approx(errors["after"], abs=1e-12)
