@@ -10,7 +10,7 @@ from .._compat import fit_context
 from .._padded import PaddedLightCurves
 from ..preprocessing import LightCurvePadder
 from ..utils import apply_transformers, split_model
-from ..utils._validation import check_lightcurves
+from ..utils._validation import check_lightcurves, check_no_nested_params
 
 __all__ = ["NetworkEmbedding"]
 
@@ -110,12 +110,7 @@ class NetworkEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         -------
         self : object
         """
-        nested = sorted(key for key in params if "__" in key)
-        if nested:
-            raise ValueError(
-                f"NetworkEmbedding cannot set the nested parameters {nested}: its fitted estimator "
-                f"is shared, not copied, so setting parameters inside it would change that model. "
-                f"Pass another fitted model as estimator=.")
+        check_no_nested_params("NetworkEmbedding", params, "Pass another fitted model as estimator=.")
         return super().set_params(**params)
 
     def __sklearn_clone__(self):

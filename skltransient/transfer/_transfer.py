@@ -17,7 +17,7 @@ from ..neural import GRUClassifier
 from ..neural._dataset import PaddedDataset
 from ..neural._seeding import seeded
 from ..utils._models import split_model
-from ..utils._validation import name_mismatch
+from ..utils._validation import check_no_nested_params, name_mismatch
 from ._adaptation import ADAPTATIONS, DomainAdaptation
 
 __all__ = ["TransferClassifier"]
@@ -252,14 +252,11 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        nested = sorted(key for key in params if "__" in key)
-        if nested:
-            raise ValueError(
-                f"TransferClassifier cannot set the nested parameters {nested}: its pretrained "
-                f"estimator is shared, not copied, so setting parameters inside it would change "
-                f"that model and its predictions. Set TransferClassifier's own parameters (freeze, "
-                f"lr, ..., classifier_params for the fine-tuned classifier's), or pass another "
-                f"fitted model as estimator=.")
+        check_no_nested_params(
+            "TransferClassifier", params,
+            "Set TransferClassifier's own parameters (freeze, lr, ..., classifier_params for the "
+            "fine-tuned classifier's), or pass another fitted model as estimator=.",
+            shared="pretrained estimator")
         return super().set_params(**params)
 
     def __sklearn_clone__(self):

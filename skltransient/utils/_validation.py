@@ -13,8 +13,8 @@ import pandas as pd
 from .._lightcurves import LightCurves, plain
 from .._padded import PaddedLightCurves
 
-__all__ = ["as_padded", "check_labels", "check_lightcurves", "check_padded", "fitted_state",
-           "has_channel_names", "name_mismatch"]
+__all__ = ["as_padded", "check_labels", "check_lightcurves", "check_no_nested_params",
+           "check_padded", "fitted_state", "has_channel_names", "name_mismatch"]
 
 
 def check_lightcurves(X, name):
@@ -84,6 +84,21 @@ def as_padded(X, name="The model"):
     raise TypeError(
         f"{name} expects a PaddedLightCurves (put a LightCurvePadder before it in a pipeline) or "
         f"a 3-D array of shape (n_objects, n_steps, n_channels); got {type(X).__name__}.")
+
+
+def check_no_nested_params(owner, params, advice, shared="fitted estimator"):
+    """Refuse ``estimator__...`` parameters of an estimator that shares a fitted model.
+
+    As :meth:`sklearn.frozen.FrozenEstimator.set_params`: the fitted model
+    is shared between clones, so setting a parameter inside it would change
+    that model for every clone. ``owner`` names the estimator in the error,
+    ``shared`` what it shares, and ``advice`` says what to do instead.
+    """
+    nested = sorted(key for key in params if "__" in key)
+    if nested:
+        raise ValueError(
+            f"{owner} cannot set the nested parameters {nested}: its {shared} is shared, not "
+            f"copied, so setting parameters inside it would change that model. {advice}")
 
 
 def fitted_state(estimator, attr):
