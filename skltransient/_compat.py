@@ -7,9 +7,9 @@ rest of the package uses them through the names below.
 """
 
 from sklearn.base import _fit_context as fit_context
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
-__all__ = ["Interval", "StrOptions", "fit_context", "validate_estimator_params",
+__all__ = ["HasMethods", "Interval", "StrOptions", "fit_context", "validate_estimator_params",
            "validate_params"]
 
 

@@ -125,6 +125,12 @@ class ClassificationStream:
         if self._padder is None:
             raise ValueError("Streaming needs a LightCurvePadder with the 'observations' "
                              "representation in the model.")
+        if self._padder.features is not None:
+            raise ValueError(
+                f"{self._padder!r} adds statistics of each whole light curve to the metadata "
+                f"(features), which every new observation would change: such a model cannot be "
+                f"streamed at constant cost. Use predict_proba_at on the light curves, which "
+                f"computes the statistics on each cut, or stream a model without features.")
         if self._padder.max_length is not None and self._padder.truncate == "start":
             raise ValueError(
                 f"{self._padder!r} keeps each light curve's last {self._padder.max_length} "

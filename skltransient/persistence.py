@@ -54,7 +54,7 @@ _READABLE_VERSIONS = (1, 2)
 
 _STEPS = {cls.__name__: cls for cls in (LightCurvePadder, FluxNormalizer, MetadataScaler, GRUClassifier)}
 _STATE = {
-    "LightCurvePadder": ("bands_", "channels_", "n_channels_"),
+    "LightCurvePadder": ("bands_", "channels_", "n_channels_", "metadata_names_", "features_"),
     "FluxNormalizer": ("n_channels_",),
     "MetadataScaler": ("mean_", "scale_", "n_features_in_", "feature_names_in_"),
     "GRUClassifier": ("classes_", "n_channels_", "n_metadata_", "channels_", "metadata_names_",
@@ -65,8 +65,11 @@ _STATE_KINDS = {
     "bands_": "names", "channels_": "names", "classes_": "array", "mean_": "array", "scale_": "array",
     "feature_names_in_": "array", "n_channels_": "count", "n_metadata_": "count",
     "n_features_in_": "count", "n_epochs_": "count", "best_epoch_": "count", "device_": "text",
-    "metadata_names_": "names", "do_early_stopping_": "flag",
+    "metadata_names_": "names", "do_early_stopping_": "flag", "features_": "object",
 }
+# The padder's ``features`` (the hybrid network's statistics) that the format stores: their
+# parameters and the fitted state that gives their width, never a pickle.
+_FEATURES = {"LightCurveFeatures": ("bands_", "feature_names_out_")}
 _KINDS = {
     "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
               "a non-negative integer"),
@@ -301,12 +304,53 @@ def _describe(name, step):
         raise TypeError(f"Step {name!r} is a {kind}; the model format stores only "
                         f"{sorted(_STEPS)}.")
     params = step.get_params(deep=False)
+    if kind == "LightCurvePadder" and step.features is not None:
+        params["features"] = _describe_features(step.features, name)
     if kind == "GRUClassifier":
         params.pop("callbacks", None)
         if not isinstance(params["optimizer"], str):
             raise TypeError("Only optimizers given by name ('adam', 'adamw', 'sgd') can be saved.")
-    state = {attr: _jsonable(getattr(step, attr)) for attr in _STATE[kind] if hasattr(step, attr)}
+    state = {attr: _jsonable(getattr(step, attr)) for attr in _STATE[kind]
+             if getattr(step, attr, None) is not None and attr != "features_"}
+    if getattr(step, "features_", None) is not None:
+        state["features_"] = _describe_features(step.features_, name, fitted=True)
     return {"name": name, "class": kind, "params": _jsonable(params), "state": state}
+
+
+def _describe_features(features, name, fitted=False):
+    """A padder's features as JSON: their class, parameters and (fitted) the state giving their width."""
+    kind = type(features).__name__
+    if kind not in _FEATURES:
+        raise TypeError(f"Step {name!r} has features {kind}; the model format stores only "
+                        f"{sorted(_FEATURES)} as a LightCurvePadder's features.")
+    described = {"class": kind, "params": _jsonable(features.get_params(deep=False))}
+    if fitted:
+        described["state"] = {attr: _jsonable(getattr(features, attr)) for attr in _FEATURES[kind]}
+    return described
+
+
+def _rebuild_features(item, where):
+    """The inverse of :func:`_describe_features`, checked."""
+    from .features import LightCurveFeatures
+
+    if not isinstance(item, dict) or item.get("class") not in _FEATURES:
+        raise ValueError(f"{where} is not one of {sorted(_FEATURES)} described as "
+                         f"{{'class': ..., 'params': ...}}. {_REPAIR}")
+    params = _restore(item.get("params", {}))
+    if isinstance(params.get("metadata_columns"), list):
+        params["metadata_columns"] = tuple(params["metadata_columns"])
+    try:
+        features = LightCurveFeatures(**params)
+        validate_estimator_params(features)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{where}: {error} {_REPAIR}") from None
+    for attr in _FEATURES[item["class"]] if "state" in item else ():
+        if attr not in item["state"]:
+            raise ValueError(f"{where} has no fitted state {attr!r}. {_REPAIR}")
+        _check_kind(item["state"][attr], "names" if attr == "bands_" else "array",
+                    f"{where}: state {attr!r}")
+        setattr(features, attr, _restore(item["state"][attr]))
+    return features
 
 
 def _jsonable(value):
@@ -343,6 +387,8 @@ def _rebuild(item, where):
     kind = item["class"]
     cls = _STEPS[kind]
     params = {**_ADDED_PARAMS.get(kind, {}), **_restore(item["params"])}
+    if kind == "LightCurvePadder" and params.get("features") is not None:
+        params["features"] = _rebuild_features(params["features"], f"{where}: params 'features'")
     unknown = sorted(set(params) - set(cls._get_param_names()))
     if unknown:
         raise ValueError(f"{where}: 'params' has {unknown}, which {kind} does not take. {_REPAIR}")
@@ -361,6 +407,9 @@ def _rebuild(item, where):
     for attr, value in item["state"].items():
         if attr in _STATE_KINDS:
             _check_kind(value, _STATE_KINDS[attr], f"{where}: state {attr!r}")
+        if attr == "features_":
+            setattr(step, attr, _rebuild_features(value, f"{where}: state 'features_'"))
+            continue
         try:
             value = _restore(value)
         except (TypeError, ValueError) as error:  # an unknown dtype, ragged lists

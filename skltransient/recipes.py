@@ -7,7 +7,7 @@ measurements behind each default are in the user guide (:ref:`recipe`).
 
 from sklearn.pipeline import make_pipeline
 
-__all__ = ["FEATURES_GRID", "default_pipeline", "features_pipeline"]
+__all__ = ["FEATURES_GRID", "default_pipeline", "features_pipeline", "hybrid_pipeline"]
 
 #: The hyperparameters of the feature baseline's gradient boosting that
 #: ``features_pipeline(tuned=True)`` searches by cross-validation: the tree
@@ -59,6 +59,64 @@ def default_pipeline(*, window=None, max_epochs=60, device="cpu", random_state=0
         LightCurvePadder(window=window), FluxNormalizer(), MetadataScaler(),
         GRUClassifier(max_epochs=max_epochs, device=device, random_state=random_state,
                       verbose=verbose, **classifier))
+
+
+def hybrid_pipeline(*, window=None, bands=None, metadata_size=64, max_epochs=60, device="cpu",
+                    random_state=0, verbose=0, **classifier):
+    """The hybrid network: the GRU with whole-light-curve statistics in its metadata branch.
+
+    :func:`default_pipeline` whose padder adds the
+    :class:`~skltransient.features.LightCurveFeatures` of each light curve
+    (the feature baseline's statistics) to its metadata, compressed by
+    ``arcsinh`` and standardised by the ``MetadataScaler``, so that the
+    network reads the recurrent encoding of the steps beside what boosting
+    reads from the whole light curve: the fusion of ATAT (ALeRCE). Needs the
+    ``features`` extra.
+
+    Over time, the statistics are computed on the light curve cut at each
+    asked day (``predict_proba_at``): never from observations still to come.
+    A stream (:class:`~skltransient.early.ClassificationStream`) refuses it.
+
+    Parameters
+    ----------
+    window : tuple of float or None, default=None
+        The padder's window in days around the trigger (the statistics are
+        computed on the observations it keeps); None keeps every one.
+    bands : list of str or None, default=None
+        Bands of the per-band statistics; None takes those seen in ``fit``.
+        Fix them to transfer the network to a survey with other bands: the
+        metadata width is that of the fitted statistics.
+    metadata_size : int, default=64
+        Width of the metadata branch, wider than the plain network's 16
+        for about a hundred statistics.
+    max_epochs : int, default=60
+    device : str, default="cpu"
+    random_state : int, RandomState instance or None, default=0
+    verbose : int, default=0
+    **classifier : dict
+        Further :class:`~skltransient.GRUClassifier` parameters.
+
+    Returns
+    -------
+    pipeline : Pipeline
+        Unfitted.
+
+    Examples
+    --------
+    >>> from skltransient.recipes import hybrid_pipeline
+    >>> hybrid_pipeline()[0].features
+    LightCurveFeatures(metadata_columns=())
+    """
+    from .features import LightCurveFeatures
+    from .neural import GRUClassifier
+    from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
+
+    features = LightCurveFeatures(bands=bands, metadata_columns=())
+    return make_pipeline(
+        LightCurvePadder(window=window, features=features), FluxNormalizer(),
+        MetadataScaler(compress="arcsinh"),
+        GRUClassifier(max_epochs=max_epochs, device=device, random_state=random_state,
+                      verbose=verbose, metadata_size=metadata_size, **classifier))
 
 
 def features_pipeline(*, tuned=False, cv=3, random_state=0, **boosting):

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._compat import fit_context
+from .._compat import StrOptions, fit_context
 from .._padded import PaddedLightCurves
 from ..utils._validation import fitted_state, name_mismatch
 
@@ -29,6 +29,14 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
     ----------
     add_indicator : bool, default=True
         Append one missing-value indicator column per input column.
+    compress : {"none", "arcsinh"}, default="none"
+        A transformation of every column before it is standardised.
+        ``"arcsinh"`` (linear within about 1 of zero, logarithmic beyond,
+        sign kept) gives heavy-tailed columns, such as light-curve
+        statistics in flux units (a ``LightCurvePadder``'s ``features``),
+        a spread the network can read, where standardising alone squeezes
+        all but the brightest objects into one value. Redshift and E(B-V)
+        are barely changed by it.
 
     Attributes
     ----------
@@ -53,10 +61,12 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
            [ 0.,  1.]])
     """
 
-    _parameter_constraints = {"add_indicator": ["boolean"]}
+    _parameter_constraints = {"add_indicator": ["boolean"],
+                              "compress": [StrOptions({"none", "arcsinh"})]}
 
-    def __init__(self, *, add_indicator=True):
+    def __init__(self, *, add_indicator=True, compress="none"):
         self.add_indicator = add_indicator
+        self.compress = compress
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -78,6 +88,7 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(X.metadata_names, dtype=object)
         else:
             data = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
+        data = self._compressed(data)
         finite = np.isfinite(data)
         count = finite.sum(axis=0)
         filled = np.where(finite, data, 0.0)
@@ -138,7 +149,14 @@ class MetadataScaler(TransformerMixin, BaseEstimator):
         # The same columns, perhaps in another order: scale each with its own statistics.
         return np.array([given.index(name) for name in fitted], dtype=np.intp)
 
+    def _compressed(self, data):
+        if self.compress == "arcsinh":
+            with np.errstate(invalid="ignore"):
+                return np.arcsinh(data)
+        return data
+
     def _scale(self, data):
+        data = self._compressed(data)
         missing = ~np.isfinite(data)
         scaled = np.where(missing, 0.0, (data - self.mean_) / self.scale_)
         if self.add_indicator:

@@ -5,10 +5,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, StrOptions, fit_context
+from .._compat import HasMethods, Interval, StrOptions, fit_context
 from .._lightcurves import plain, warn_if_truth
 from .._padded import PaddedLightCurves
 from ..bands import known_bands, wavelengths
@@ -71,6 +71,20 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         model trained from scratch on long light curves of periodic
         variables needs. The user guide ("When the data are not the
         simulations") gives the measurements of both choices.
+    features : transformer or None, default=None
+        Whole-light-curve statistics fused into the metadata: a transformer
+        of ``LightCurves`` into a fixed-width matrix with
+        ``get_feature_names_out``, e.g.
+        ``LightCurveFeatures(metadata_columns=())``. A clone is fitted in
+        :meth:`fit` on the light curves the padder keeps (after
+        ``window``), and its output is appended, column by column, to the
+        ``metadata_columns``: the network reads it through its metadata
+        branch (the hybrid network, :func:`~skltransient.recipes.hybrid_pipeline`).
+        The statistics of a light curve are those of all its kept
+        observations, so predictions after a step would see later ones:
+        ``predict_proba_at`` computes them on the light curve cut at each
+        asked day, and a stream refuses such a model (see
+        ``PaddedLightCurves.lookahead``). None adds nothing.
 
     Attributes
     ----------
@@ -80,6 +94,11 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         Names of the output channels.
     n_channels_ : int
         Number of output channels.
+    features_ : transformer or None
+        The fitted clone of ``features``.
+    metadata_names_ : tuple of str
+        Names of the output's metadata columns: ``metadata_columns``, then
+        the features' names.
 
     See Also
     --------
@@ -107,11 +126,12 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         "bands": [list, tuple, None],
         "metadata_columns": [list, tuple],
         "window": [list, tuple, None],
+        "features": [HasMethods(["fit", "transform", "get_feature_names_out"]), None],
     }
 
     def __init__(self, representation="observations", *, max_length=None, truncate="end",
                  time_scale=100.0, grid_step=3.0, bands=None, metadata_columns=("redshift", "mwebv"),
-                 window=None):
+                 window=None, features=None):
         self.representation = representation
         self.max_length = max_length
         self.truncate = truncate
@@ -120,6 +140,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         self.bands = bands
         self.metadata_columns = metadata_columns
         self.window = window
+        self.features = features
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -148,7 +169,25 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         self.n_channels_ = len(self.channels_)
         if self.max_length is not None:
             self.check_padded_size(1, self.max_length)
+        self.features_ = None if self.features is None else clone(self.features).fit(X)
+        self.metadata_names_ = tuple(self.metadata_columns) + self._feature_names()
+        repeated = sorted({n for n in self.metadata_names_ if self.metadata_names_.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"LightCurvePadder: the features' names {repeated} repeat metadata_columns "
+                f"{list(self.metadata_columns)} (or each other); give the features transformer no "
+                f"metadata of its own, e.g. LightCurveFeatures(metadata_columns=()).")
         return self
+
+    def _feature_names(self):
+        features = getattr(self, "features_", None)  # absent from padders saved before it existed
+        if features is None:
+            return ()
+        return tuple(str(name) for name in features.get_feature_names_out())
+
+    @property
+    def _metadata_names(self):
+        return getattr(self, "metadata_names_", tuple(self.metadata_columns))
 
     def transform(self, X):
         """Pad light curves.
@@ -234,7 +273,19 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
                              f"skltransient.bands.known_bands().")
         if self.max_length is not None:
             self.check_padded_size(1, self.max_length)
-        return {"channels": own, "metadata": len(self.metadata_columns)}
+        names = (tuple(fitted_state(self, "metadata_names_")) if self.features is not None
+                 else tuple(self._metadata_names))
+        if names[:len(self.metadata_columns)] != tuple(self.metadata_columns):
+            raise ValueError(f"metadata_names_ {list(names)} do not start with metadata_columns "
+                             f"{list(self.metadata_columns)}.")
+        if self.features is not None:
+            if fitted_state(self, "features_") is None:
+                raise ValueError("features is set but features_ is None: the features were "
+                                 "never fitted.")
+            if names[len(self.metadata_columns):] != self._feature_names():
+                raise ValueError("metadata_names_ do not end with the fitted features' names "
+                                 "(features_.get_feature_names_out()).")
+        return {"channels": own, "metadata": len(names)}
 
     def window_bounds(self):
         """The window's bounds in days around the trigger, checked.
@@ -271,17 +322,42 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         else:
             values, lengths, times, t0 = self._observations(X)
         flux_channels, err_channels = self.flux_channels()
+        metadata = self.metadata_values(X.metadata)
+        if getattr(self, "features_", None) is not None:
+            metadata = np.hstack([metadata, self._features(X)])
         return PaddedLightCurves(
-            values=values, lengths=lengths, metadata=self.metadata_values(X.metadata), times=times,
+            values=values, lengths=lengths, metadata=metadata, times=times,
             t0=t0, trigger=X.trigger_time, channels=self.channels_,
-            metadata_names=tuple(self.metadata_columns), flux_channels=flux_channels,
+            metadata_names=self._metadata_names, flux_channels=flux_channels,
             flux_err_channels=err_channels, object_ids=X.object_ids,
             representation=self.representation, lookahead=self._lookahead(),
         )
 
+    def _features(self, X):
+        """The fitted features of ``X``, float32, NaN where undefined (a MetadataScaler flags it)."""
+        with warnings.catch_warnings():
+            # The features' own warnings (bands they ignore) repeat once per padded batch.
+            warnings.simplefilter("ignore", UserWarning)
+            values = np.asarray(self.features_.transform(X), dtype=np.float64)
+        n_names = len(self._metadata_names) - len(self.metadata_columns)
+        if values.shape != (len(X), n_names):
+            raise ValueError(f"LightCurvePadder: features {self.features_!r} gave an array of shape "
+                             f"{values.shape} for {len(X)} light curves; {n_names} columns were "
+                             f"named in fit (get_feature_names_out).")
+        with np.errstate(over="ignore"):
+            values = values.astype(np.float32)
+        values[~np.isfinite(values)] = np.nan
+        return values
+
     def _lookahead(self):
         """Why a padded step may depend on later observations (see PaddedLightCurves.lookahead)."""
         reasons = {}
+        if self.features is not None:
+            reasons["features"] = (
+                f"LightCurvePadder(features={self.features!r}) adds statistics of each whole light "
+                f"curve to its metadata, which every step reads, so a step's prediction sees the "
+                f"observations after it; predict_proba_at computes them on the light curve cut at "
+                f"each day instead.")
         if self.representation == "grid":
             reasons["grid"] = (
                 "The grid representation interpolates between observations, so a grid step can "
