@@ -15,8 +15,8 @@ from ._readers_snana import read_snana
 from ._redshifts import EXACT_REDSHIFTS, HostRedshifts
 from ._simulate import TRIGGER_WINDOW, simulate, survey_classes
 from ._surveys import SURVEYS, RubinSurvey, SurveyModel, ZTFSurvey
-from ._taxonomy import (BTS_CLASS_MAP, CLASSES, ELASTICC_CLASSES, PARENT_CLASSES, PLASTICC_CLASSES,
-                        SNANA_PLASTICC_CLASSES)
+from ._taxonomy import (BTS_CLASS_MAP, CLASSES, ELASTICC_CLASSES, GALACTIC_CLASSES, PARENT_CLASSES,
+                        PLASTICC_CLASSES, SNANA_PLASTICC_CLASSES)
 
 __all__ = [
     "ALERT_HISTORY_FIELDS",
@@ -24,6 +24,7 @@ __all__ = [
     "CLASSES",
     "ELASTICC_CLASSES",
     "EXACT_REDSHIFTS",
+    "GALACTIC_CLASSES",
     "LSST_OBJECT_FIELDS",
     "PARENT_CLASSES",
     "PLASTICC_CLASSES",

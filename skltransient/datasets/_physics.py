@@ -29,6 +29,7 @@ __all__ = [
     "HC_OVER_K",
     "OMEGA_M",
     "Passband",
+    "blackbody_absmag",
     "comoving_distance",
     "differential_comoving_volume",
     "distance_modulus",
@@ -219,6 +220,42 @@ def planck_integral(temperature):
     units of :func:`planck`.
     """
     return 1e20 * (np.asarray(temperature, dtype=np.float64) / HC_OVER_K) ** 4 * np.pi**4 / 15
+
+
+#: Nominal solar luminosity in erg/s (IAU 2015 Resolution B3), 10 parsecs in cm, and the speed
+#: of light in Angstrom/s: the absolute scale of a star's AB magnitudes.
+SOLAR_LUMINOSITY = 3.828e33
+_TEN_PARSECS = 3.0856775814913673e19
+_C_ANGSTROM = 2.99792458e18
+
+
+def blackbody_absmag(temperature, luminosity, band):
+    """Absolute AB magnitude in a band of a blackbody star of given luminosity.
+
+    The band-averaged ``f_nu`` at 10 pc of a Planck spectrum carrying
+    ``luminosity`` solar luminosities: ``-2.5 log10(<f_nu>) - 48.6`` with
+    ``<f_nu> = L / (4 pi (10 pc)^2) * <B_lambda> / (c int B_lambda)``. A
+    5772 K blackbody of one solar luminosity gives M_V = 4.88 (the Sun: 4.8).
+
+    Parameters
+    ----------
+    temperature : array-like
+        Effective temperature in K.
+    luminosity : array-like
+        Bolometric luminosity in solar units.
+    band : str
+        A band name accepted by :func:`get_passband`.
+
+    Returns
+    -------
+    absmag : ndarray
+    """
+    passband = get_passband(band)
+    temperature = np.asarray(temperature, dtype=np.float64)
+    band_flux = passband.integrate(planck(passband.wave, temperature[..., None]))
+    fraction = band_flux / planck_integral(temperature)
+    bolometric = np.asarray(luminosity) * SOLAR_LUMINOSITY / (4 * np.pi * _TEN_PARSECS**2)
+    return -2.5 * np.log10(fraction * bolometric / _C_ANGSTROM) - 48.6
 
 
 #: FWHM in Angstrom of the survey passbands, from the public filter curves

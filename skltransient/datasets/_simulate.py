@@ -1,4 +1,4 @@
-"""Simulate survey light curves of the eleven transient classes."""
+"""Simulate survey light curves of the eleven transient classes, and of Galactic variables on request."""
 
 import dataclasses
 import functools
@@ -23,7 +23,7 @@ from ._physics import (
 from ._redshifts import EXACT_REDSHIFTS, HostRedshifts
 from ._sources import SOURCES, Photometry
 from ._surveys import SURVEYS, SurveyModel
-from ._taxonomy import CLASSES
+from ._taxonomy import CLASSES, GALACTIC_CLASSES
 
 __all__ = ["TRIGGER_WINDOW", "simulate", "survey_classes"]
 
@@ -39,13 +39,17 @@ _SELECTION_MARGIN = 0.3
 _MAX_CANDIDATES = 3000  # objects observed at once; bounds memory
 _MAX_DRAWS = 200_000
 _AGN_DEFAULT_FRACTION = 0.05  # PLAsTiCC training set: 370 AGN of 7848 objects
+# Default shares of the Galactic classes: their counts in the PLAsTiCC training set (of 7848
+# objects); it has no cataclysmic variables, whose 1% is assumed.
+_GALACTIC_DEFAULT_FRACTIONS = {"Eclipsing binary": 924 / 7848, "RR Lyrae": 239 / 7848, "Mira": 30 / 7848,
+                               "M-dwarf flare": 981 / 7848, "Microlens": 151 / 7848, "CV": 0.01}
 
 
 @validate_params(
     {
         "survey": [StrOptions(set(SURVEYS)), SurveyModel],
         "n_objects": [Interval(Integral, 1, None, closed="left")],
-        "classes": ["array-like", None],
+        "classes": ["array-like", StrOptions({"all"}), None],
         "class_fractions": [dict, "array-like", None],
         "bands": ["array-like", None],
         "trigger_window": [tuple, list, StrOptions({"survey"})],
@@ -103,15 +107,20 @@ def simulate(
         to real light curves, is simulated as given.
     n_objects : int
         Number of detected objects to return.
-    classes : array-like of str, default=None
-        Classes to simulate, among ``CLASSES``; all the survey contains when
-        None.
+    classes : array-like of str or "all", default=None
+        Classes to simulate, among ``CLASSES`` and ``GALACTIC_CLASSES``; the
+        survey's extragalactic classes (``survey_classes(survey)``) when
+        None, and those with the Galactic classes too when ``"all"``.
+        Galactic stars (eclipsing binaries, RR Lyrae, Miras, flaring M
+        dwarfs, microlensing events and dwarf novae) are only simulated when
+        asked for, so the default output does not depend on them.
     class_fractions : dict or array-like of float, default=None
         Fraction of each class, as a ``{class: fraction}`` dict or in the
         order of ``classes``; non-negative and summing to 1. By default, the
         survey's own mix: for ``"ztf"`` and ``"lsst"`` the expected detected
         mix from each class's volumetric rate and luminosity (AGN, which are
-        not volumetric, get 5%); for ``"ztf-bts"`` a BTS-like mix.
+        not volumetric, get 5%, and Galactic classes their share of the
+        PLAsTiCC training set); for ``"ztf-bts"`` a BTS-like mix.
     bands : array-like of str, default=None
         Bands to observe, among the survey's (``"ztfi"`` adds ZTF i);
         the survey's default bands when None.
@@ -172,6 +181,16 @@ def simulate(
     ``true_peak_temperature`` (K) and ``true_host_ebv`` (for SNe Ia, the
     SALT colour c). Fields that do not apply to AGN are NaN.
 
+    Galactic objects have ``true_z``, ``redshift`` and ``redshift_err`` 0 (as
+    PLAsTiCC's Galactic objects have ``hostgal_photoz`` 0), ``mwebv`` the
+    dust map's E(B-V) of the whole line of sight, ``true_host_ebv`` the
+    E(B-V) in front of the star, ``true_distmod`` the star's distance
+    modulus, ``true_peak_absmag`` its mean (or quiescent) V magnitude and
+    ``true_peak_mag`` its mean apparent magnitude in the brightest band.
+    When Galactic classes are simulated, ``true_period`` (eclipsing
+    binaries, RR Lyrae, Miras) and ``true_einstein_time`` (microlensing)
+    are added, NaN for the other classes.
+
     Examples
     --------
     >>> from skltransient.datasets._simulate import simulate
@@ -183,6 +202,9 @@ def simulate(
     >>> X, y = simulate("lsst", 5, classes=["SN Ia"], random_state=0, return_X_y=True)
     >>> y.tolist()
     ['SN Ia', 'SN Ia', 'SN Ia', 'SN Ia', 'SN Ia']
+    >>> data = simulate("lsst", 4, classes=["RR Lyrae", "SN Ia"], random_state=0)
+    >>> data.lightcurves.metadata.loc[data.target == "RR Lyrae", "redshift"].tolist()
+    [0.0, 0.0]
     """
     model_survey = SURVEYS[survey] if isinstance(survey, str) else survey
     names, fractions = _resolve_classes(model_survey, classes, class_fractions)
@@ -200,7 +222,7 @@ def simulate(
     labels = np.repeat(np.array(names)[counts > 0], counts[counts > 0])
     order = rng.permutation(n_objects)
     hosts = _host_redshifts(model_survey, redshifts, redshift_uncertainty, missing_redshift_fraction)
-    lightcurves = _assemble(batches, order, band_names, hosts, rng)
+    lightcurves = _assemble(batches, order, band_names, hosts, np.isin(labels, GALACTIC_CLASSES)[order], rng)
     target = labels[order]
     if return_X_y:
         return lightcurves, target
@@ -237,16 +259,21 @@ def survey_classes(survey):
 
 # ------------------------------------------------------------------ arguments
 def _resolve_classes(survey, classes, class_fractions):
-    allowed = survey.classes or CLASSES
+    known = CLASSES + GALACTIC_CLASSES
+    allowed = survey.classes or known
     if classes is None and isinstance(class_fractions, dict):
         classes = list(class_fractions)
     if classes is None:
+        names = list(survey.classes or CLASSES)
+    elif isinstance(classes, str):  # "all"
         names = list(allowed)
     else:
         names = [str(name) for name in np.atleast_1d(np.asarray(classes, dtype=object))]
         for name in names:
-            if name not in CLASSES:
-                raise ValueError(f"Unknown class {name!r}; the classes are {', '.join(CLASSES)}.")
+            if name not in known:
+                raise ValueError(
+                    f"Unknown class {name!r}; the classes are {', '.join(CLASSES)} and the Galactic "
+                    f"{', '.join(GALACTIC_CLASSES)}.")
             if name not in allowed:
                 raise ValueError(
                     f"The {survey.name!r} survey does not contain class {name!r}; it contains "
@@ -359,8 +386,18 @@ def _detected_mix(limit, names):
     survey's deepest median depth, ``int R(z) dV/dz / (1+z) P(M + mu(z) <
     m_lim) dz``, with ``M`` the reference-band peak magnitude plus host
     dust. A fixed seed makes the mix a property of the survey, independent
-    of ``random_state``. AGN are not volumetric and get a fixed share.
+    of ``random_state``. AGN are not volumetric and get a fixed share, and
+    so do Galactic classes (their PLAsTiCC training-set shares), the
+    extragalactic classes sharing the rest.
     """
+    galactic = np.array([SOURCES[name].is_galactic for name in names])
+    if galactic.any():
+        fixed = np.array([_GALACTIC_DEFAULT_FRACTIONS.get(name, 0.0) for name in names])
+        if galactic.all():
+            return fixed / fixed.sum()
+        fractions = fixed.copy()
+        fractions[~galactic] = (1.0 - fixed.sum()) * _detected_mix(limit, tuple(np.array(names)[~galactic]))
+        return fractions
     rng = np.random.default_rng(0)
     expected = np.zeros(len(names))
     for i, name in enumerate(names):
@@ -415,9 +452,23 @@ def _draw_candidates(model, size, survey, bands, min_detections, rng):
         The candidates' photometry in ``bands``, their parameters (with
         ``z`` and ``mwebv``) in ``phot.params``.
     """
-    grid, cdf = _redshift_cdf(model)
     limits, selection = _stage_limits(survey, bands, min_detections)
     params = model.sample(size, rng, survey.variant)
+    if model.is_galactic:
+        phot = _place_stars(model, params, bands, limits)
+    else:
+        phot = _place_at_redshifts(model, params, survey, bands, limits, rng)
+    peak = fluxcal_to_mag(model.peak_flux(phot))
+    bright = np.any(peak < limits, axis=1)
+    if selection is not None:
+        bright &= np.any(peak < selection, axis=1)
+    return phot.subset(bright)
+
+
+def _place_at_redshifts(model, params, survey, bands, limits, rng):
+    """Redshifts, Milky Way dust and photometry of extragalactic candidates (first cut)."""
+    size = params["absmag"].shape[0]
+    grid, cdf = _redshift_cdf(model)
     floor_grid, floor = _magnitude_floor(model, tuple(bands), params["reference_band"])
     reach = np.interp(np.interp(limits.max() - params["detection_absmag"], floor, floor_grid), grid, cdf)
     bound = model.detection_bound(survey.variant)
@@ -427,12 +478,32 @@ def _draw_candidates(model, size, survey, bands, min_detections, rng):
     params["z"] = np.interp(rng.uniform(size=keep.sum()) * reach[keep], cdf, grid)
     params["mwebv"] = survey.sample_mwebv(params["z"].shape[0], rng)
     params["t0"] = np.zeros(params["z"].shape)
-    phot = Photometry(model, params, params["z"], params["mwebv"], bands)
-    peak = fluxcal_to_mag(model.peak_flux(phot))
-    bright = np.any(peak < limits, axis=1)
-    if selection is not None:
-        bright &= np.any(peak < selection, axis=1)
-    return phot.subset(bright)
+    return Photometry(model, params, params["z"], params["mwebv"], bands)
+
+
+def _place_stars(model, params, bands, limits):
+    """Photometry of the Galactic stars that could be bright enough (first cut).
+
+    A star's distance and dust come with its parameters. As dust only dims,
+    none is brighter in any band than ``detection_absmag + distmod`` plus the
+    bluest colour its components can have against the reference band. The
+    dust in front of a star dims it through ``host_ebv``; ``mwebv``, the
+    dust map's whole column, is only reported.
+    """
+    colour = _colour_floor(model, tuple(bands))
+    params = _subset(params, params["detection_absmag"] + params["distmod"] + colour < limits.max())
+    params["t0"] = np.zeros(params["z"].shape)
+    return Photometry(model, params, params["z"], np.zeros(params["z"].shape), bands)
+
+
+@functools.cache
+def _colour_floor(model, bands):
+    """Bluest colour, band minus reference band, of a blackbody at the class's temperatures, less 0.05 mag."""
+    temps = np.geomspace(*model.temperature_bounds(), 200)
+    reference = model.reference_flux(temps, model.reference_band)
+    colours = [-2.5 * np.log10(band.integrate(model.rest_sed(band.wave, temps[:, None])) / reference)
+               for band in map(get_passband, bands)]
+    return np.min(colours) - 0.05
 
 
 def _observe(model, phot, survey, bands, window, min_detections, conditions, rng):
@@ -440,14 +511,16 @@ def _observe(model, phot, survey, bands, window, min_detections, conditions, rng
 
     Sets each candidate's explosion (or start) time ``t0`` in ``phot.params``.
     Visits while a transient could trigger are measured first; the others
-    only for the transients that did trigger. An AGN's visits are measured
-    together, as one random walk.
+    only for the transients that did trigger. The visits of a persistent
+    source (an AGN, a Galactic star) are measured together, as one random
+    walk or one sequence of flares.
     """
     params = phot.params
     z, n = params["z"], params["z"].shape[0]
-    horizon = model.trigger_horizon * (1.0 if model.is_agn else 1.0 + z)
+    persistent = model.persistent
+    horizon = model.trigger_horizon * (1.0 if persistent else 1.0 + z)
     start, end = survey.start_mjd, survey.start_mjd + survey.duration
-    params["t0"] = rng.uniform(start - (0.0 if model.is_agn else horizon), end, n)
+    params["t0"] = rng.uniform(start - (0.0 if persistent else horizon), end, n)
     ra = rng.uniform(0.0, 360.0, n)
     if window is None:  # the whole survey
         first, last = np.full(n, start), np.full(n, end)
@@ -466,15 +539,15 @@ def _observe(model, phot, survey, bands, window, min_detections, conditions, rng
             obj[rows], time[rows], band[rows], flux[rows], source, bands, conditions, offsets, rng)
         measured[rows] = usable
 
-    measure(np.ones(time.shape, dtype=bool) if model.is_agn else live)
+    measure(np.ones(time.shape, dtype=bool) if persistent else live)
     snr = np.divide(observed, flux_err, out=np.zeros(time.shape), where=measured)
     detected = measured & (np.abs(snr) >= _DETECTION_SNR)
     # An alert: a detection, brightening for a transient, while it is live.
-    alerts = (detected if model.is_agn else snr >= _DETECTION_SNR) & measured & live
+    alerts = (detected if persistent else snr >= _DETECTION_SNR) & measured & live
     first_obj, first = np.unique(obj[alerts], return_index=True)
     trigger = np.full(n, np.nan)
     trigger[first_obj] = time[alerts][first]
-    if not model.is_agn:
+    if not persistent:
         measure(~live & np.isfinite(trigger)[obj])
         snr = np.divide(observed, flux_err, out=np.zeros(time.shape), where=measured)
         detected = measured & (np.abs(snr) >= _DETECTION_SNR)
@@ -500,15 +573,18 @@ def _observe(model, phot, survey, bands, window, min_detections, conditions, rng
 def _truth(model, phot, trigger):
     params, z = phot.params, phot.z
     nan = np.full(z.shape, np.nan)
-    return {
-        "true_z": z, "true_distmod": distance_modulus(z), "mwebv": params["mwebv"],
+    truth = {
+        "true_z": z, "true_distmod": phot.distmod, "mwebv": params["mwebv"],
         "true_peak_absmag": params["absmag"],
         "true_peak_mag": np.min(fluxcal_to_mag(model.peak_flux(phot, at_peak=True)), axis=1),
-        "true_explosion_mjd": nan if model.is_agn else params["t0"],
+        "true_explosion_mjd": nan if model.persistent else params["t0"],
         "true_peak_mjd": model.peak_time(params, z), "true_trigger_mjd": trigger,
         "true_rise_time": params.get("t_rise", nan), "true_peak_temperature": params.get("temp_peak", nan),
         "true_host_ebv": params["host_ebv"],
     }
+    if model.is_galactic:
+        truth.update(model.truth(params))
+    return truth
 
 
 def _simulate_class(model, n, survey, bands, window, min_detections, conditions, rng):
@@ -566,8 +642,13 @@ def _host_redshifts(survey, redshifts, uncertainty, missing_fraction):
     return hosts
 
 
-def _assemble(batches, order, bands, hosts, rng):
-    """Build the LightCurves: objects in ``order``, metadata aligned with them."""
+def _assemble(batches, order, bands, hosts, galactic, rng):
+    """Build the LightCurves: objects in ``order``, metadata aligned with them.
+
+    Truth columns that only some classes have are NaN for the others.
+    Galactic objects (``galactic``, in ``order``) report redshift 0 with no
+    uncertainty, as PLAsTiCC's do.
+    """
     n_objects = order.shape[0]
     position = np.empty(n_objects, dtype=np.int64)
     position[order] = np.arange(n_objects)
@@ -575,9 +656,12 @@ def _assemble(batches, order, bands, hosts, rng):
     obj = position[np.concatenate([batch["obj"] + start for batch, start in zip(batches, offsets)])]
     columns = {key: np.concatenate([batch[key] for batch in batches])
                for key in ("time", "band", "flux", "flux_err", "detected")}
-    truth = {key: np.concatenate([batch["truth"][key] for batch in batches])[order]
-             for key in batches[0]["truth"]}
+    keys = list(dict.fromkeys(key for batch in batches for key in batch["truth"]))
+    truth = {key: np.concatenate([batch["truth"].get(key, np.full(batch["truth"]["true_z"].shape, np.nan))
+                                  for batch in batches])[order]
+             for key in keys}
     redshift, redshift_err = hosts.draw(truth["true_z"], rng)
+    redshift[galactic], redshift_err[galactic] = 0.0, 0.0
     metadata = pd.DataFrame(
         {"redshift": redshift, "redshift_err": redshift_err, "mwebv": truth.pop("mwebv"), **truth},
         index=pd.Index(np.arange(n_objects), name="object_id"))
@@ -588,6 +672,14 @@ def _assemble(batches, order, bands, hosts, rng):
 
 
 def _describe(survey, names, fractions, bands, window, min_detections, hosts):
+    galactic = ""
+    if set(names) & set(GALACTIC_CLASSES):
+        galactic = (
+            "Galactic stars are blackbody components (pulsating, eclipsing, flaring, lensed or in "
+            "outburst) at redshift 0 (reported as 0), placed in a thin disk, thick disk or halo and "
+            "behind the dust in front of them; their 'mwebv' is the whole line of sight's and the "
+            "difference flux is against the mean (periodic) or quiescent star, so it takes both "
+            "signs. ")
     mix = ", ".join(f"{name} {fraction:.3f}" for name, fraction in zip(names, fractions))
     span = ("Each light curve holds every visit of the whole survey to its object" if window is None
             else f"Each light curve spans {window[0]:g} to +{window[1]:g} days around its trigger")
@@ -604,5 +696,5 @@ def _describe(survey, names, fractions, bands, window, min_detections, hosts):
         f"class's volumetric rate times comoving volume over (1 + z) in flat LCDM (H0 = 70, "
         f"Om = 0.3), with time dilation, K-corrections from band integration, host dust and "
         f"Milky Way dust (Fitzpatrick 1999, R_V = 3.1; E(B-V) in 'mwebv'). AGN vary as a damped "
-        f"random walk (MacLeod et al. 2010). Truth is in the 'true_*' metadata columns. "
+        f"random walk (MacLeod et al. 2010). {galactic}Truth is in the 'true_*' metadata columns. "
         f"See docs/simulator.rst for every assumption and its source.")

@@ -1,4 +1,4 @@
-"""Rest-frame models of the simulator's eleven classes.
+"""Rest-frame models of the simulator's eleven extragalactic and six Galactic classes.
 
 Every transient is a photosphere: its spectrum is a Planck function at a
 temperature ``T(t)`` that follows a class-specific cooling law, times a
@@ -16,6 +16,12 @@ AGN are a mean power-law spectrum whose magnitude varies as a damped random
 walk with the wavelength, luminosity and black-hole-mass scalings of MacLeod
 et al. (2010).
 
+Galactic stars (eclipsing binaries, RR Lyrae, Miras, flaring M dwarfs,
+microlensed stars and dwarf novae) are one or more blackbody components whose
+weights and temperatures follow class-specific laws, at redshift 0 and at a
+distance drawn from a model of the Galaxy (:mod:`._galaxy`); see
+:class:`GalacticModel`.
+
 Numbers come from the project's shared ``PHYSICS.md`` notes, with the paper
 each comes from. Where no primary source was confirmed the docstrings say so
 ("assumed"): those numbers are the authors' choices within the quoted ranges.
@@ -27,9 +33,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit, ndtr, ndtri
 
+from ._galaxy import galactic_dust, sample_positions
 from ._physics import (
     FLUXCAL_ZEROPOINT,
     HC_OVER_K,
+    blackbody_absmag,
     differential_comoving_volume,
     distance_modulus,
     fitzpatrick99,
@@ -39,7 +47,7 @@ from ._physics import (
     planck_integral,
 )
 
-__all__ = ["SOURCES", "AGNModel", "Photometry", "TransientModel", "damped_random_walk"]
+__all__ = ["SOURCES", "AGNModel", "GalacticModel", "Photometry", "TransientModel", "damped_random_walk"]
 
 #: Mean lifetime of 56Co in days (half-life 77.2 d), which sets the radioactive tail.
 CO56_LIFETIME = 111.3
@@ -481,6 +489,8 @@ class TransientModel:
     bolometric: bool = False
     temperature_range: tuple = (1500.0, 50000.0)
     is_agn: bool = field(default=False, init=False)
+    is_galactic: bool = field(default=False, init=False)
+    persistent: bool = field(default=False, init=False)
 
     def redshift_density(self, z):
         """Observed events per unit redshift per year: ``R(z) dV/dz / (1 + z)``."""
@@ -652,6 +662,8 @@ class AGNModel:
     spectral_index: float = -0.44
     bolometric: bool = field(default=False, init=False)
     is_agn: bool = field(default=True, init=False)
+    is_galactic: bool = field(default=False, init=False)
+    persistent: bool = field(default=True, init=False)
 
     def temperature_bounds(self):
         """The power-law spectrum has no temperature: any single value will do."""
@@ -766,6 +778,535 @@ def damped_random_walk(time, obj, tau, rng):
     return np.cumsum(grid, axis=1)[obj, column] * np.exp(-scaled)
 
 
+# ------------------------------------------------------------- Galactic classes
+_KROUPA_SLOPE = 2.3  # dN/dM ~ M^-2.3 above 0.5 Msun (Kroupa 2001)
+#: Kepler's third law: separation in solar radii of a 1 Msun binary with a 1 d period.
+_KEPLER_RSUN = 4.2084
+
+
+def _imf_masses(rng, n, low, high):
+    """Stellar masses (Msun) from the Kroupa (2001) IMF above 0.5 Msun, by inverse CDF."""
+    a = 1.0 - _KROUPA_SLOPE
+    return (low**a + rng.uniform(size=n) * (high**a - low**a)) ** (1.0 / a)
+
+
+def _main_sequence(mass):
+    """Radius (Rsun) and temperature (K) of a main-sequence star of ``mass`` Msun.
+
+    Textbook scalings ``R = M^0.8`` and ``L = M^4`` (assumed; good to tens of
+    per cent between 0.5 and 3 Msun), so ``T = 5772 M^0.6`` K, floored at
+    3000 K for the lightest companions.
+    """
+    return mass**0.8, np.maximum(5772.0 * mass**0.6, 3000.0)
+
+
+def _luminosity(radius, temperature):
+    """Stefan-Boltzmann luminosity in Lsun of a star of radius (Rsun) and temperature (K)."""
+    return radius**2 * (temperature / 5772.0) ** 4
+
+
+def _log_normal(rng, median, sigma, low, high, size):
+    """Log-normal of natural-log width ``sigma`` around ``median``, truncated to [low, high]."""
+    return np.exp(_truncated_normal(rng, np.log(median), sigma, np.log(low), np.log(high), size))
+
+
+def _galactic_parameters(n, rng, population, absmag, temperature, detection_absmag, **values):
+    """Per-star parameters: the class's own, a position in the Galaxy and the dust towards it.
+
+    ``host_ebv`` holds the Milky Way E(B-V) in front of the star (it dims it,
+    as host dust dims an extragalactic object) and ``mwebv`` the whole line of
+    sight, as a dust map reports it; ``distmod`` the star's distance modulus;
+    ``z`` is 0.
+    """
+    distance, sin_b = sample_positions(n, rng, population)
+    foreground, column = galactic_dust(distance, sin_b)
+    params = {
+        "absmag": absmag, "temp_peak": temperature, "detection_absmag": detection_absmag,
+        "distmod": 5.0 * np.log10(distance) - 5.0, "z": np.zeros(n), "mwebv": column,
+        "host_ebv": foreground, "host_rv": np.full(n, 3.1),
+    }
+    params.update(values)
+    return params
+
+
+def _sawtooth(phase, skew):
+    """A smooth sawtooth in [-1, 1]: ``sum_k skew^k sin(2 pi k phase) / k``, normalised.
+
+    Harmonic amplitude ratios ``R_k1 = skew^(k-1) / k``: a fast rise to +1
+    just after phase 0 and a slow linear fall for ``skew`` near 1, a
+    sinusoid for ``skew`` near 0.
+    """
+    angle = 2 * np.pi * phase
+    return np.arctan2(skew * np.sin(angle), 1.0 - skew * np.cos(angle)) / np.arcsin(skew)
+
+
+def _sample_rr_lyrae(n, rng):
+    """RR Lyrae: horizontal-branch pulsators of the halo, sawtooth light curves.
+
+    RRc (first overtone) for 22.4% of the stars: the 91 RRc of the 407 SDSS
+    Stripe 82 RR Lyrae of Watkins et al. (2009); RRab otherwise. Periods
+    log-normal, RRab around 0.56 d and RRc around 0.32 d with 12% width
+    (95% in 0.44-0.71 d and 0.25-0.41 d), truncated to the GCVS ranges
+    0.35-1.0 d and 0.2-0.5 d (GCVS: RRab 0.3-1.2 d, RRc 0.2-0.5 d; widths
+    assumed). V amplitudes uniform in 0.5-1.2 mag (RRab) and 0.3-0.6 mag
+    (RRc), within the GCVS's 0.5-2 and at most 0.8 mag. Light curves are
+    smooth sawtooths whose harmonic ratios R21 = 0.48, R31 = 0.31 (RRab,
+    ``skew`` 0.96) and R21 = 0.15 (RRc, nearly sinusoidal) are typical
+    Fourier parameters (Simon & Teays 1982; assumed values). Mean M_V =
+    N(0.6, 0.1), the horizontal-branch luminosity at halo metallicity
+    (assumed). Mean temperature 6500 K (RRab) and 7200 K (RRc; overtone
+    pulsators are hotter), hotter at maximum light by 1000 K peak to peak per
+    magnitude of V amplitude (about 6100-7400 K over an RRab cycle; assumed).
+    In the halo of :mod:`~skltransient.datasets._galaxy`.
+    """
+    overtone = rng.uniform(size=n) < 91 / 407
+    period = np.where(overtone, _log_normal(rng, 0.32, 0.12, 0.2, 0.5, n),
+                      _log_normal(rng, 0.56, 0.12, 0.35, 1.0, n))
+    amplitude = np.where(overtone, rng.uniform(0.3, 0.6, n), rng.uniform(0.5, 1.2, n))
+    absmag = _truncated_normal(rng, 0.6, 0.1, 0.3, 0.9, n)
+    temperature = np.where(overtone, 7200.0, 6500.0) + rng.normal(0.0, 150.0, n)
+    return _galactic_parameters(
+        n, rng, "halo", absmag, temperature, absmag - amplitude / 2, period=period,
+        phase=rng.uniform(size=n), amplitude=amplitude, skew=np.where(overtone, 0.3, 0.96),
+        temp_swing=1000.0 * amplitude)
+
+
+def _sample_mira(n, rng):
+    """Mira: long-period pulsating AGB giants, cool and of large V amplitude.
+
+    Periods log10 P = N(2.45, 0.15) truncated to 100-500 d (median 280 d;
+    GCVS: 80-1000 d; shape assumed). V amplitudes 2.5 mag (the GCVS
+    definition of a Mira) plus an exponential of scale 1.5 mag, capped at 9
+    (GCVS: 2.5-11 mag; shape assumed). Mean (magnitude-averaged) M_V uniform
+    in [-0.5, 2.5] (assumed: o Ceti, R Leo and chi Cyg have mean V of about
+    6-9 at 90-180 pc). Mildly asymmetric light curves, rising faster than
+    they fall (``skew`` 0.3, assumed). Temperature 2800-3200 K on average,
+    600 K hotter at maximum than at minimum (about 2500-3500 K; assumed).
+    In the thick disk (Miras are old; assumed).
+    """
+    period = 10 ** _truncated_normal(rng, 2.45, 0.15, 2.0, np.log10(500.0), n)
+    amplitude = np.minimum(2.5 + rng.exponential(1.5, n), 9.0)
+    absmag = rng.uniform(-0.5, 2.5, n)
+    return _galactic_parameters(
+        n, rng, "thick disk", absmag, rng.uniform(2800.0, 3200.0, n), absmag - amplitude / 2,
+        period=period, phase=rng.uniform(size=n), amplitude=amplitude, skew=np.full(n, 0.3),
+        temp_swing=np.full(n, 600.0))
+
+
+def _pulsation_peak(params):
+    """Brightest weight at the coolest and at the hottest temperature: a bound in every band."""
+    weight = 10 ** (0.2 * params["amplitude"])
+    half = 0.5 * params["temp_swing"]
+    return [(weight, params["temp_peak"] - half), (weight, params["temp_peak"] + half)]
+
+
+def _pulsation(params, obj, time, rng=None):
+    """One photosphere whose V magnitude is a sawtooth and which is hottest at maximum light."""
+    shape = _sawtooth(time / params["period"][obj] + params["phase"][obj], params["skew"][obj])
+    weight = 10 ** (0.2 * params["amplitude"][obj] * shape)
+    return [(weight, params["temp_peak"][obj] + 0.5 * params["temp_swing"][obj] * shape)]
+
+
+def _roche_lobe(q):
+    """Roche-lobe radius over the separation for mass ratio ``q`` (Eggleton 1983)."""
+    q23 = q ** (2.0 / 3.0)
+    return 0.49 * q23 / (0.6 * q23 + np.log1p(q ** (1.0 / 3.0)))
+
+
+def _sample_eclipsing_binary(n, rng):
+    """Eclipsing binaries: two blackbody discs that eclipse each other on a circular orbit.
+
+    Half contact (W UMa) and half detached systems (assumed; in ZTF's
+    periodic-variable catalogue contact systems dominate the detections).
+    Contact: periods log-normal around 0.37 d (width 20%) in 0.22-1 d, the
+    W UMa distribution with its sharp 0.22 d cut-off (Rucinski 2007;
+    width assumed), primaries of 0.6-1.6 Msun, mass ratios uniform in
+    0.1-1, both stars filling their Roche lobes (Eggleton 1983), the
+    secondary 0-10% cooler (common envelope; assumed). Detached: periods
+    log-uniform in 0.5-10 d (Opik's law), primaries from the Kroupa (2001)
+    IMF over 0.5-3 Msun, mass ratios uniform in 0.2-1 (assumed), main-sequence
+    radii and temperatures, radii capped at 95% of the Roche lobe. The
+    separation follows from Kepler's third law; the inclination is
+    isotropic among orientations that eclipse (projected separation at
+    conjunction below 90% of the sum of the radii). Out of eclipse, each
+    tidally distorted star varies as ``1 - beta cos(4 pi phase)`` with
+    ``beta = 0.15 (15 + u)(1 + tau) / (3 - u) q (R/a)^3 sin^2 i`` (Morris
+    1985; u = 0.6, tau = 0.4 assumed). Discs are uniform (no limb darkening,
+    no reflection). Primary eclipse (star 2 in front) at phase 0. M_V of each
+    star from its blackbody at its luminosity; ``absmag`` is the system's at
+    quadrature, the brightest phase. In the thin disk.
+    """
+    contact = rng.uniform(size=n) < 0.5
+    mass1 = np.where(contact, rng.uniform(0.6, 1.6, n), _imf_masses(rng, n, 0.5, 3.0))
+    mass2 = mass1 * np.where(contact, rng.uniform(0.1, 1.0, n), rng.uniform(0.2, 1.0, n))
+    period = np.where(contact, _log_normal(rng, 0.37, 0.2, 0.22, 1.0, n), _log_uniform(rng, 0.5, 10.0, n))
+    separation = _KEPLER_RSUN * (mass1 + mass2) ** (1 / 3) * period ** (2 / 3)
+    lobe1, lobe2 = _roche_lobe(mass1 / mass2), _roche_lobe(mass2 / mass1)
+    (radius1, temp1), (radius2, temp2) = _main_sequence(mass1), _main_sequence(mass2)
+    radius1 = np.where(contact, lobe1, np.minimum(radius1 / separation, 0.95 * lobe1))
+    radius2 = np.where(contact, lobe2, np.minimum(radius2 / separation, 0.95 * lobe2))
+    temp2 = np.where(contact, temp1 * rng.uniform(0.9, 1.0, n), temp2)
+    cos_i = rng.uniform(size=n) * 0.9 * (radius1 + radius2)
+    flux1 = 10 ** (-0.4 * blackbody_absmag(temp1, _luminosity(radius1 * separation, temp1), "bessellv"))
+    flux2 = 10 ** (-0.4 * blackbody_absmag(temp2, _luminosity(radius2 * separation, temp2), "bessellv"))
+    absmag = -2.5 * np.log10(flux1 + flux2)
+    morris = 0.15 * (15 + 0.6) * (1 + 0.4) / (3 - 0.6) * (1 - cos_i**2)
+    return _galactic_parameters(
+        n, rng, "thin disk", absmag, np.maximum(temp1, temp2), absmag, period=period,
+        phase=rng.uniform(size=n), radius1=radius1, radius2=radius2, temp1=temp1, temp2=temp2,
+        share1=flux1 / (flux1 + flux2), cos_i=cos_i, contact=contact.astype(np.float64),
+        beta1=morris * mass2 / mass1 * radius1**3, beta2=morris * mass1 / mass2 * radius2**3)
+
+
+def _disc_overlap(r1, r2, distance):
+    """Area common to two discs of radii ``r1``, ``r2`` whose centres are ``distance`` apart."""
+    d = np.maximum(distance, 1e-12)
+    c1 = np.clip((d**2 + r1**2 - r2**2) / (2 * d * r1), -1.0, 1.0)
+    c2 = np.clip((d**2 + r2**2 - r1**2) / (2 * d * r2), -1.0, 1.0)
+    kite = np.sqrt(np.clip((-d + r1 + r2) * (d + r1 - r2) * (d - r1 + r2) * (d + r1 + r2), 0.0, None))
+    lens = r1**2 * np.arccos(c1) + r2**2 * np.arccos(c2) - 0.5 * kite
+    inside = np.pi * np.minimum(r1, r2) ** 2
+    return np.where(d >= r1 + r2, 0.0, np.where(d <= np.abs(r1 - r2), inside, lens))
+
+
+def _eclipses(params, obj, time, rng=None):
+    """Two stars, each dimmed by the part of its disc its companion hides and by its distortion."""
+    p = {key: params[key][obj] for key in ("radius1", "radius2", "cos_i", "share1", "beta1", "beta2")}
+    angle = 2 * np.pi * (time / params["period"][obj] + params["phase"][obj])
+    separation = np.sqrt(np.sin(angle) ** 2 + (p["cos_i"] * np.cos(angle)) ** 2)
+    hidden = _disc_overlap(p["radius1"], p["radius2"], separation)
+    second_in_front = np.cos(angle) > 0
+    lost1 = np.where(second_in_front, hidden / (np.pi * p["radius1"] ** 2), 0.0)
+    lost2 = np.where(second_in_front, 0.0, hidden / (np.pi * p["radius2"] ** 2))
+    ellipsoidal = np.cos(2 * angle)
+    weight1 = p["share1"] * (1 - lost1) * (1 - p["beta1"] * ellipsoidal) / (1 + p["beta1"])
+    weight2 = (1 - p["share1"]) * (1 - lost2) * (1 - p["beta2"] * ellipsoidal) / (1 + p["beta2"])
+    return [(weight1, params["temp1"][obj]), (weight2, params["temp2"][obj])]
+
+
+def _binary_peak(params):
+    return [(params["share1"], params["temp1"]), (1 - params["share1"], params["temp2"])]
+
+
+def _paczynski(u):
+    """Point-source point-lens magnification at impact parameter ``u`` (Paczynski 1986)."""
+    return (u**2 + 2) / (u * np.sqrt(u**2 + 4))
+
+
+def _sample_microlens(n, rng):
+    """Single-lens microlensing of a disk star: an achromatic, symmetric brightening.
+
+    Sources are main-sequence stars from the Kroupa (2001) IMF over 0.5-3
+    Msun in the thin disk, M_V from their blackbody. Einstein times
+    log-normal, log10 t_E = N(log10 25 d, 0.3) in 1-300 d (assumed, within
+    the 20-30 d typical of OGLE events; Wyrzykowski et al. 2015); impact
+    parameters uniform in [0, 1], floored at 0.001 (finite sources cap the
+    magnification; assumed). The peak comes uniformly within the trigger
+    horizon after the survey starts watching the star. Magnification of
+    Paczynski (1986); no blending, no parallax.
+    """
+    mass = _imf_masses(rng, n, 0.5, 3.0)
+    radius, temperature = _main_sequence(mass)
+    absmag = blackbody_absmag(temperature, _luminosity(radius, temperature), "bessellv")
+    impact = np.maximum(rng.uniform(size=n), 1e-3)
+    return _galactic_parameters(
+        n, rng, "thin disk", absmag, temperature, absmag - 2.5 * np.log10(_paczynski(impact) - 1),
+        einstein_time=10 ** _truncated_normal(rng, np.log10(25.0), 0.3, 0.0, np.log10(300.0), n),
+        impact=impact, peak_offset=rng.uniform(0.0, 365.0, n))
+
+
+def _microlensing(params, obj, time, rng=None):
+    """The source magnified by the lens; same temperature, so the same in every band."""
+    peak = params["t0"][obj] + params["peak_offset"][obj]
+    u = np.hypot(params["impact"][obj], (time - peak) / params["einstein_time"][obj])
+    return [(_paczynski(u), params["temp_peak"][obj])]
+
+
+def _microlens_peak(params):
+    return [(_paczynski(params["impact"]) - 1, params["temp_peak"])]
+
+
+# M dwarfs: (M_V, Teff) for M0V, M2V, M4V, M5V and M6V, after Pecaut & Mamajek
+# (2013, Table 5; assumed transcription).
+_M_DWARF_MV = np.array([8.9, 10.3, 12.5, 14.3, 16.5])
+_M_DWARF_TEFF = np.array([3850.0, 3550.0, 3200.0, 3050.0, 2800.0])
+_FLARE_FLOOR, _FLARE_CEILING = 0.1, 100.0
+
+
+def _sample_m_dwarf(n, rng):
+    """M-dwarf flares: fast, hot flares on a cool, faint, otherwise steady star.
+
+    Quiescent M_V uniform in [8.9, 16.5] (M0V-M6V), with the effective
+    temperature of that spectral type (Pecaut & Mamajek 2013; 2800-3850 K).
+    Flares come as a Poisson process; their V-band peak flux ``a`` relative
+    to the quiescent star has a cumulative distribution ``rate(> a) ~ 1 / a``
+    (a flare-frequency slope alpha = 2 in energy; Hawley et al. 2014 find
+    1.5-2.2) over 0.1-100, with 0.01-0.1 flares a day brighter than ``a =
+    1`` (log-uniform; assumed). Each flare has the template of Davenport et
+    al. (2014): a quartic rise over one FWHM ``t_1/2`` and a two-exponential
+    decay, with ``t_1/2`` log-uniform between 4 minutes and 1 hour
+    (assumed), and the spectrum of a blackbody of 8000-12000 K (Kowalski et
+    al. 2013 find 9000-14000 K; assumed range), so flares are far brighter
+    over the quiescent star in u and g than in i and z. In the thin disk.
+    """
+    absmag = rng.uniform(_M_DWARF_MV[0], _M_DWARF_MV[-1], n)
+    return _galactic_parameters(
+        n, rng, "thin disk", absmag, np.interp(absmag, _M_DWARF_MV, _M_DWARF_TEFF),
+        absmag - 2.5 * np.log10(_FLARE_CEILING), flare_rate=10 ** rng.uniform(-2.0, -1.0, n),
+        flare_temp=rng.uniform(8000.0, 12000.0, n))
+
+
+def _davenport(x):
+    """Flare flux over its peak at time ``x`` from the peak in units of t_1/2 (Davenport et al. 2014)."""
+    rise = 1 + 1.941 * x - 0.175 * x**2 - 2.246 * x**3 - 1.125 * x**4
+    decay = 0.6890 * np.exp(-1.600 * np.maximum(x, 0)) + 0.3030 * np.exp(-0.2783 * np.maximum(x, 0))
+    return np.where(x > 0, decay, np.where(x >= -1, np.clip(rise, 0, None), 0.0))
+
+
+def _object_spans(n, obj, time):
+    """First and last time observed of each object (inf and -inf if never)."""
+    first, last = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(first, obj, time)
+    np.maximum.at(last, obj, time)
+    return first, last
+
+
+def _last_event(obj, time, event_obj, event_time):
+    """Index of the latest event of the same object at or before each time (-1 if none).
+
+    Events must be sorted by object, then time; a combined key lets one
+    ``searchsorted`` answer for every observation.
+    """
+    if event_time.size == 0:
+        return np.full(time.shape, -1)
+    origin = min(time.min(), event_time.min())
+    width = max(time.max(), event_time.max()) - origin + 1.0
+    index = np.searchsorted(event_obj * width + (event_time - origin), obj * width + (time - origin),
+                            side="right") - 1
+    valid = (index >= 0) & (event_obj[np.maximum(index, 0)] == obj)
+    return np.where(valid, index, -1)
+
+
+def _flares(params, obj, time, rng):
+    """The quiescent star plus the latest flare's hot blackbody (flares rarely overlap)."""
+    n = params["absmag"].shape[0]
+    first, last = _object_spans(n, obj, time)
+    span = np.where(np.isfinite(first), last - first + 1.0, 0.0)  # from a day before the first visit
+    counts = rng.poisson(params["flare_rate"] / _FLARE_FLOOR * span)
+    event_obj = np.repeat(np.arange(n), counts)
+    start = first[event_obj] - 1.0 + rng.uniform(size=event_obj.size) * span[event_obj]
+    order = np.lexsort((start, event_obj))
+    event_obj, start = event_obj[order], start[order]
+    peak = np.minimum(_FLARE_FLOOR / (1.0 - rng.uniform(size=start.size)), _FLARE_CEILING)
+    half_width = _log_uniform(rng, 4.0 / 1440, 60.0 / 1440, start.size)
+    index = _last_event(obj, time, event_obj, start)
+    safe = np.maximum(index, 0)
+    hot = np.where(index >= 0, peak[safe] * _davenport((time - start[safe]) / half_width[safe] - 1.0), 0.0)
+    return [(np.ones(time.shape), params["temp_peak"][obj]), (hot, params["flare_temp"][obj])]
+
+
+def _flare_peak(params):
+    return [(np.full(params["absmag"].shape, _FLARE_CEILING), params["flare_temp"])]
+
+
+def _sample_cv(n, rng):
+    """Cataclysmic variables (dwarf novae): recurrent outbursts of an accretion disk.
+
+    Orbital periods log-uniform in 1.3-10 hours (assumed, no period gap);
+    peak M_V = 5.74 - 0.259 P_orb(h) (Warner 1987); V outburst amplitudes
+    uniform in 2-5 mag (Warner 1995), which set the quiescent M_V.
+    Outbursts recur every 20-300 days (log-uniform), each interval within
+    30% of the star's mean (assumed; Warner 1995 quotes about 10 days to
+    decades); each rises linearly in flux over 0.5-2 d, stays at peak for
+    1-6 d and declines at 0.5-2 d per magnitude (assumed, for normal
+    outbursts of 2-20 d). The quiescent system (white dwarf, disk and donor)
+    is a 5000-8000 K blackbody and the outbursting disk a 10000-20000 K one
+    (assumed). In the thin disk.
+    """
+    orbital = _log_uniform(rng, 1.3, 10.0, n)
+    amplitude = rng.uniform(2.0, 5.0, n)
+    peak = 5.74 - 0.259 * orbital
+    return _galactic_parameters(
+        n, rng, "thin disk", peak + amplitude, rng.uniform(5000.0, 8000.0, n), peak,
+        amplitude=amplitude, recurrence=_log_uniform(rng, 20.0, 300.0, n),
+        t_rise=rng.uniform(0.5, 2.0, n), plateau=rng.uniform(1.0, 6.0, n),
+        tau_decline=1.0857 * rng.uniform(0.5, 2.0, n), outburst_temp=rng.uniform(10000.0, 20000.0, n))
+
+
+def _outbursts(params, obj, time, rng):
+    """The quiescent system plus the latest outburst's hot disk (outbursts do not overlap)."""
+    n = params["absmag"].shape[0]
+    first, last = _object_spans(n, obj, time)
+    recurrence = params["recurrence"]
+    # Intervals of at least 0.7 recurrence, from up to 2.3 recurrences before the first visit.
+    covered = np.where(np.isfinite(first), last - first + 2.3 * recurrence, 0.0)
+    counts = np.where(np.isfinite(first), np.ceil(covered / (0.7 * recurrence)) + 1, 0).astype(np.int64)
+    event_obj = np.repeat(np.arange(n), counts)
+    interval = recurrence[event_obj] * rng.uniform(0.7, 1.3, event_obj.size)
+    cumulative = np.cumsum(interval)
+    before = np.concatenate([[0.0], cumulative])[np.cumsum(counts) - counts]
+    origin = first - (1.3 + rng.uniform(size=n)) * recurrence
+    start = origin[event_obj] + cumulative - np.repeat(before, counts)
+    index = _last_event(obj, time, event_obj, start)
+    safe = np.maximum(index, 0)
+    since = time - start[safe]
+    p = {key: params[key][obj] for key in ("t_rise", "plateau", "tau_decline", "amplitude")}
+    profile = np.where(since < p["t_rise"], since / p["t_rise"], np.exp(
+        -np.maximum(since - p["t_rise"] - p["plateau"], 0.0) / p["tau_decline"]))
+    hot = np.where(index >= 0, np.expm1(0.4 * np.log(10.0) * p["amplitude"]) * profile, 0.0)
+    return [(np.ones(time.shape), params["temp_peak"][obj]), (hot, params["outburst_temp"][obj])]
+
+
+def _outburst_peak(params):
+    return [(np.expm1(0.4 * np.log(10.0) * params["amplitude"]), params["outburst_temp"])]
+
+
+@dataclass(frozen=True)
+class GalacticModel:
+    """A class of Galactic star: blackbody components whose weights and temperatures vary.
+
+    A star is one or more blackbody components (the two stars of a binary,
+    a quiescent star and its flare). Component ``k`` contributes
+    ``w_k(t) B(T_k(t))``, scaled so that a component of weight 1 has the
+    class's reference-band (V) flux ``10**(-0.4 M)``: amplitudes are those
+    quoted in V by construction, and the colours in other bands follow from
+    the temperatures. The star sits at redshift 0 at a distance drawn from a
+    model of the Galaxy (:mod:`~skltransient.datasets._galaxy`), dimmed by
+    the dust in front of it.
+
+    Stars are persistent, like AGN: the survey's reference image holds the
+    star, and the difference flux is the flux minus that reference, which
+    is the phase-averaged flux of a periodic variable (so it takes both
+    signs) and the quiescent star otherwise. There is no explosion time;
+    the trigger is the first 5-sigma detection of either sign after the
+    survey starts watching.
+
+    Parameters
+    ----------
+    name : str
+        Class name (see :data:`~skltransient.datasets._taxonomy.GALACTIC_CLASSES`).
+    sampler : callable
+        ``sampler(n, rng)`` returning a dict of per-star parameter arrays,
+        including ``absmag``, ``temp_peak``, ``detection_absmag``,
+        ``distmod``, ``host_ebv`` (dust in front), ``mwebv`` (dust map) and
+        ``z`` (zeros).
+    components : callable
+        ``components(params, obj, time, rng)`` returning a list of
+        ``(weight, temperature)`` arrays aligned with ``time``.
+    periodic : bool
+        Whether the reference image is the phase average (a periodic
+        variable, whose ``params`` hold ``period``) or the quiescent star.
+    excursion : callable
+        ``excursion(params)`` giving per-star ``(weight, temperature)``
+        components whose flux bounds the largest difference flux in every
+        band, for the detectability cut.
+    brightest_absmag : float, default=-3.0
+        A bound below every sampled ``absmag``.
+    max_brightening : float, default=10.0
+        A bound, in magnitudes, on ``absmag - detection_absmag``.
+    temperature_range : tuple of float, default=(2000.0, 25000.0)
+        Range of every component's temperature, K.
+    reference_band : str, default="bessellv"
+    trigger_horizon : float, default=365.0
+        Days after the survey starts watching a star within which it must trigger.
+    """
+
+    name: str
+    sampler: object
+    components: object
+    periodic: bool
+    excursion: object
+    brightest_absmag: float = -3.0
+    max_brightening: float = 10.0
+    temperature_range: tuple = (2000.0, 25000.0)
+    reference_band: str = "bessellv"
+    trigger_horizon: float = 365.0
+    bolometric: bool = field(default=False, init=False)
+    is_agn: bool = field(default=False, init=False)
+    is_galactic: bool = field(default=True, init=False)
+    persistent: bool = field(default=True, init=False)
+
+    _N_PHASES = 64  # phase grid of the reference image; holds phases 0 and 0.5, the eclipses
+
+    def sample(self, n, rng, variant="reference"):
+        """Draw ``n`` stars' parameters; ``variant`` is ignored (no BTS model of stars)."""
+        params = self.sampler(n, rng)
+        params["reference_band"] = self.reference_band
+        return params
+
+    def detection_bound(self, variant="reference"):
+        """A bound below every sampled ``detection_absmag``."""
+        return self.brightest_absmag - self.max_brightening
+
+    def temperature_bounds(self):
+        return self.temperature_range
+
+    def static_sed(self, wave):
+        return (wave / 1e4) ** -5
+
+    def rest_sed(self, wave, temperature):
+        return self.static_sed(wave) / np.expm1(HC_OVER_K / (wave * temperature))
+
+    def reference_flux(self, temperature, band):
+        """Band flux of :meth:`rest_sed`, from a cached table in log T."""
+        return np.exp(np.interp(np.log(temperature), _LOG_T_GRID, _reference_table(self, band)))
+
+    def truth(self, params):
+        """Class-specific truth columns: period (d) and Einstein time (d), NaN where they do not apply."""
+        nan = np.full(params["absmag"].shape, np.nan)
+        return {"true_period": params.get("period", nan),
+                "true_einstein_time": params.get("einstein_time", nan)}
+
+    def _flux(self, phot, obj, band, components):
+        """FLUXCAL of blackbody components, each of unit weight at the reference-band flux of absmag."""
+        total = np.zeros(obj.shape)
+        for weight, temperature in components:
+            spectrum = phot.static[obj, band] / np.expm1(phot.inverse[obj, band] / temperature[:, None])
+            total += weight * spectrum.sum(axis=1) / self.reference_flux(temperature, self.reference_band)
+        return phot.scale[obj] * total
+
+    def _phase_grid(self, phot):
+        """Source flux of every star and band over a phase grid, shape (n, n_phases, n_bands)."""
+        n, n_bands = phot.z.shape[0], phot.pivots.shape[0]
+        phases = np.arange(self._N_PHASES) / self._N_PHASES
+        times = (phases[None, :] - phot.params["phase"][:, None]) * phot.params["period"][:, None]
+        obj = np.repeat(np.arange(n), self._N_PHASES * n_bands)
+        band = np.tile(np.arange(n_bands), n * self._N_PHASES)
+        time = np.repeat(times.ravel(), n_bands)
+        flux = self._flux(phot, obj, band, self.components(phot.params, obj, time, None))
+        return flux.reshape(n, self._N_PHASES, n_bands)
+
+    def mean_flux(self, phot):
+        """The reference image's flux per star and band, shape (n_objects, n_bands)."""
+        if self.periodic:
+            return self._phase_grid(phot).mean(axis=1)
+        n, n_bands = phot.z.shape[0], phot.pivots.shape[0]
+        obj, band = np.repeat(np.arange(n), n_bands), np.tile(np.arange(n_bands), n)
+        quiet = [(np.ones(obj.shape), phot.params["temp_peak"][obj])]
+        return self._flux(phot, obj, band, quiet).reshape(n, n_bands)
+
+    def true_flux(self, phot, obj, band, time, rng=None):
+        """Difference flux against the reference image, and the star's flux."""
+        source = self._flux(phot, obj, band, self.components(phot.params, obj, time, rng))
+        return source - self.mean_flux(phot)[obj, band], source
+
+    def peak_time(self, params, z):
+        """Time of the largest magnification for microlensing, NaN otherwise."""
+        if "peak_offset" in params:
+            return params["t0"] + params["peak_offset"]
+        return np.full(np.shape(z), np.nan)
+
+    def peak_flux(self, phot, at_peak=False):
+        """The reference flux (``at_peak``) or a bound on the largest difference flux per band."""
+        mean = self.mean_flux(phot)
+        if at_peak:
+            return mean
+        n, n_bands = mean.shape
+        obj, band = np.repeat(np.arange(n), n_bands), np.tile(np.arange(n_bands), n)
+        excursion = [(weight[obj], temp[obj]) for weight, temp in self.excursion(phot.params)]
+        return self._flux(phot, obj, band, excursion).reshape(n, n_bands)
+
+
 class Photometry:
     """Redshifted, dust-reddened quadrature factors of a population in survey bands.
 
@@ -779,10 +1320,10 @@ class Photometry:
 
     Parameters
     ----------
-    model : TransientModel or AGNModel
+    model : TransientModel, AGNModel or GalacticModel
     params : dict of ndarray
         Per-object parameters, including ``absmag``, ``host_ebv``, ``host_rv``
-        and the start time ``t0``.
+        and the start time ``t0``; a Galactic star's also its ``distmod``.
     z : ndarray of shape (n_objects,)
     mwebv : ndarray of shape (n_objects,)
         Milky Way E(B-V) (R_V = 3.1).
@@ -801,8 +1342,9 @@ class Photometry:
                 + params["host_ebv"][:, None, None] * fitzpatrick99(rest, params["host_rv"][:, None, None]))
         self.static = weights * 10 ** (-0.4 * dust) * model.static_sed(rest)
         self.inverse = HC_OVER_K / rest
-        apparent = params["absmag"] + distance_modulus(self.z)
-        self.scale = 10 ** (-0.4 * (apparent - FLUXCAL_ZEROPOINT)) / (1 + self.z)
+        # Galactic stars carry their own distance modulus; everything else is at its redshift's.
+        self.distmod = params["distmod"] if "distmod" in params else distance_modulus(self.z)
+        self.scale = 10 ** (-0.4 * (params["absmag"] + self.distmod - FLUXCAL_ZEROPOINT)) / (1 + self.z)
 
     def flux(self, obj, band, time, rng=None):
         """Noise-free difference flux and source flux (FLUXCAL) of observations."""
@@ -814,13 +1356,13 @@ class Photometry:
         new.model, new.pivots = self.model, self.pivots
         new.params = {key: value[keep] if isinstance(value, np.ndarray) else value
                       for key, value in self.params.items()}
-        new.z, new.static, new.inverse, new.scale = (
-            self.z[keep], self.static[keep], self.inverse[keep], self.scale[keep])
+        new.z, new.static, new.inverse, new.scale, new.distmod = (
+            self.z[keep], self.static[keep], self.inverse[keep], self.scale[keep], self.distmod[keep])
         return new
 
 
 # ----------------------------------------------------------------- the classes
-#: The eleven classes' models, keyed by the names in ``_taxonomy.CLASSES``.
+#: The classes' models, keyed by the names in ``_taxonomy.CLASSES`` and ``GALACTIC_CLASSES``.
 SOURCES = {
     "SN Ia": TransientModel(
         "SN Ia", _sample_snia, _rate_snia, "bessellb", brightest_absmag=-21.0, trigger_horizon=80.0,
@@ -859,4 +1401,21 @@ SOURCES = {
         "KN", _sample_kn, _constant(3.2e-7), "ztfr", brightest_absmag=-17.5, trigger_horizon=15.0,
         rise_index=1.0, decline="power", bolometric=True, temperature_range=(2500.0, 9000.0)),
     "AGN": AGNModel(),
+    "Eclipsing binary": GalacticModel(
+        "Eclipsing binary", _sample_eclipsing_binary, _eclipses, periodic=True, excursion=_binary_peak,
+        max_brightening=0.0),
+    "RR Lyrae": GalacticModel(
+        "RR Lyrae", _sample_rr_lyrae, _pulsation, periodic=True, excursion=_pulsation_peak,
+        max_brightening=1.0),
+    "Mira": GalacticModel(
+        "Mira", _sample_mira, _pulsation, periodic=True, excursion=_pulsation_peak, max_brightening=4.5),
+    "M-dwarf flare": GalacticModel(
+        "M-dwarf flare", _sample_m_dwarf, _flares, periodic=False, excursion=_flare_peak,
+        brightest_absmag=8.9, max_brightening=5.0),
+    "Microlens": GalacticModel(
+        "Microlens", _sample_microlens, _microlensing, periodic=False, excursion=_microlens_peak,
+        max_brightening=7.6),
+    "CV": GalacticModel(
+        "CV", _sample_cv, _outbursts, periodic=False, excursion=_outburst_peak, brightest_absmag=2.5,
+        max_brightening=5.0),
 }

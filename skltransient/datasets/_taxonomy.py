@@ -1,8 +1,8 @@
 """One class taxonomy for simulated and real transients, with its mappings.
 
-The simulator's eleven classes are the package's taxonomy. PLAsTiCC
-(Kessler et al. 2019) and ELAsTiCC codes and ZTF Bright Transient Survey
-labels map onto it; where a source lumps classes together (PLAsTiCC's 42
+The simulator's eleven extragalactic classes and its Galactic classes are the
+package's taxonomy. PLAsTiCC (Kessler et al. 2019) and ELAsTiCC codes and ZTF
+Bright Transient Survey labels map onto it; where a source lumps classes together (PLAsTiCC's 42
 holds every SN II), the lumped name is a parent in :data:`PARENT_CLASSES`.
 """
 
@@ -10,6 +10,7 @@ __all__ = [
     "BTS_CLASS_MAP",
     "CLASSES",
     "ELASTICC_CLASSES",
+    "GALACTIC_CLASSES",
     "PARENT_CLASSES",
     "PLASTICC_CLASSES",
 ]
@@ -19,6 +20,10 @@ CLASSES = (
     "SN Ia", "SN Ia-91bg", "SN Iax", "SN IIP", "SN IIL", "SN IIn", "SN Ib/c",
     "SLSN-I", "TDE", "KN", "AGN",
 )
+
+#: The simulator's Galactic classes, simulated on request (``simulate(..., classes=...)``), named
+#: as in :data:`PLASTICC_CLASSES` (which has no cataclysmic variables; "CV" are dwarf novae).
+GALACTIC_CLASSES = ("Eclipsing binary", "RR Lyrae", "Mira", "M-dwarf flare", "Microlens", "CV")
 
 #: Parent class of a subclass, for sources that lump them.
 PARENT_CLASSES = {"SN IIP": "SN II", "SN IIL": "SN II"}
