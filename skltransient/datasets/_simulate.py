@@ -202,9 +202,10 @@ def simulate(
     >>> X, y = simulate("lsst", 5, classes=["SN Ia"], random_state=0, return_X_y=True)
     >>> y.tolist()
     ['SN Ia', 'SN Ia', 'SN Ia', 'SN Ia', 'SN Ia']
-    >>> data = simulate("lsst", 4, classes=["RR Lyrae", "SN Ia"], random_state=0)
-    >>> data.lightcurves.metadata.loc[data.target == "RR Lyrae", "redshift"].tolist()
-    [0.0, 0.0]
+    >>> data = simulate("lsst", 6, classes=["RR Lyrae", "SN Ia"], class_fractions=[0.5, 0.5],
+    ...                 random_state=0)
+    >>> set(data.lightcurves.metadata.redshift[data.target == "RR Lyrae"])  # Galactic: redshift 0
+    {0.0}
     """
     model_survey = SURVEYS[survey] if isinstance(survey, str) else survey
     names, fractions = _resolve_classes(model_survey, classes, class_fractions)
