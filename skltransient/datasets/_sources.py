@@ -918,8 +918,8 @@ def _sample_eclipsing_binary(n, rng):
 
     Half contact (W UMa) and half detached systems (assumed; in ZTF's
     periodic-variable catalogue contact systems dominate the detections).
-    Contact: periods log-normal around 0.37 d (width 20%) in 0.22-1 d, the
-    W UMa distribution with its sharp 0.22 d cut-off (Rucinski 2007;
+    Contact: periods log-normal around 0.37 d (width 20%) in 0.22-1 d, above
+    the sharp 0.22 d cut-off of W UMa periods (Rucinski 2007; median and
     width assumed), primaries of 0.6-1.6 Msun, mass ratios uniform in
     0.1-1, both stars filling their Roche lobes (Eggleton 1983), the
     secondary 0-10% cooler (common envelope; assumed). Detached: periods
