@@ -12,6 +12,14 @@ macro F1, macro ROC AUC and per-class F1, as one table per data set.
     python benchmarks/bench_accuracy.py --sets ztf --gru '{"flux_noise": 0}' --scratch-only --validation
                                                          # one row of an ablation, scored on
                                                          # validation data (never the test set)
+    python benchmarks/bench_accuracy.py --quick --sets plasticc --seeds 3 --phases 2 5 10
+                                                         # three repeats (split and seeds), mean,
+                                                         # spread and paired differences
+
+Models: the GRU from scratch (``recipes.default_pipeline``), the hybrid network from scratch
+(``recipes.hybrid_pipeline``: the same GRU with the feature baseline's statistics in its metadata
+branch; over time, statistics of the light curve cut at each day), the shipped base where one
+exists, and the feature baseline trained at each phase.
 
 Data sets: ``ztf`` (simulated, equal numbers of the eleven classes; the
 shipped ``ztf-sims`` model is scored on the same test set), ``lsst``
@@ -36,7 +44,7 @@ from sklearn.model_selection import train_test_split
 
 import _common as c
 from skltransient import pretrained
-from skltransient.recipes import default_pipeline, features_pipeline
+from skltransient.recipes import default_pipeline, features_pipeline, hybrid_pipeline
 from skltransient.datasets import CLASSES, load_plasticc, simulate
 from skltransient.early import predict_proba_at
 
@@ -63,15 +71,52 @@ def main():
                    help="the simulated sets' redshifts: the survey's (default) or the truth")
     p.add_argument("--untuned-baseline", action="store_true",
                    help="the feature baseline with the boosting's defaults (not cross-validated)")
+    p.add_argument("--recipe", choices=["default", "hybrid", "both"], default="both",
+                   help="the GRU recipes trained from scratch")
+    p.add_argument("--phases", nargs="+", type=float, default=list(PHASES),
+                   help="days after trigger scored besides whole light curves")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="repeats with seeds seed, seed+1, ...: the split (PLAsTiCC) or the "
+                        "simulations, and the models' seeds; mean, spread and paired differences")
     args = p.parse_args()
     report = c.Report("GRU pipeline vs feature baseline", c.setup(args), quick=args.quick,
-                      seed=args.seed)
+                      seed=args.seed, seeds=args.seeds)
     for name in args.datasets:
         try:
-            run(name, args, report)
+            repeats = [run(name, args, report, args.seed + k) for k in range(args.seeds)]
+            if len(repeats) > 1:
+                summarise(name, repeats, [None, *args.phases], report)
         except Exception as exc:  # one data set failing must not hide the others
             report.error(name, exc)
     report.save(args.out)
+
+
+def summarise(name, repeats, phases, report):
+    """Mean and standard deviation over repeats; each model's paired difference from the baseline."""
+    from scipy import stats
+
+    print(f"\n   {name}: macro F1 over {len(repeats)} repeats, mean +- standard deviation")
+    print(f"   {'model':<26}" + "".join(f"{_label(d):>16}" for d in phases))
+    baseline = next((m for m in repeats[0] if m.startswith("features")), None)
+    for model in repeats[0]:
+        table = np.array([[r[model][d]["f1_macro"] for d in phases] for r in repeats])
+        print(f"   {model:<26}" + "".join(f"{m:>9.3f} +-{s:.3f}" for m, s in
+                                         zip(table.mean(0), table.std(0, ddof=1))))
+        for j, day in enumerate(phases):
+            report.add(f"{name} {model} F1 {_label(day)} mean", float(table[:, j].mean()), quiet=True)
+        if baseline is None or model == baseline:
+            continue
+        gain = table - np.array([[r[baseline][d]["f1_macro"] for d in phases] for r in repeats])
+        half = stats.t.ppf(0.975, len(repeats) - 1) * gain.std(0, ddof=1) / np.sqrt(len(repeats))
+        print(f"   {'  minus baseline (95 %)':<26}" + "".join(
+            f"{m:>+9.3f} +-{h:.3f}" for m, h in zip(gain.mean(0), half)))
+        for j, day in enumerate(phases):
+            report.add(f"{name} {model} minus baseline F1 {_label(day)}", float(gain[:, j].mean()),
+                       note=f"95% interval half-width {half[j]:.3f}", quiet=True)
+
+
+def _label(day):
+    return "all" if day is None else f"{day:g} d"
 
 
 def load(name, quick, seed, per_class=None, validation=False, redshifts="survey"):
@@ -118,30 +163,37 @@ def cut(X, day):
     return X if day is None else X.truncate(days_since_trigger=day)
 
 
-def run(name, args, report):
+def run(name, args, report, seed):
+    """Train and score every model once (one split and seed); print and return the scores."""
     start = time.perf_counter()
-    X_train, y_train, X_test, y_test = load(name, args.quick, args.seed, args.per_class,
+    X_train, y_train, X_test, y_test = load(name, args.quick, seed, args.per_class,
                                             args.validation, args.redshifts)
     scored = "validation" if args.validation else "test"
-    report.note(f"{name}: train {c.describe(X_train)}; {scored} {len(X_test):,} light curves")
+    report.note(f"{name} (seed {seed}): train {c.describe(X_train)}; {scored} {len(X_test):,} "
+                f"light curves")
     epochs = args.epochs or (30 if args.quick else 60)
-    phases = [None, *PHASES]
+    phases = [None, *args.phases]
     results = {}
 
-    # The package's defaults: make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
-    # GRUClassifier()), with max_epochs as asked.
-    gru = default_pipeline(**{"max_epochs": epochs, "random_state": args.seed, **args.gru})
-    gru.fit(X_train, y_train)
-    results["GRU (scratch)"] = gru_scores(gru, X_test, y_test)
-    report.note(f"{name}: GRU from scratch {args.gru or 'defaults'}, {gru[-1].n_epochs_} epochs, "
-                f"best {gru[-1].best_epoch_}")
+    # The package's recipes (default_pipeline, hybrid_pipeline), with max_epochs as asked.
+    recipes = {"default": ("GRU (scratch)", default_pipeline),
+               "hybrid": ("GRU hybrid (scratch)", hybrid_pipeline)}
+    for key in ("default", "hybrid") if args.recipe == "both" else (args.recipe,):
+        label, recipe = recipes[key]
+        gru = recipe(**{"max_epochs": epochs, "random_state": seed, **args.gru})
+        tic = time.perf_counter()
+        gru.fit(X_train, y_train)
+        results[label] = gru_scores(gru, X_test, y_test, args.phases)
+        report.note(f"{name}: {label} {args.gru or 'defaults'}, {gru[-1].n_epochs_} epochs, "
+                    f"{time.perf_counter() - tic:.0f} s")
     shipped = f"{name}-sims"
     if shipped in pretrained.available() and not args.scratch_only:
-        results[f"GRU (shipped {shipped})"] = gru_scores(pretrained.load(shipped), X_test, y_test)
+        results[f"GRU (shipped {shipped})"] = gru_scores(pretrained.load(shipped), X_test, y_test,
+                                                        args.phases)
 
     baseline = {}
     for day in [] if args.scratch_only else phases:
-        model = features_pipeline(tuned=not args.untuned_baseline, random_state=args.seed)
+        model = features_pipeline(tuned=not args.untuned_baseline, random_state=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             model.fit(cut(X_train, day), y_train)
@@ -150,28 +202,33 @@ def run(name, args, report):
     if baseline:
         results["features + boosting" + ("" if args.untuned_baseline else " (tuned)")] = baseline
 
-    print(f"\n   {name}: macro F1 (macro ROC AUC) by days after trigger; 'all' = whole light curves")
-    header = "".join(f"{('all' if d is None else f'{d} d'):>15}" for d in phases)
+    print(f"\n   {name} (seed {seed}): macro F1 (macro ROC AUC) by days after trigger; 'all' = "
+          f"whole light curves")
+    header = "".join(f"{_label(d):>15}" for d in phases)
     print(f"   {'model':<26}{header}")
     for model_name, by_phase in results.items():
         cells = "".join(f"{by_phase[d]['f1_macro']:>8.3f} ({by_phase[d]['roc_auc_macro']:.2f})"
                         for d in phases)
         print(f"   {model_name:<26}{cells}")
         for day in phases:
-            label = "all" if day is None else f"{day}d"
-            report.add(f"{name} {model_name} F1 {label}", by_phase[day]["f1_macro"], quiet=True)
+            report.add(f"{name} {model_name} F1 {_label(day)} seed {seed}",
+                       by_phase[day]["f1_macro"], quiet=True)
     print(f"\n   {name}: per-class F1 on whole light curves")
     for model_name, by_phase in results.items():
         print(f"   {model_name:<26}{by_phase[None]['per_class']}")
-    report.note(f"{name}: {time.perf_counter() - start:.0f} s")
+    report.note(f"{name} (seed {seed}): {time.perf_counter() - start:.0f} s")
+    return results
 
 
-def gru_scores(model, X_test, y_test):
-    """Scores of a fitted GRU pipeline on whole light curves and, from one pass, at each phase."""
+def gru_scores(model, X_test, y_test, phases=PHASES):
+    """Scores of a fitted GRU pipeline on whole light curves and at each phase.
+
+    ``predict_proba_at``: from one pass over time, or (the hybrid) on the light curves cut there.
+    """
     classes = model.classes_
     out = {None: scores(y_test, model.predict_proba(X_test), classes)}
-    at = predict_proba_at(model, X_test, list(PHASES))
-    for j, day in enumerate(PHASES):
+    at = predict_proba_at(model, X_test, list(phases))
+    for j, day in enumerate(phases):
         out[day] = scores(y_test, np.nan_to_num(at[:, j], nan=1 / len(classes)), classes)
     return out
 
