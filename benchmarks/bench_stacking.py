@@ -11,8 +11,11 @@ training subset; all are scored on one fixed held-out test set (30 %).
 
     python benchmarks/bench_stacking.py --quick        # 950 light curves, 3 repeats (reproduce --quick's)
     python benchmarks/bench_stacking.py --out stacking.json
+    python benchmarks/bench_stacking.py --quick --base lsst-sims-hybrid --baselines features
+                                                       # transfer of another base (a shipped
+                                                       # name or a saved model's folder)
 
-The base model (``ztf-sims``) was trained on simulated ZTF light curves
+The base model (``ztf-sims`` unless ``--base`` names another) was trained on simulated ZTF light curves
 only: the embedding has never seen a PLAsTiCC label, so stacking it leaks
 nothing from the test set.
 """
@@ -31,6 +34,7 @@ from skltransient._experiment import AUGMENTATION, load_target
 from skltransient.features import LightCurveFeatures, NetworkEmbedding
 from skltransient.features._features import FillEmptyFeatures
 from skltransient.neural import GRUClassifier
+from skltransient.persistence import load_model
 from skltransient.recipes import features_pipeline
 from skltransient.transfer import headline_numbers, mean_interval, transfer_learning_curve
 
@@ -52,12 +56,16 @@ def main():
                    choices=["features", "embedding + features", "embedding"],
                    help="the boosting arms (e.g. only 'features' for transfer against the baseline "
                         "on PLAsTiCC's whole 70/30 split: --n-target 100000)")
+    p.add_argument("--base", default="ztf-sims",
+                   help="the base model: a shipped name, or the folder of a model saved by save_model")
     args = p.parse_args()
     info = c.setup(args)
     n_target = args.n_target or (950 if args.quick else 4000)
     repeats = args.repeats or (3 if args.quick else 5)
     warnings.simplefilter("ignore", UserWarning)
-    base = pretrained.load("ztf-sims")
+    base = (pretrained.load(args.base) if args.base in pretrained.available()
+            else load_model(args.base))
+    print(f"base model: {args.base}")
     X, y, class_map = load_target("plasticc", n_target, base[-1].classes_, args.seed)
     embedding = NetworkEmbedding(base)
     baselines = {
@@ -106,7 +114,7 @@ def main():
               f"{numbers[arm]['match_fraction']}; share at 30 %: "
               f"{100 * numbers[arm]['share_of_baseline_at']:.0f}%")
     if args.out:
-        payload = {"machine": info, "seconds": seconds, "n_target": n_target, "repeats": repeats,
+        payload = {"machine": info, "base": args.base, "seconds": seconds, "n_target": n_target, "repeats": repeats,
                    "curve": curve.to_dict("records"), "headline": numbers, "gains": gains}
         Path(args.out).write_text(json.dumps(payload, indent=2, default=str))
 
