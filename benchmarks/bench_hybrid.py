@@ -9,7 +9,14 @@ is repeated with seeds 0, 1, ... (model seeds; the split is seed 0's), one
 torch thread a process; the table gives the mean, the lowest and the highest.
 
     python benchmarks/bench_hybrid.py --seeds 3 --jobs 2            # quick split (980 / 420)
-    python benchmarks/bench_hybrid.py --variants hybrid features --seeds 3
+    python benchmarks/bench_hybrid.py --variants hybrid hybrid-prefixes features --phases 2 5 10
+                                                                     # early: the GRUs at each
+                                                                     # day (predict_proba_at), the
+                                                                     # baseline trained at each
+
+``hybrid-prefixes`` trains the hybrid on the light curves and their copies cut at 2, 5, 10 and
+20 days after trigger (``early.with_prefixes``), for a third of the epochs (each epoch is five
+times longer).
 """
 
 import time
@@ -20,7 +27,10 @@ from joblib import Parallel, delayed
 
 import _common as c
 from bench_accuracy import load, scores
+from skltransient.early import predict_proba_at, with_prefixes
 from skltransient.recipes import default_pipeline, features_pipeline, hybrid_pipeline
+
+PREFIX_DAYS = (2, 5, 10, 20)
 
 #: name -> (description, factory of the unfitted model from epochs and seed)
 VARIANTS = {
@@ -38,7 +48,10 @@ VARIANTS = {
     "hybrid-seq0": ("hybrid_pipeline, sequence_loss=0",
                     lambda epochs, seed: hybrid_pipeline(max_epochs=epochs, random_state=seed,
                                                          sequence_loss=0.0)),
-    "features": ("features + boosting, tuned",
+    "hybrid-prefixes": ("hybrid_pipeline trained with prefixes (2, 5, 10, 20 d)",
+                        lambda epochs, seed: hybrid_pipeline(max_epochs=max(1, epochs // 3),
+                                                             random_state=seed)),
+    "features": ("features + boosting, tuned (at each phase)",
                  lambda epochs, seed: features_pipeline(tuned=True, random_state=seed)),
 }
 
@@ -50,34 +63,62 @@ def main():
     p.add_argument("--epochs", type=int, default=30, help="most GRU epochs (bench_accuracy --quick's)")
     p.add_argument("--full", action="store_true", help="the whole 70/30 split instead of the quick one")
     p.add_argument("--jobs", type=int, default=1, help="processes, one torch thread each")
+    p.add_argument("--phases", nargs="*", type=float, default=[],
+                   help="days after trigger scored besides whole light curves")
     args = p.parse_args()
     report = c.Report("Hybrid network ablation (validation)", c.setup(args), seeds=args.seeds)
     tasks = [(name, args.seed + k) for name in args.variants for k in range(args.seeds)]
     results = Parallel(n_jobs=args.jobs)(
-        delayed(one)(name, seed, args.epochs, not args.full) for name, seed in tasks)
+        delayed(one)(name, seed, args.epochs, not args.full, args.phases) for name, seed in tasks)
     print(f"\n   PLAsTiCC ({'full' if args.full else 'quick'} split), macro F1 on validation "
           f"data, {args.seeds} seeds: mean (lowest - highest)")
+    print(f"   {'':<58}" + "".join(f"{'all' if d is None else f'{d:g} d':>22}"
+                                  for d in [None, *args.phases]))
     for name in args.variants:
-        f1 = np.array([r["f1_macro"] for (n, _), r in zip(tasks, results) if n == name])
-        seconds = np.mean([r["seconds"] for (n, _), r in zip(tasks, results) if n == name])
-        print(f"   {VARIANTS[name][0]:<58}{f1.mean():.3f} ({f1.min():.3f} - {f1.max():.3f})"
-              f"   {seconds:.0f} s a fit")
-        report.add(f"{name} F1 mean", float(f1.mean()), quiet=True)
+        rows = [r for (n, _), r in zip(tasks, results) if n == name]
+        cells = ""
+        for day in [None, *args.phases]:
+            f1 = np.array([r[day] for r in rows])
+            cells += f"{f1.mean():>7.3f} ({f1.min():.3f} - {f1.max():.3f})"
+            report.add(f"{name} F1 {'all' if day is None else f'{day:g} d'} mean",
+                       float(f1.mean()), quiet=True)
+        seconds = np.mean([r["seconds"] for r in rows])
+        print(f"   {VARIANTS[name][0]:<58}{cells}   {seconds:.0f} s")
     report.save(args.out)
 
 
-def one(name, seed, epochs, quick):
-    """Fit one variant with one seed on the training part; score it on validation data."""
+def one(name, seed, epochs, quick, phases):
+    """Fit one variant with one seed on the training part; macro F1 on validation data by phase.
+
+    The baseline is trained anew at each phase on the light curves cut there; the networks are
+    trained once and predict each phase with ``predict_proba_at``.
+    """
     import torch
 
     torch.set_num_threads(1)
     X_train, y_train, X_val, y_val = load("plasticc", quick, 0, validation=True)
-    model = VARIANTS[name][1](epochs, seed)
     start = time.perf_counter()
+    out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model.fit(X_train, y_train)
-        out = scores(y_val, model.predict_proba(X_val), model.classes_)
+        if name == "features":
+            for day in [None, *phases]:
+                cut = (lambda X: X) if day is None else (
+                    lambda X: X.truncate(days_since_trigger=day))
+                model = VARIANTS[name][1](epochs, seed).fit(cut(X_train), y_train)
+                out[day] = scores(y_val, model.predict_proba(cut(X_val)), model.classes_)["f1_macro"]
+        else:
+            model = VARIANTS[name][1](epochs, seed)
+            if name == "hybrid-prefixes":
+                model.fit(*with_prefixes(X_train, y_train, PREFIX_DAYS))
+            else:
+                model.fit(X_train, y_train)
+            classes = model.classes_
+            out[None] = scores(y_val, model.predict_proba(X_val), classes)["f1_macro"]
+            at = predict_proba_at(model, X_val, list(phases)) if phases else None
+            for j, day in enumerate(phases):
+                proba = np.nan_to_num(at[:, j], nan=1 / len(classes))
+                out[day] = scores(y_val, proba, classes)["f1_macro"]
     out["seconds"] = time.perf_counter() - start
     return out
 

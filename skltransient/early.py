@@ -11,13 +11,14 @@ observation at constant cost, for alert brokers.
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from ._lightcurves import LightCurves
 from ._streaming import ClassificationStream
 from .utils import apply_transformers, split_model
 
 __all__ = ["ClassificationStream", "StreamingClassifier", "predict_proba_at",
-           "predict_proba_over_time"]
+           "predict_proba_over_time", "with_prefixes"]
 
 
 def predict_proba_over_time(estimator, X):
@@ -89,6 +90,59 @@ def predict_proba_at(estimator, X, days_since_trigger):
     if np.any(cut):
         out[:, cut] = _proba_by_truncation(estimator, X, days[cut])
     return out
+
+
+def with_prefixes(X, y, days_since_trigger):
+    """Training light curves with copies of each as known at given days after its trigger.
+
+    A model that reads statistics of the whole light curve (the hybrid
+    network's, :func:`~skltransient.recipes.hybrid_pipeline`, or the feature
+    baseline's) sees, when it predicts at a day after trigger, statistics
+    of a short prefix (:func:`predict_proba_at` computes them on the light
+    curve cut there), unlike any it was trained on. Training on the light
+    curves and their prefixes (``LightCurves.truncate(days_since_trigger=day)``)
+    teaches one model every phase, as the baseline trained at each phase
+    is taught one.
+
+    Parameters
+    ----------
+    X : LightCurves
+    y : array-like of shape (n_objects,)
+    days_since_trigger : array-like of float
+        Days after each trigger at which a copy is cut; an object with no
+        observation by then has no copy at that day.
+
+    Returns
+    -------
+    X_prefixed : LightCurves
+        The light curves, then their copies day by day. Object ids become
+        strings: the originals' as they were (``str``), each copy's with
+        ``@<day>d`` appended (e.g. ``"1234@5d"``), so that they stay unique.
+    y_prefixed : ndarray of shape (len(X_prefixed),)
+    """
+    if not isinstance(X, LightCurves):
+        raise TypeError(f"with_prefixes needs LightCurves; got {type(X).__name__}.")
+    y = np.asarray(y)
+    if y.shape != (len(X),):
+        raise ValueError(f"y has shape {y.shape} but X holds {len(X)} light curves.")
+    days = np.atleast_1d(np.asarray(days_since_trigger, dtype=np.float64))
+    if not np.all(np.isfinite(days)):
+        raise ValueError(f"days_since_trigger must be finite; got {days.tolist()}.")
+    first = X.time[X.offsets[:-1]]
+    parts, labels = [_renamed(X, "")], [y]
+    for day in days:
+        seen = np.flatnonzero(first <= X.trigger_time + day)
+        if seen.size:
+            parts.append(_renamed(X[seen].truncate(days_since_trigger=day), f"@{day:g}d"))
+            labels.append(y[seen])
+    return LightCurves.concatenate(parts), np.concatenate(labels)
+
+
+def _renamed(X, suffix):
+    """``X`` with string object ids, ``suffix`` appended."""
+    ids = np.array([f"{i}{suffix}" for i in X.object_ids], dtype=object)
+    metadata = X.metadata.set_axis(pd.Index(ids, name=X.metadata.index.name), axis=0)
+    return LightCurves(ids, X.offsets, X.time, X.band, X.flux, X.flux_err, X.detected, metadata)
 
 
 def _proba_by_truncation(estimator, X, days_since_trigger):

@@ -458,3 +458,23 @@ def test_streaming_classifier_is_a_deprecated_name_of_classification_stream(caus
     args = (["x"], [58001.0], ["ztfg"], [12.0], [3.0])
     np.testing.assert_array_equal(old.update(*args).to_numpy(),
                                   ClassificationStream(causal).update(*args).to_numpy())
+
+
+def test_with_prefixes_adds_the_light_curves_as_known_at_each_day():
+    """Check that with_prefixes keeps the originals and adds each cut, labelled and named."""
+    from skltransient.early import with_prefixes
+
+    X, y = make_toy_lightcurves(12, 3, random_state=1)
+    X_aug, y_aug = with_prefixes(X, y, [0.0, 5.0])
+    cut = X.truncate(days_since_trigger=5.0)
+    assert X_aug.object_ids[:12].tolist() == [str(i) for i in X.object_ids]
+    assert len(X_aug) == 12 + 12 + len(cut) and y_aug.shape == (len(X_aug),)
+    copies = np.flatnonzero(np.char.endswith(X_aug.object_ids.astype(str), "@5d"))
+    np.testing.assert_array_equal(X_aug[copies].lengths, cut.lengths)
+    np.testing.assert_array_equal(y_aug[copies], y[np.isin(X.object_ids, cut.object_ids)])
+    np.testing.assert_array_equal(X_aug[copies].metadata.to_numpy(), cut.metadata.to_numpy())
+    np.testing.assert_array_equal(X_aug[copies].flux, cut.flux)
+    with pytest.raises(ValueError, match="y has shape"):
+        with_prefixes(X, y[:3], [2.0])
+    with pytest.raises(ValueError, match="must be finite"):
+        with_prefixes(X, y, [np.nan])
