@@ -219,7 +219,7 @@ Accuracy {report['accuracy']:.3f}, macro F1 {report['f1_macro']:.3f}.
 ```
 
 Macro F1 on whole light curves and on the same test light curves cut at days after trigger (the
-GRU from one pass over time; the baseline trained and scored on light curves cut at each phase):
+GRU {"on the light curves cut at each day, its statistics those of the prefix" if report.get("hybrid") else "from one pass over time"}; the baseline trained and scored on light curves cut at each phase):
 
 | model | whole{days} |
 |---|---{"|---" * len(BASE_DAYS)}|
