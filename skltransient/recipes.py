@@ -61,8 +61,7 @@ def default_pipeline(*, window=None, max_epochs=60, device="cpu", random_state=0
                       verbose=verbose, **classifier))
 
 
-def hybrid_pipeline(*, window=None, bands=None, metadata_size=64, max_epochs=60, device="cpu",
-                    random_state=0, verbose=0, **classifier):
+def hybrid_pipeline(*, window=None, bands=None, metadata_size=64, **params):
     """The hybrid network: the GRU with whole-light-curve statistics in its metadata branch.
 
     :func:`default_pipeline` whose padder adds the
@@ -89,17 +88,15 @@ def hybrid_pipeline(*, window=None, bands=None, metadata_size=64, max_epochs=60,
     metadata_size : int, default=64
         Width of the metadata branch, wider than the plain network's 16
         for about a hundred statistics.
-    max_epochs : int, default=60
-    device : str, default="cpu"
-    random_state : int, RandomState instance or None, default=0
-    verbose : int, default=0
-    **classifier : dict
-        Further :class:`~skltransient.GRUClassifier` parameters.
+    **params : dict
+        ``max_epochs``, ``device``, ``random_state``, ``verbose`` and further
+        :class:`~skltransient.GRUClassifier` parameters, as in
+        :func:`default_pipeline`.
 
     Returns
     -------
     pipeline : Pipeline
-        Unfitted.
+        Unfitted: :func:`default_pipeline`'s, with the statistics.
 
     Examples
     --------
@@ -108,15 +105,10 @@ def hybrid_pipeline(*, window=None, bands=None, metadata_size=64, max_epochs=60,
     LightCurveFeatures(metadata_columns=())
     """
     from .features import LightCurveFeatures
-    from .neural import GRUClassifier
-    from .preprocessing import FluxNormalizer, LightCurvePadder, MetadataScaler
 
-    features = LightCurveFeatures(bands=bands, metadata_columns=())
-    return make_pipeline(
-        LightCurvePadder(window=window, features=features), FluxNormalizer(),
-        MetadataScaler(compress="arcsinh"),
-        GRUClassifier(max_epochs=max_epochs, device=device, random_state=random_state,
-                      verbose=verbose, metadata_size=metadata_size, **classifier))
+    return default_pipeline(window=window, metadata_size=metadata_size, **params).set_params(
+        lightcurvepadder__features=LightCurveFeatures(bands=bands, metadata_columns=()),
+        metadatascaler__compress="arcsinh")
 
 
 def features_pipeline(*, tuned=False, cv=3, random_state=0, **boosting):
