@@ -27,7 +27,7 @@ def _session(path):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-@pytest.mark.parametrize("name", ["ztf-sims", "lsst-sims", "lsst-sims-hybrid"])
+@pytest.mark.parametrize("name", ["ztf-sims", "lsst-sims"])
 def test_to_onnx_equals_torch_at_any_batch_size_and_length(name, tmp_path):
     """Check that onnxruntime gives torch's probabilities within 1e-5, batch and length varying."""
     model = pretrained.load(name)
@@ -52,7 +52,7 @@ def test_to_onnx_equals_torch_at_any_batch_size_and_length(name, tmp_path):
         np.testing.assert_array_equal(logits.argmax(1), expected.numpy().argmax(1))
 
 
-@pytest.mark.parametrize("name", ["ztf-sims", "lsst-sims", "lsst-sims-hybrid"])
+@pytest.mark.parametrize("name", ["ztf-sims", "lsst-sims"])
 def test_onnx_classifier_equals_predict_proba_on_light_curves(name, tmp_path):
     """Check that OnnxClassifier with the pipeline's transformers gives predict_proba within 1e-5."""
     model = pretrained.load(name)

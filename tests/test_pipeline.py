@@ -157,25 +157,3 @@ def test_shipped_models_are_the_default_recipe_with_cards(name, bands):
     proba = model.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
-
-def test_shipped_hybrid_model_fuses_the_statistics_of_its_survey():
-    """Check the shipped hybrid base: the default recipe with the statistics of LSST's six bands in
-    its metadata, a card with the baseline, and early predictions on the cut light curves."""
-    from skltransient import pretrained
-    from skltransient.datasets import CLASSES, simulate
-    from skltransient.early import predict_proba_at
-
-    model = pretrained.load("lsst-sims-hybrid")
-    padder, clf = model[0], model[-1]
-    bands = ["lsstu", "lsstg", "lsstr", "lssti", "lsstz", "lssty"]
-    assert type(padder.features_).__name__ == "LightCurveFeatures" and padder.features_.bands_ == bands
-    assert clf.metadata_names_[:4] == ("redshift", "mwebv", "lsstu_amplitude", "lsstu_cusum")
-    assert clf.n_metadata_ == 2 * len(padder.metadata_names_) and clf.metadata_size == 64
-    assert model[2].compress == "arcsinh" and sorted(clf.classes_) == sorted(CLASSES)
-    card = pretrained.card("lsst-sims-hybrid")
-    assert "features + boosting, same training set" in card and "hybrid_pipeline" in card
-    X, _ = simulate("lsst", 20, random_state=5, return_X_y=True)
-    at = predict_proba_at(model, X, [5.0])[:, 0]
-    cut = X.truncate(days_since_trigger=5.0)
-    np.testing.assert_allclose(at[np.isin(X.object_ids, cut.object_ids)], model.predict_proba(cut),
-                               atol=1e-6, rtol=0)

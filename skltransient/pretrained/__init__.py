@@ -1,22 +1,17 @@
 """Pretrained models shipped with the package.
 
-Three base models for transfer, each a fitted pipeline of the package's
+Two base models for transfer, each a fitted pipeline of the package's
 defaults (``LightCurvePadder()``, ``FluxNormalizer()``, ``MetadataScaler()``,
 ``GRUClassifier()``, the recipe of the user guide's "What makes the
 classifier work") trained on about 50,000 light curves of
 :func:`skltransient.datasets.simulate`, eleven classes in equal numbers:
 
 - ``load("ztf-sims")``: simulated ZTF, g and r bands;
-- ``load("lsst-sims")``: simulated Rubin LSST, ugrizy;
-- ``load("lsst-sims-hybrid")``: the same light curves, the hybrid network
-  (:func:`~skltransient.recipes.hybrid_pipeline`: the light-curve
-  statistics of the six bands in the metadata branch), the base for
-  transfer to LSST-like data such as PLAsTiCC.
+- ``load("lsst-sims")``: simulated Rubin LSST, ugrizy.
 
-All read any survey's bands (bands are encoded by wavelength); the hybrid's
-statistics are those of LSST's bands, missing (and flagged) in others.
-``scripts/train_pretrained.py --survey ztf|lsst [--hybrid]`` in the
-repository rebuilds them; a model card (``card(name)``) gives the training data and command,
+Both read any survey's bands (bands are encoded by wavelength).
+``scripts/train_pretrained.py --survey ztf|lsst`` in the repository rebuilds
+them; a model card (``card(name)``) gives the training data and command,
 per-class scores on a fresh simulated test set, scores at days after
 trigger, and the feature baseline's scores on the same test set.
 """
