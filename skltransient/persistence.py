@@ -311,7 +311,7 @@ def _describe(name, step):
         if not isinstance(params["optimizer"], str):
             raise TypeError("Only optimizers given by name ('adam', 'adamw', 'sgd') can be saved.")
     state = {attr: _jsonable(getattr(step, attr)) for attr in _STATE[kind]
-             if getattr(step, attr, None) is not None and attr != "features_"}
+             if hasattr(step, attr) and attr != "features_"}
     if getattr(step, "features_", None) is not None:
         state["features_"] = _describe_features(step.features_, name, fitted=True)
     return {"name": name, "class": kind, "params": _jsonable(params), "state": state}
