@@ -140,7 +140,7 @@ def with_prefixes(X, y, days_since_trigger):
 
 def _renamed(X, suffix):
     """``X`` with string object ids, ``suffix`` appended."""
-    ids = np.array([f"{i}{suffix}" for i in X.object_ids], dtype=object)
+    ids = (pd.Series(X.object_ids, dtype=object).astype(str) + suffix).to_numpy(dtype=object)
     metadata = X.metadata.set_axis(pd.Index(ids, name=X.metadata.index.name), axis=0)
     return LightCurves(ids, X.offsets, X.time, X.band, X.flux, X.flux_err, X.detected, metadata)
 
