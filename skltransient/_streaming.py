@@ -50,8 +50,8 @@ class ClassificationStream:
         ``LightCurvePadder`` with the ``"observations"`` representation
         (and, with a ``max_length``, ``truncate="end"``: keeping the last
         observations would need the whole light curve at every update), an
-        optional ``FluxNormalizer`` with a causal method (``"running_peak"``
-        or ``"none"``) and an optional ``MetadataScaler``, then a
+        optional ``FluxNormalizer`` with a causal method (``"running_peak"``,
+        ``"snr"`` or ``"none"``) and an optional ``MetadataScaler``, then a
         ``GRUClassifier`` (or a ``TransferClassifier`` over such a pipeline).
     max_age : float or None, default=None
         Days after which an object with no new observation is retired

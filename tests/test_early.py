@@ -33,9 +33,11 @@ def causal(data):
     return model.fit(*data)
 
 
-def test_over_time_equals_truncated_inputs(data, causal):
+@pytest.mark.parametrize("model_name", ["causal", "causal_snr"])
+def test_over_time_equals_truncated_inputs(data, model_name, request):
     """Check that the one-pass probabilities after step k equal those from the first k+1 observations."""
     X, _ = data
+    causal = request.getfixturevalue(model_name)
     proba, times = predict_proba_over_time(causal, X)
     lengths = X.lengths
     assert proba.shape == (40, lengths.max(), 3)
@@ -141,7 +143,15 @@ def causal_windowed(data):
     return model.fit(*data)
 
 
-@pytest.mark.parametrize("model_name", ["causal", "causal_short", "causal_windowed"])
+@pytest.fixture(scope="module")
+def causal_snr(data):
+    """A model whose fluxes are each observation's signal-to-noise (FluxNormalizer('snr'))."""
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("snr"), MetadataScaler(),
+                          GRUClassifier(**SMALL, max_epochs=3))
+    return model.fit(*data)
+
+
+@pytest.mark.parametrize("model_name", ["causal", "causal_short", "causal_windowed", "causal_snr"])
 def test_streaming_equals_predict_proba_at_every_step(data, model_name, request):
     """Check that streaming, observation by observation, equals the pipeline's predict_proba on the light curve so far."""
     X, _ = data

@@ -12,7 +12,7 @@ FLUXCAL_ZEROPOINT = 27.5
 __all__ = ["FluxNormalizer"]
 
 #: Methods whose scale at a step depends only on the steps up to it.
-CAUSAL_METHODS = ("running_peak", "none")
+CAUSAL_METHODS = ("running_peak", "snr", "none")
 
 
 class FluxNormalizer(TransformerMixin, BaseEstimator):
@@ -32,7 +32,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    method : {"peak", "running_peak", "median", "arcsinh", "none"}, default="running_peak"
+    method : {"peak", "running_peak", "median", "arcsinh", "snr", "none"}, default="running_peak"
         - ``"running_peak"``: causal; divide each step by the largest
           absolute flux up to and including that step, so that early steps
           know nothing of the future: predictions over time equal
@@ -43,13 +43,21 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         - ``"median"``: divide by the median absolute flux.
         - ``"arcsinh"``: ``arcsinh(flux / (2 s))`` with ``s`` the median flux
           uncertainty, a noise-aware compression of the dynamic range.
+        - ``"snr"``: causal; ``arcsinh(flux / flux_err)`` of each step on its
+          own, the signal-to-noise of each observation in its own band (no
+          scale shared across bands or steps), so that the noise of a long
+          light curve's seasons without the transient reads as noise. Its
+          uncertainty channel becomes ``flux_err / sqrt(flux_err² + flux²)``
+          (the derivative, propagated), and the brightness channel is the
+          running peak's, as for ``"running_peak"``.
         - ``"none"``: leave the fluxes unchanged.
     keep_brightness : bool, default=True
         Append a channel ``"scale_mag"``: the AB magnitude of each step's
         scale, ``(27.5 - 2.5 log10(scale) - 20) / 5`` (fluxes are FLUXCAL,
         zero point 27.5), so 0 for a scale of magnitude 20. With
         ``"running_peak"`` it is the brightest magnitude so far, causal like
-        the scaling. Ignored by ``"arcsinh"`` (whose scale is the noise, not
+        the scaling (and with ``"snr"``, whose steps are scaled by their
+        own noise). Ignored by ``"arcsinh"`` (whose scale is the noise, not
         the source) and ``"none"`` (which keeps the brightness in the
         fluxes). The user guide's ablation ("What makes the classifier
         work") measures what this channel is worth.
@@ -73,7 +81,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "method": [StrOptions({"peak", "running_peak", "median", "arcsinh", "none"})],
+        "method": [StrOptions({"peak", "running_peak", "median", "arcsinh", "snr", "none"})],
         "keep_brightness": ["boolean"],
     }
 
@@ -129,7 +137,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
                          normalizer=self, lookahead=lookahead)
 
     def _adds_brightness(self):
-        return self.keep_brightness and self.method in ("peak", "running_peak", "median")
+        return self.keep_brightness and self.method in ("peak", "running_peak", "median", "snr")
 
     def output_channels(self, channels):
         """Names of the output channels, from the input's: ``"scale_mag"`` appended when added.
@@ -198,7 +206,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         flux = values[:, :, list(flux_channels)]
         err = values[:, :, list(flux_err_channels)]
         scale = np.asarray(flux_scale)[:, :, None]
-        if self.method == "arcsinh":
+        if self.method in ("arcsinh", "snr"):
             measured = scale * np.sinh(flux)
             return measured, err * np.sqrt(scale**2 + measured**2)
         return flux * scale, err * scale
@@ -254,7 +262,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
         lengths : ndarray of shape (n_objects,)
         flux_channels, flux_err_channels : tuple of int
         peak : ndarray of shape (n_objects,), float32, default=None
-            ``"running_peak"`` only: the largest absolute flux of the steps
+            ``"running_peak"`` and ``"snr"`` only: the largest absolute flux of the steps
             before these, so that :class:`~skltransient.early.ClassificationStream`
             continues a light curve a few steps at a time; None for a light
             curve that starts with these steps.
@@ -265,7 +273,7 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
             A scaled copy, with the ``"scale_mag"`` channel last when
             ``keep_brightness`` applies (zero beyond each length).
         peak : ndarray of shape (n_objects,), float32 or None
-            ``"running_peak"`` only: the running peak after the last step.
+            ``"running_peak"`` and ``"snr"`` only: the running peak after the last step.
         """
         values, _, peak = self._scale_all(values, lengths, flux_channels, flux_err_channels, peak)
         return values, peak
@@ -273,6 +281,11 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
     def _scale_all(self, values, lengths, flux_channels, flux_err_channels, peak=None):
         """:meth:`scale_batch`, with the scale of each step (n_objects, n_steps) as well."""
         flux_ch, err_ch = list(flux_channels), list(flux_err_channels)
+        if self.method == "snr" and len(flux_ch) != 1:
+            raise ValueError(
+                f"FluxNormalizer(method='snr') scales each step by its own flux uncertainty, so it "
+                f"needs one flux channel per step (LightCurvePadder('observations')); this input "
+                f"has {len(flux_ch)} flux channels {tuple(flux_channels)} (a grid).")
         # One output array, with room for the brightness channel: no second copy to append it.
         n_in = values.shape[2]
         out = np.zeros(values.shape[:2] + (n_in + self._adds_brightness(),), dtype=np.float32)
@@ -287,18 +300,25 @@ class FluxNormalizer(TransformerMixin, BaseEstimator):
             values[:, :, flux_ch] = np.arcsinh(flux / width)
             values[:, :, err_ch] = err / np.sqrt(width**2 + flux**2)
             return values, _per_step(width, values.shape[1]), None
-        running = _running_peak(np.abs(flux), peak) if self.method == "running_peak" else None
+        running = (_running_peak(np.abs(flux), peak)
+                   if self.method in ("running_peak", "snr") else None)
         scale = self._scale(np.abs(flux), valid, running)
-        values[:, :, flux_ch] = flux / scale
-        values[:, :, err_ch] = err / scale
+        if self.method == "snr":
+            # Each step by its own uncertainty (one flux channel per step with observations).
+            noise = np.where(valid, _safe(err), 1.0).astype(np.float32)
+            values[:, :, flux_ch] = np.arcsinh(flux / noise)
+            values[:, :, err_ch] = err / np.sqrt(noise**2 + flux**2)
+        else:
+            values[:, :, flux_ch] = flux / scale
+            values[:, :, err_ch] = err / scale
         if self._adds_brightness():
             magnitude = (FLUXCAL_ZEROPOINT - 2.5 * np.log10(scale[:, :, 0]) - 20.0) / 5.0
             values[:, :, n_in] = np.broadcast_to(magnitude, values.shape[:2]) * valid[:, :, 0]
-        return (values, _per_step(scale, values.shape[1]),
-                None if running is None else running[:, -1])
+        step_scale = noise[:, :, 0] if self.method == "snr" else _per_step(scale, values.shape[1])
+        return values, step_scale, None if running is None else running[:, -1]
 
     def _scale(self, size, valid, running):
-        if self.method == "running_peak":
+        if self.method in ("running_peak", "snr"):
             return _safe(running)[:, :, None]
         if self.method == "median":
             return _safe(_masked_median(size, valid))[:, None, None]

@@ -46,7 +46,7 @@ def test_running_peak_is_causal():
     np.testing.assert_array_equal(a[0, :2], b[0, :2])
 
 
-@pytest.mark.parametrize("method", ["peak", "running_peak", "median", "arcsinh"])
+@pytest.mark.parametrize("method", ["peak", "running_peak", "median", "arcsinh", "snr"])
 @pytest.mark.parametrize("fluxes", [[[0.0, 0.0, 0.0]], [[-1.0, -5.0]], [[7.0]]])
 def test_flux_normalizer_degenerate_curves_stay_finite(method, fluxes):
     """Check that all-zero, all-negative and single-point light curves give finite output."""
@@ -111,3 +111,53 @@ def test_flux_normalizer_keeps_brightness_as_a_magnitude_channel():
         assert FluxNormalizer(method).fit_transform(padded).channels == tuple(padded.channels)
     off = FluxNormalizer(keep_brightness=False).fit_transform(padded)
     np.testing.assert_array_equal(off.values, out.values[:, :, :-1])
+
+
+def test_flux_normalizer_snr_scales_each_step_by_its_own_uncertainty():
+    """Check snr: arcsinh(flux / flux_err) per step, the propagated uncertainty, the running peak's magnitude."""
+    padded = padded_from([[10.0, -2.0, 100.0]], [[2.0, 1.0, 50.0]])
+    out = FluxNormalizer("snr").fit_transform(padded)
+    np.testing.assert_allclose(out.values[0, :, 1], np.arcsinh([5.0, -2.0, 2.0]), rtol=1e-6)
+    np.testing.assert_allclose(out.values[0, :, 2], 1 / np.sqrt(1 + np.array([25.0, 4.0, 4.0])),
+                               rtol=1e-5)
+    # The brightness channel is the running peak's (10, 10, 100): m = 25, 25, 22.5.
+    assert out.channels[-1] == "scale_mag"
+    np.testing.assert_allclose(out.values[0, :, -1], [1.0, 1.0, 0.5], atol=1e-6)
+    np.testing.assert_allclose(out.flux_scale[0], [2.0, 1.0, 50.0])
+
+
+def test_flux_normalizer_snr_is_causal_and_streams():
+    """Check that snr's early steps ignore later ones, and that step-by-step scaling equals the whole."""
+    a = FluxNormalizer("snr").fit_transform(padded_from([[1.0, 2.0, 3.0]])).values
+    b = FluxNormalizer("snr").fit_transform(padded_from([[1.0, 2.0, 300.0]])).values
+    np.testing.assert_array_equal(a[0, :2], b[0, :2])
+    padded = padded_from([[1.0, -3.0, 2.0, 5.0], [2.0, 1.0]])
+    normalizer = FluxNormalizer("snr").fit(padded)
+    whole = normalizer.transform(padded).values
+    peak = np.zeros(2, np.float32)
+    for step in range(2):
+        values, peak = normalizer.scale_batch(padded.values[:, step:step + 1], np.ones(2, np.int64),
+                                             padded.flux_channels, padded.flux_err_channels, peak=peak)
+        np.testing.assert_array_equal(values[:, 0], whole[:, step])
+
+
+def test_flux_normalizer_snr_unscale_recovers_the_measurements():
+    """Check that unscale inverts snr (the path of flux-noise augmentation), and rescale redoes it."""
+    padded = padded_from([[10.0, -2.0, 100.0], [0.5]], [[2.0, 1.0, 50.0], [0.25]])
+    normalizer = FluxNormalizer("snr").fit(padded)
+    out = normalizer.transform(padded)
+    flux, err = normalizer.unscale(out.values, out.flux_scale, out.flux_channels, out.flux_err_channels)
+    np.testing.assert_allclose(flux[0, :, 0], [10.0, -2.0, 100.0], rtol=1e-5)
+    np.testing.assert_allclose(err[0, :, 0], [2.0, 1.0, 50.0], rtol=1e-5)
+    again, _ = normalizer.rescale(out.values, out.lengths, flux, err, out.flux_channels,
+                                  out.flux_err_channels)
+    np.testing.assert_allclose(again, out.values, rtol=1e-5, atol=1e-6)
+
+
+def test_flux_normalizer_snr_refuses_a_grid():
+    """Check that snr names the grid's flux channels rather than scaling them by one uncertainty."""
+    lc = LightCurves.from_arrays(["a"] * 4, [0.0, 0.0, 3.0, 3.0], ["ztfg", "ztfr", "ztfg", "ztfr"],
+                                 [2.0, 4.0, 1.0, 8.0], np.ones(4))
+    padded = LightCurvePadder("grid", metadata_columns=()).fit_transform(lc)
+    with pytest.raises(ValueError, match=r"snr.*one flux channel per step.*\(0, 1\)"):
+        FluxNormalizer("snr").fit_transform(padded)
