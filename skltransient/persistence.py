@@ -379,7 +379,7 @@ def _restore(value):
 _ADDED_PARAMS = {
     "FluxNormalizer": {"keep_brightness": False},
     "GRUClassifier": {"sequence_loss": 0.0, "observation_dropout": 0.0, "flux_noise": 0.0,
-                      "early_stopping": True},
+                      "early_stopping": True, "sequence_loss_from": "first"},
 }
 
 

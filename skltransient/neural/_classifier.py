@@ -129,6 +129,14 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         better on whole light curves too (see the ablation in the user
         guide, "What makes the classifier work"). 0 trains on whole light
         curves only. Both parts are class-weighted.
+    sequence_loss_from : {"first", "trigger"}, default="first"
+        Which prefixes the sequence loss scores: ``"first"``, every prefix
+        from the first step; ``"trigger"``, only those that end at or after
+        the light curve's trigger (its first detection), so that a long
+        light curve's pre-explosion noise (hundreds of steps in a
+        multi-season survey) is not labelled with the transient's class.
+        Light curves without a trigger, or without step times (a plain
+        array), are scored from their first step.
     batching : {"bucketed", "random"}, default="bucketed"
         How training light curves are grouped into mini-batches.
         ``"bucketed"``: each epoch, the shuffled light curves are cut into
@@ -253,6 +261,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         "flux_noise": [Interval(numbers.Real, 0, None, closed="left")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "sequence_loss": [Interval(numbers.Real, 0, 1, closed="both")],
+        "sequence_loss_from": [StrOptions({"first", "trigger"})],
         "batching": [StrOptions({"random", "bucketed"})],
         "predict_batch_size": [Interval(numbers.Integral, 1, None, closed="left"),
                                StrOptions({"auto"})],
@@ -269,8 +278,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                  head_size=64, max_epochs=60, batch_size=128, lr=3e-3, optimizer="adam",
                  weight_decay=0.0, class_weight="balanced", validation_fraction=0.1,
                  n_iter_no_change=8, tol=1e-4, early_stopping="auto", prefix_augmentation=0.0,
-                 observation_dropout=0.2, flux_noise=1.0, sequence_loss=0.5, batching="bucketed",
-                 predict_batch_size="auto", n_threads=1, precision="float32", device="cpu",
+                 observation_dropout=0.2, flux_noise=1.0, sequence_loss=0.5,
+                 sequence_loss_from="first", batching="bucketed", predict_batch_size="auto", n_threads=1, precision="float32", device="cpu",
                  random_state=None, verbose=0, callbacks=None):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -291,6 +300,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self.observation_dropout = observation_dropout
         self.flux_noise = flux_noise
         self.sequence_loss = sequence_loss
+        self.sequence_loss_from = sequence_loss_from
         self.batching = batching
         self.predict_batch_size = predict_batch_size
         self.n_threads = n_threads
@@ -533,8 +543,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         valid_dataset = None if valid is None else PaddedDataset(X[valid], y_encoded[valid])
         net = self._make_net(module, valid_dataset, self._class_weights(y_encoded[train]),
                              callbacks, **net_params)
+        from_trigger = self.sequence_loss_from == "trigger" and net.sequence_loss > 0
         with runtime(self.n_threads, self.precision, self.device_):
-            net.fit(PaddedDataset(X[train], y_encoded[train]), y=None)
+            net.fit(PaddedDataset(X[train], y_encoded[train], from_trigger=from_trigger), y=None)
         self.net_ = net
         self.n_epochs_ = len(net.history)
         self.do_early_stopping_ = valid is not None

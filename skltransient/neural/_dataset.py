@@ -16,9 +16,14 @@ class PaddedDataset(Dataset):
     ----------
     X : PaddedLightCurves
     y : ndarray of shape (n_objects,) of int, default=None
+    from_trigger : bool, default=False
+        Give each batch a ``"start"`` tensor: the first step of each light
+        curve at or after its trigger (0 without a trigger or without step
+        times), where ``GRUClassifier(sequence_loss_from="trigger")`` starts
+        the sequence loss.
     """
 
-    def __init__(self, X, y=None):
+    def __init__(self, X, y=None, from_trigger=False):
         if not np.all(np.isfinite(X.values)) or not np.all(np.isfinite(X.metadata)):
             bad = "metadata" if np.all(np.isfinite(X.values)) else "values"
             raise ValueError(
@@ -38,6 +43,14 @@ class PaddedDataset(Dataset):
             np.ascontiguousarray(scale, dtype=np.float32))
         # A grid has no time channel: dropout masks its steps rather than removing them.
         self.representation = getattr(X, "representation", "array")
+        self.start = None
+        if from_trigger:
+            times, trigger = getattr(X, "times", None), getattr(X, "trigger", None)
+            start = np.zeros(len(self.lengths), np.int64)
+            if times is not None and trigger is not None:
+                with np.errstate(invalid="ignore"):  # NaN: padding, or no trigger
+                    start = np.sum(np.asarray(times) < np.asarray(trigger)[:, None], axis=1)
+            self.start = torch.from_numpy(start.astype(np.int64))
 
     def __len__(self):
         return self.values.shape[0]
@@ -55,12 +68,14 @@ class PaddedDataset(Dataset):
         steps = int(lengths.max()) if lengths.ndim else int(lengths)
         values = self.values[:, :steps]
         y = self.y[index] if self.y is not None else torch.zeros_like(lengths)
+        extra = {} if self.start is None else {"start": self.start[index]}
         if not pin_memory:
             return {"values": values[index], "lengths": lengths,
-                    "metadata": self.metadata[index]}, y
+                    "metadata": self.metadata[index], **extra}, y
         out = torch.empty((len(lengths), steps, values.shape[2]), pin_memory=True)
         X = {"values": torch.index_select(values, 0, index, out=out),
-             "lengths": lengths.pin_memory(), "metadata": self.metadata[index].pin_memory()}
+             "lengths": lengths.pin_memory(), "metadata": self.metadata[index].pin_memory(),
+             **{key: value.pin_memory() for key, value in extra.items()}}
         return X, y.pin_memory()
 
 
@@ -148,9 +163,11 @@ class BatchIterator:
                 X["values"] = _add_flux_noise(X["values"], X["lengths"], index, self.dataset,
                                               self.flux_noise)
             if self.observation_dropout > 0:
-                X["values"], X["lengths"] = _drop_observations(
+                X["values"], X["lengths"], start = _drop_observations(
                     X["values"], X["lengths"], self.observation_dropout,
-                    mask=self._masked_channels())
+                    mask=self._masked_channels(), start=X.get("start"))
+                if start is not None:
+                    X["start"] = start
             if self.prefix_probability > 0:
                 X["lengths"] = _random_prefixes(X["lengths"], self.prefix_probability)
             if pinned:
@@ -217,12 +234,15 @@ def _random_prefixes(lengths, probability):
     return torch.where(cut, prefix, lengths)
 
 
-def _drop_observations(values, lengths, probability, mask=None):
+def _drop_observations(values, lengths, probability, mask=None, start=None):
     """Drop each observation with ``probability``, keeping at least one.
 
     The kept steps close up in order; with ``mask`` (a list of channels,
     for a grid, whose time is the position) the dropped steps stay in place
     instead, with those channels set to zero, and lengths are unchanged.
+    ``start`` (each light curve's first step of the sequence loss, or None)
+    follows its step: it becomes the number of kept steps before it.
+    Returns the values, the lengths and the start.
     """
     n, steps, _ = values.shape
     inside = torch.arange(steps)[None, :] < lengths[:, None]
@@ -235,11 +255,14 @@ def _drop_observations(values, lengths, probability, mask=None):
     if mask is not None:
         # In place: a batch is gathered from the dataset by index, so it is already a copy.
         values[:, :, mask] *= keep[:, :, None].to(values.dtype)
-        return values, lengths
+        return values, lengths, start
+    if start is not None:
+        before = torch.arange(steps)[None, :] < start[:, None]
+        start = (keep & before).sum(1)
     # A stable sort puts the kept steps first, in their order.
     order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)
     values = torch.gather(values, 1, order[:, :, None].expand_as(values))
-    return values, keep.sum(1)
+    return values, keep.sum(1), start
 
 
 def _add_flux_noise(values, lengths, index, dataset, scale):

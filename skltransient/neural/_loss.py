@@ -5,7 +5,7 @@ import torch
 __all__ = ["sequence_cross_entropy"]
 
 
-def sequence_cross_entropy(logits, y, lengths, weight, share):
+def sequence_cross_entropy(logits, y, lengths, weight, share, start=None):
     """Class-weighted cross-entropy of the whole light curves and of all their prefixes.
 
     ``(1 - share)`` times the loss of each light curve's last valid step plus
@@ -23,6 +23,11 @@ def sequence_cross_entropy(logits, y, lengths, weight, share):
     weight : tensor of shape (n_classes,) or None
     share : float
         ``GRUClassifier(sequence_loss=...)``.
+    start : tensor of shape (n,), int64, or None, default=None
+        The first step of each light curve whose prefix is scored
+        (``GRUClassifier(sequence_loss_from="trigger")``: the first step at
+        or after the trigger), clipped to its last step; None scores every
+        prefix.
 
     Returns
     -------
@@ -37,7 +42,12 @@ def sequence_cross_entropy(logits, y, lengths, weight, share):
     steps = torch.nn.functional.cross_entropy(
         logits.reshape(-1, n_classes), y.repeat_interleave(n_steps), weight=None,
         reduction="none").reshape(n, n_steps)
-    valid = (torch.arange(n_steps, device=logits.device)[None, :] < lengths[:, None]).to(steps.dtype)
-    per_object = (steps * valid).sum(dim=1) / lengths.to(steps.dtype)
+    position = torch.arange(n_steps, device=logits.device)[None, :]
+    valid = position < lengths[:, None]
+    if start is not None:
+        first = torch.minimum(start.to(logits.device), lengths - 1)
+        valid = valid & (position >= first[:, None])
+    valid = valid.to(steps.dtype)
+    per_object = (steps * valid).sum(dim=1) / valid.sum(dim=1)
     w = torch.ones_like(per_object) if weight is None else weight[y].to(per_object.dtype)
     return (1 - share) * last + share * (per_object * w).sum() / w.sum()

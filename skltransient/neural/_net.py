@@ -60,6 +60,8 @@ class TrainingNet(NeuralNetClassifier):
         if self.module_.training and self.sequence_loss > 0:
             # Every step's logits: (n, n_steps, n_classes); get_loss reads them.
             return self.module_.forward_sequence(x["values"], x["metadata"])
+        # The step where the sequence loss starts is the loss's, not the module's.
+        x = {key: value for key, value in x.items() if key != "start"}
         if self.module_.training and not self.train_packed:
             fit_params = {**fit_params, "packed": False}
         return super().infer(x, **fit_params)
@@ -68,7 +70,7 @@ class TrainingNet(NeuralNetClassifier):
         if y_pred.ndim != 3:
             return super().get_loss(y_pred, y_true, X=X, training=training)
         return sequence_cross_entropy(y_pred, y_true, X["lengths"], self.criterion_.weight,
-                                      self.sequence_loss)
+                                      self.sequence_loss, X.get("start"))
 
 
 def quiet(*args, **kwargs):

@@ -437,6 +437,41 @@ def test_sequence_loss_share_zero_is_the_plain_weighted_loss():
                           _sequence_loss(logits, y, lengths, weight, 0.5))
 
 
+def test_sequence_loss_from_a_start_scores_only_the_later_prefixes():
+    """Check that start drops the earlier prefixes from the sequence loss, and clips to the last step."""
+    from skltransient.neural._loss import sequence_cross_entropy as _sequence_loss
+
+    gen = torch.Generator().manual_seed(1)
+    logits = torch.randn(4, 6, 3, generator=gen)
+    y = torch.tensor([0, 1, 2, 1])
+    lengths = torch.tensor([6, 4, 2, 5])
+    start = torch.tensor([0, 2, 5, 4])  # the third beyond its length: its last step only
+    weight = torch.tensor([1.0, 0.5, 2.0])
+    per_step = -torch.log_softmax(logits, dim=2).gather(2, y[:, None, None].expand(-1, 6, 1))[..., 0]
+    first = [0, 2, 1, 4]
+    per_object = torch.stack([per_step[i, f:n].mean()
+                              for i, (f, n) in enumerate(zip(first, lengths.tolist()))])
+    expected = (per_object * weight[y]).sum() / weight[y].sum()
+    assert torch.allclose(_sequence_loss(logits, y, lengths, weight, 1.0, start), expected)
+    assert torch.allclose(_sequence_loss(logits, y, lengths, weight, 0.5, torch.zeros(4, dtype=torch.long)),
+                          _sequence_loss(logits, y, lengths, weight, 0.5))
+
+
+def test_sequence_loss_from_trigger_changes_training():
+    """Check that sequence_loss_from='trigger' trains differently from 'first' on light curves with pre-trigger steps, and is validated."""
+    from skltransient.datasets import simulate
+
+    lc, y = simulate("ztf", 40, trigger_window=(-60, 60), random_state=0, return_X_y=True)
+    padded = MetadataScaler().fit_transform(LightCurvePadder().fit_transform(lc))
+    assert np.any(np.nan_to_num(padded.times[:, 0], nan=np.inf) < padded.trigger)
+    kwargs = dict(SMALL, max_epochs=2, random_state=0)
+    first = GRUClassifier(**kwargs).fit(padded, y)
+    trigger = GRUClassifier(**kwargs, sequence_loss_from="trigger").fit(padded, y)
+    assert not np.allclose(first.predict_proba(padded), trigger.predict_proba(padded))
+    with pytest.raises(ValueError, match="sequence_loss_from"):
+        GRUClassifier(sequence_loss_from="peak").fit(padded, y)
+
+
 def test_sequence_loss_trains_and_is_a_parameter(data):
     """Check that sequence_loss changes training, and that 0 reproduces whole-curve training."""
     X, y = data

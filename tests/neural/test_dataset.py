@@ -271,3 +271,33 @@ def test_observation_dropout_masks_grid_steps_in_place():
         long = X["lengths"] == 40
         shares.append(dropped[long].float().mean(1))
     assert 0.4 < torch.cat(shares).mean().item() < 0.6
+
+
+def test_start_is_the_first_step_at_or_after_the_trigger_and_follows_dropout():
+    """Check from_trigger's start: steps before the trigger counted, NaN triggers at 0, dropout keeping it on its step."""
+    n, steps = 60, 30
+    times = np.tile(np.arange(steps, dtype=float), (n, 1))
+    lengths = np.full(n, steps)
+    lengths[-1] = 5
+    times[-1, 5:] = np.nan  # padding
+    trigger = np.full(n, 12.0)
+    trigger[0], trigger[-1] = np.nan, 20.0  # no trigger; a trigger after the last step
+    values = np.zeros((n, steps, 3), np.float32)
+    values[:, :, 0] = times  # the time channel says which step a kept step was
+    values[-1, 5:] = 0.0
+    padded = SimpleNamespace(values=values, lengths=lengths, times=times, trigger=trigger,
+                             metadata=np.zeros((n, 0), np.float32))
+    dataset = PaddedDataset(padded, np.arange(n), from_trigger=True)
+    assert dataset.start[0] == 0 and dataset.start[1] == 12 and dataset.start[-1] == 5
+    assert "start" not in PaddedDataset(padded, np.arange(n))[torch.arange(3)][0]
+    iterator = BatchIterator(dataset, batch_size=20, shuffle=True, observation_dropout=0.5)
+    torch.manual_seed(0)
+    dropped = 0
+    for X, index in iterator:
+        for row, n_kept, start, i in zip(X["values"], X["lengths"], X["start"], index):
+            kept = row[:n_kept, 0].numpy()
+            # The start is the number of kept steps before the trigger's step.
+            expected = 0 if np.isnan(trigger[i]) else int((kept < trigger[i]).sum())
+            assert int(start) == expected
+            dropped += int(n_kept < lengths[i])
+    assert dropped > n // 2
