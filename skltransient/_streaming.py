@@ -147,7 +147,7 @@ class ClassificationStream:
         self._state = _State(
             object_id=np.empty(0, dtype=object),
             hidden=np.zeros((0, encoder.num_layers, encoder.hidden_size), np.float32),
-            first=np.zeros(0), last=np.zeros(0), trigger=np.zeros(0),
+            first=np.zeros(0), last=np.zeros(0), previous=np.zeros(0), trigger=np.zeros(0),
             pending=np.empty(0, dtype=object), count=np.zeros(0, np.int64),
             peak=np.zeros(0, np.float32),
             metadata=np.zeros((0, self._classifier.n_metadata_), np.float32),
@@ -289,7 +289,8 @@ class ClassificationStream:
         state = _State(
             object_id=new.object_ids.astype(object),
             hidden=np.zeros((n,) + self._state.hidden.shape[1:], np.float32),
-            first=new.time[new.offsets[:-1]], last=np.full(n, -np.inf), trigger=np.full(n, np.inf),
+            first=new.time[new.offsets[:-1]], last=np.full(n, -np.inf), previous=np.zeros(n),
+            trigger=np.full(n, np.inf),
             pending=_no_pending(n),
             count=np.zeros(n, np.int64), peak=np.zeros(n, np.float32),
             metadata=np.zeros((n, self._state.metadata.shape[1]), np.float32),
@@ -373,9 +374,12 @@ class ClassificationStream:
                 a[kept] for a in (index, time, flux, flux_err, wavelength))
         if index.size == 0:
             return
+        # Days since each object's previous step (0 at its first): the padder's "log_gap".
+        gap = np.where(state.count[index] == 0, 0.0, time - state.previous[index])
         state.count[index] += 1
+        state.previous[index] = time
         values = self._padder.observation_steps(time - state.first[index], flux, flux_err,
-                                                 wavelength)[:, None, :]
+                                                 wavelength, gap)[:, None, :]
         if self._normalizer is not None:
             values, state.peak[index] = self._normalizer.scale_batch(
                 values, np.ones(index.size, np.int64), *self._padder.flux_channels(),
@@ -433,6 +437,7 @@ class _State:
     hidden: np.ndarray
     first: np.ndarray
     last: np.ndarray
+    previous: np.ndarray
     trigger: np.ndarray
     pending: np.ndarray
     count: np.ndarray

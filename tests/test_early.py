@@ -33,7 +33,7 @@ def causal(data):
     return model.fit(*data)
 
 
-@pytest.mark.parametrize("model_name", ["causal", "causal_snr"])
+@pytest.mark.parametrize("model_name", ["causal", "causal_snr", "causal_gap"])
 def test_over_time_equals_truncated_inputs(data, model_name, request):
     """Check that the one-pass probabilities after step k equal those from the first k+1 observations."""
     X, _ = data
@@ -151,7 +151,16 @@ def causal_snr(data):
     return model.fit(*data)
 
 
-@pytest.mark.parametrize("model_name", ["causal", "causal_short", "causal_windowed", "causal_snr"])
+@pytest.fixture(scope="module")
+def causal_gap(data):
+    """A model with the gap channel (LightCurvePadder(gap_channel=True))."""
+    model = make_pipeline(LightCurvePadder(gap_channel=True, window=(-30, 100)),
+                          FluxNormalizer(), MetadataScaler(), GRUClassifier(**SMALL, max_epochs=3))
+    return model.fit(*data)
+
+
+@pytest.mark.parametrize("model_name", ["causal", "causal_short", "causal_windowed", "causal_snr",
+                                        "causal_gap"])
 def test_streaming_equals_predict_proba_at_every_step(data, model_name, request):
     """Check that streaming, observation by observation, equals the pipeline's predict_proba on the light curve so far."""
     X, _ = data

@@ -145,3 +145,13 @@ def test_onnx_classifier_refuses_a_bad_batch_size(batch_size, tmp_path):
     with pytest.raises(ValueError, match=rf"batch_size must be a positive integer .*got "
                                          rf"{re.escape(repr(batch_size))}"):
         OnnxClassifier(tmp_path / "absent.onnx", batch_size=batch_size)
+
+
+def test_onnx_classifier_with_the_gap_channel_and_snr_equals_predict_proba(tmp_path):
+    """Check that the long-light-curve inputs (log_gap, snr) export: the same probabilities within 1e-5."""
+    X, y = make_lightcurves(40, seed=4, n_obs=(1, 40))
+    model = make_pipeline(LightCurvePadder(gap_channel=True), FluxNormalizer("snr"),
+                          GRUClassifier(hidden_size=8, num_layers=2, head_size=8, max_epochs=2,
+                                        random_state=0)).fit(X, y)
+    onnx_model = OnnxClassifier(to_onnx(model, tmp_path / "m.onnx"), preprocessing=model[:-1])
+    np.testing.assert_allclose(onnx_model.predict_proba(X), model.predict_proba(X), atol=1e-5, rtol=0)

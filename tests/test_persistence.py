@@ -269,6 +269,19 @@ def test_windowed_padder_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X.window(None, 30.0)))
 
 
+def test_gap_channel_and_snr_round_trip(tmp_path):
+    """Check that the gap channel, the snr scaling and sequence_loss_from survive saving and still predict the same."""
+    X, y = make_toy_lightcurves(30, 3, random_state=1)
+    model = make_pipeline(LightCurvePadder(gap_channel=True), FluxNormalizer("snr"), MetadataScaler(),
+                          GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=1,
+                                        sequence_loss_from="trigger", random_state=0)).fit(X, y)
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded[0].channels_[-1] == "log_gap" and loaded[1].method == "snr"
+    assert loaded[-1].sequence_loss_from == "trigger"
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
 def test_save_model_refuses_an_existing_model_unless_told_to_overwrite(fitted, tmp_path):
     """Check that saving over a saved model is refused, and done with overwrite=True."""
     model, X, _ = fitted

@@ -43,6 +43,9 @@ class PaddedDataset(Dataset):
             np.ascontiguousarray(scale, dtype=np.float32))
         # A grid has no time channel: dropout masks its steps rather than removing them.
         self.representation = getattr(X, "representation", "array")
+        # LightCurvePadder(gap_channel=True): the gaps that dropout recomputes.
+        channels = tuple(getattr(X, "channels", None) or ())
+        self.gap_channel = channels.index("log_gap") if "log_gap" in channels else None
         self.start = None
         if from_trigger:
             times, trigger = getattr(X, "times", None), getattr(X, "trigger", None)
@@ -165,7 +168,8 @@ class BatchIterator:
             if self.observation_dropout > 0:
                 X["values"], X["lengths"], start = _drop_observations(
                     X["values"], X["lengths"], self.observation_dropout,
-                    mask=self._masked_channels(), start=X.get("start"))
+                    mask=self._masked_channels(), start=X.get("start"),
+                    gap=self.dataset.gap_channel)
                 if start is not None:
                     X["start"] = start
             if self.prefix_probability > 0:
@@ -234,7 +238,7 @@ def _random_prefixes(lengths, probability):
     return torch.where(cut, prefix, lengths)
 
 
-def _drop_observations(values, lengths, probability, mask=None, start=None):
+def _drop_observations(values, lengths, probability, mask=None, start=None, gap=None):
     """Drop each observation with ``probability``, keeping at least one.
 
     The kept steps close up in order; with ``mask`` (a list of channels,
@@ -242,6 +246,8 @@ def _drop_observations(values, lengths, probability, mask=None, start=None):
     instead, with those channels set to zero, and lengths are unchanged.
     ``start`` (each light curve's first step of the sequence loss, or None)
     follows its step: it becomes the number of kept steps before it.
+    ``gap`` (the channel of ``LightCurvePadder(gap_channel=True)``, or None)
+    is recomputed: a kept step's gap runs from the previous kept step.
     Returns the values, the lengths and the start.
     """
     n, steps, _ = values.shape
@@ -261,7 +267,13 @@ def _drop_observations(values, lengths, probability, mask=None, start=None):
         start = (keep & before).sum(1)
     # A stable sort puts the kept steps first, in their order.
     order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)
+    if gap is not None:  # days since the first step, read back from the gaps
+        elapsed = torch.cumsum(torch.pow(10.0, values[:, :, gap]) - 1.0, dim=1)
     values = torch.gather(values, 1, order[:, :, None].expand_as(values))
+    if gap is not None:
+        elapsed = torch.gather(elapsed, 1, order)
+        days = torch.diff(elapsed, dim=1, prepend=elapsed[:, :1]).clamp(min=0.0)
+        values[:, :, gap] = torch.log10(1.0 + days)
     return values, keep.sum(1), start
 
 

@@ -85,6 +85,15 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         ``predict_proba_at`` computes them on the light curve cut at each
         asked day, and a stream refuses such a model (see
         ``PaddedLightCurves.lookahead``). None adds nothing.
+    gap_channel : bool, default=False
+        Append a channel ``"log_gap"`` (``"observations"`` only):
+        ``log10(1 + dt)``, with ``dt`` the days since the previous kept
+        observation of any band (0 at the first), so that the network sees
+        the cadence of a sparse, multi-season light curve (a same-night
+        colour pair, a gap between seasons) without having to difference
+        the time channel. Causal: a stream carries each object's previous
+        time; observation dropout (``GRUClassifier(observation_dropout=...)``)
+        recomputes it for the steps it keeps.
 
     Attributes
     ----------
@@ -127,11 +136,12 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         "metadata_columns": [list, tuple],
         "window": [list, tuple, None],
         "features": [HasMethods(["fit", "transform", "get_feature_names_out"]), None],
+        "gap_channel": ["boolean"],
     }
 
     def __init__(self, representation="observations", *, max_length=None, truncate="end",
                  time_scale=100.0, grid_step=3.0, bands=None, metadata_columns=("redshift", "mwebv"),
-                 window=None, features=None):
+                 window=None, features=None, gap_channel=False):
         self.representation = representation
         self.max_length = max_length
         self.truncate = truncate
@@ -141,6 +151,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         self.metadata_columns = metadata_columns
         self.window = window
         self.features = features
+        self.gap_channel = gap_channel
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -165,7 +176,10 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             seen = np.unique(X.band)
             codes = seen[np.argsort(wavelengths(seen), kind="stable")].tolist()
         self.bands_ = [known_bands()[c] for c in codes]
-        self.channels_ = channel_names(self.representation, self.bands_)
+        if self.gap_channel and self.representation == "grid":
+            raise ValueError("LightCurvePadder(gap_channel=True) needs the 'observations' "
+                             "representation: a grid's steps are evenly spaced, with no gaps.")
+        self.channels_ = channel_names(self.representation, self.bands_, self.gap_channel)
         self.n_channels_ = len(self.channels_)
         if self.max_length is not None:
             self.check_padded_size(1, self.max_length)
@@ -260,7 +274,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         """
         own = tuple(fitted_state(self, "channels_"))
         bands = fitted_state(self, "bands_")
-        expected = channel_names(self.representation, bands)
+        expected = channel_names(self.representation, bands, self.gap_channel)
         if own != expected:
             raise ValueError(f"its channels_ {list(own)} are not those of representation "
                              f"{self.representation!r} over bands_ {bands} ({list(expected)}).")
@@ -426,8 +440,8 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             return tuple(range(nb)), tuple(range(nb, 2 * nb))
         return (1,), (2,)
 
-    def observation_steps(self, elapsed, flux, flux_err, wavelength):
-        """Values of the ``"observations"`` steps, shape (n, 4), float32.
+    def observation_steps(self, elapsed, flux, flux_err, wavelength, gap=None):
+        """Values of the ``"observations"`` steps, shape (n, n_channels_), float32.
 
         The one definition of these channels (``channels_``), shared by
         :meth:`transform` and :class:`~skltransient.early.ClassificationStream`,
@@ -439,13 +453,23 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             Days since the object's first kept observation.
         flux, flux_err, wavelength : ndarray of shape (n,)
             Flux, its uncertainty and the band's pivot wavelength (Angstrom).
+        gap : ndarray of shape (n,), float64, or None, default=None
+            Days since the object's previous kept observation (0 at its
+            first): the ``"log_gap"`` channel of ``gap_channel=True``, which
+            needs it.
 
         Returns
         -------
-        values : ndarray of shape (n, 4), float32
+        values : ndarray of shape (n, 4), or (n, 5) with ``gap_channel``, float32
         """
         time = elapsed.astype(np.float32) / np.float32(self.time_scale)
-        return np.stack([time, flux, flux_err, wavelength / 1e4], axis=1).astype(np.float32)
+        channels = [time, flux, flux_err, wavelength / 1e4]
+        if self.gap_channel:
+            if gap is None:
+                raise ValueError("LightCurvePadder(gap_channel=True).observation_steps needs "
+                                 "each step's gap to the previous observation (gap=...).")
+            channels.append(np.log10(1.0 + np.maximum(gap, 0.0)))
+        return np.stack(channels, axis=1).astype(np.float32)
 
     def _observations(self, X):
         lengths = X.lengths
@@ -458,9 +482,13 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         keep = (position >= 0) & (position < n_steps)
         obj, position = X.object_index[keep], position[keep]
         t0 = X.time[X.offsets[1:] - kept if self.truncate == "start" else X.offsets[:-1]]
-        values = np.zeros((len(X), n_steps, 4), dtype=np.float32)
+        values = np.zeros((len(X), n_steps, len(self.channels_)), dtype=np.float32)
+        gap = None
+        if self.gap_channel:  # 0 at each object's first kept step
+            gap = np.diff(X.time[keep], prepend=np.nan)
+            gap[position == 0] = 0.0
         values[obj, position] = self.observation_steps(
-            X.time[keep] - t0[obj], X.flux[keep], X.flux_err[keep], X.wavelength[keep])
+            X.time[keep] - t0[obj], X.flux[keep], X.flux_err[keep], X.wavelength[keep], gap)
         times = np.full((len(X), n_steps), np.nan)
         times[obj, position] = X.time[keep]
         return values, kept.astype(np.int64), times, t0
@@ -521,7 +549,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         return tags
 
 
-def channel_names(representation, bands):
+def channel_names(representation, bands, gap_channel=False):
     """Names of the channels of a representation over the given bands.
 
     What a fitted :class:`LightCurvePadder` records as ``channels_``.
@@ -530,6 +558,8 @@ def channel_names(representation, bands):
     ----------
     representation : {"observations", "grid"}
     bands : list of str
+    gap_channel : bool, default=False
+        ``LightCurvePadder(gap_channel=...)``: ``"log_gap"`` last.
 
     Returns
     -------
@@ -537,7 +567,7 @@ def channel_names(representation, bands):
     """
     if representation == "grid":
         return tuple(f"flux_{b}" for b in bands) + tuple(f"flux_err_{b}" for b in bands)
-    return ("time", "flux", "flux_err", "wavelength")
+    return ("time", "flux", "flux_err", "wavelength") + (("log_gap",) if gap_channel else ())
 
 
 def _numbers(column, name):

@@ -301,3 +301,24 @@ def test_start_is_the_first_step_at_or_after_the_trigger_and_follows_dropout():
             assert int(start) == expected
             dropped += int(n_kept < lengths[i])
     assert dropped > n // 2
+
+
+def test_observation_dropout_recomputes_the_gap_channel():
+    """Check that a kept step's log_gap runs from the previous kept step after dropout, the other channels moving unchanged."""
+    n, steps = 40, 25
+    rng = np.random.default_rng(0)
+    times = np.cumsum(rng.exponential(3.0, (n, steps)), axis=1)
+    times -= times[:, :1]
+    values = np.zeros((n, steps, 3), np.float32)
+    values[:, :, 0] = times
+    values[:, :, 2] = np.log10(1 + np.diff(times, axis=1, prepend=times[:, :1]))
+    padded = SimpleNamespace(values=values, lengths=np.full(n, steps), channels=("time", "flux", "log_gap"),
+                             metadata=np.zeros((n, 0), np.float32))
+    dataset = PaddedDataset(padded, np.arange(n))
+    assert dataset.gap_channel == 2
+    torch.manual_seed(0)
+    for X, _ in BatchIterator(dataset, batch_size=10, shuffle=True, observation_dropout=0.5):
+        for row, n_kept in zip(X["values"].numpy(), X["lengths"].numpy()):
+            kept = row[:n_kept, 0].astype(float)
+            expected = np.log10(1 + np.diff(kept, prepend=kept[:1]))
+            np.testing.assert_allclose(row[:n_kept, 2], expected, atol=2e-4)

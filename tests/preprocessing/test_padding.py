@@ -264,3 +264,28 @@ def test_padder_check_padded_size_refuses_a_batch_beyond_memory(small):
     padder.check_padded_size(2, 10)
     with pytest.raises(ValueError, match="max_length"):
         padder.check_padded_size(10**9, 10**9)
+
+
+def test_padder_gap_channel_is_the_log_days_since_the_previous_kept_observation():
+    """Check log_gap: log10(1 + days since the previous kept step), 0 at the first, after a window and a truncation."""
+    lc = LightCurves.from_arrays(["a"] * 4 + ["b"] * 3, [0.0, 1.0, 1.2, 30.0, 5.0, 5.0, 105.0],
+                                 ["ztfg", "ztfr"] * 3 + ["ztfg"], np.ones(7), np.ones(7))
+    padder = LightCurvePadder(metadata_columns=(), gap_channel=True).fit(lc)
+    assert padder.channels_ == ("time", "flux", "flux_err", "wavelength", "log_gap")
+    out = padder.transform(lc)
+    np.testing.assert_allclose(out.values[0, :, 4], np.log10(1 + np.array([0.0, 1.0, 0.2, 28.8])),
+                               rtol=1e-5)
+    np.testing.assert_allclose(out.values[1, :3, 4], np.log10(1 + np.array([0.0, 0.0, 100.0])),
+                               rtol=1e-6)
+    assert out.values[1, 3, 4] == 0.0  # padding
+    np.testing.assert_array_equal(out.values[:, :, :4],
+                                  LightCurvePadder(metadata_columns=()).fit_transform(lc).values)
+    last = LightCurvePadder(metadata_columns=(), gap_channel=True, max_length=2,
+                            truncate="start").fit_transform(lc)
+    np.testing.assert_allclose(last.values[0, :, 4], np.log10(1 + np.array([0.0, 28.8])), rtol=1e-5)
+
+
+def test_padder_gap_channel_refuses_a_grid(small):
+    """Check that a grid, whose steps are evenly spaced, refuses the gap channel, naming the representation."""
+    with pytest.raises(ValueError, match="gap_channel=True.*'observations' representation"):
+        LightCurvePadder("grid", gap_channel=True).fit(small)
