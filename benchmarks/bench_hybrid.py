@@ -14,6 +14,13 @@ torch thread a process; the table gives the mean, the lowest and the highest.
                                                                      # day (predict_proba_at), the
                                                                      # baseline trained at each
 
+The ``gru-*`` and ``hybrid-*`` variants add one input for long, sparse, multi-season light curves
+each (the log gap channel, each step's signal-to-noise, the sequence loss from the trigger) to the
+GRU or to the hybrid:
+
+    python benchmarks/bench_hybrid.py --variants gru gru-gap gru-snr gru-trigger hybrid hybrid-gap \
+        hybrid-snr hybrid-trigger features --seeds 3 --jobs 2 --phases 2 10
+
 ``hybrid-prefixes`` trains the hybrid on the light curves and their copies cut at 2, 5, 10 and
 20 days after trigger (``early.with_prefixes``), for a third of the epochs (each epoch is five
 times longer).
@@ -51,6 +58,25 @@ VARIANTS = {
     "hybrid-prefixes": ("hybrid_pipeline trained with prefixes (2, 5, 10, 20 d)",
                         lambda epochs, seed: hybrid_pipeline(max_epochs=max(1, epochs // 3),
                                                              random_state=seed)),
+    # Inputs for long, sparse, multi-season light curves (issue 24, item 2), one at a time.
+    "gru-gap": ("GRU, + log gap channel (gap_channel=True)",
+                lambda epochs, seed: default_pipeline(max_epochs=epochs, random_state=seed).set_params(
+                    lightcurvepadder__gap_channel=True)),
+    "gru-snr": ("GRU, arcsinh(flux / flux_err) per step (FluxNormalizer('snr'))",
+                lambda epochs, seed: default_pipeline(max_epochs=epochs, random_state=seed).set_params(
+                    fluxnormalizer__method="snr")),
+    "gru-trigger": ("GRU, sequence loss from the trigger",
+                    lambda epochs, seed: default_pipeline(max_epochs=epochs, random_state=seed,
+                                                          sequence_loss_from="trigger")),
+    "hybrid-gap": ("hybrid, + log gap channel (gap_channel=True)",
+                   lambda epochs, seed: hybrid_pipeline(max_epochs=epochs, random_state=seed).set_params(
+                       lightcurvepadder__gap_channel=True)),
+    "hybrid-snr": ("hybrid, arcsinh(flux / flux_err) per step (FluxNormalizer('snr'))",
+                   lambda epochs, seed: hybrid_pipeline(max_epochs=epochs, random_state=seed).set_params(
+                       fluxnormalizer__method="snr")),
+    "hybrid-trigger": ("hybrid, sequence loss from the trigger",
+                       lambda epochs, seed: hybrid_pipeline(max_epochs=epochs, random_state=seed,
+                                                            sequence_loss_from="trigger")),
     "features": ("features + boosting, tuned (at each phase)",
                  lambda epochs, seed: features_pipeline(tuned=True, random_state=seed)),
 }
