@@ -12,6 +12,9 @@ macro F1, macro ROC AUC and per-class F1, as one table per data set.
     python benchmarks/bench_accuracy.py --sets ztf --gru '{"flux_noise": 0}' --scratch-only --validation
                                                          # one row of an ablation, scored on
                                                          # validation data (never the test set)
+    python benchmarks/bench_accuracy.py --sets ztf --quick --validation --scratch-only \
+        --recipe default --seeds 3 --params '{"fluxnormalizer__method": "snr"}'
+                                                         # a pipeline parameter, on validation data
     python benchmarks/bench_accuracy.py --quick --sets plasticc --seeds 3 --phases 2 5 10
                                                          # three repeats (split and seeds), mean,
                                                          # spread and paired differences
@@ -63,6 +66,9 @@ def main():
     p.add_argument("--gru", type=json.loads, default={},
                    help="GRUClassifier parameters of the model from scratch, as JSON "
                         "(default: the package's defaults)")
+    p.add_argument("--params", type=json.loads, default={},
+                   help="further parameters of the recipes' pipelines (set_params), as JSON, "
+                        "e.g. '{\"fluxnormalizer__method\": \"snr\"}'")
     p.add_argument("--scratch-only", action="store_true",
                    help="train and score only the GRU from scratch (an ablation row)")
     p.add_argument("--validation", action="store_true",
@@ -181,10 +187,12 @@ def run(name, args, report, seed):
     for key in ("default", "hybrid") if args.recipe == "both" else (args.recipe,):
         label, recipe = recipes[key]
         gru = recipe(**{"max_epochs": epochs, "random_state": seed, **args.gru})
+        gru.set_params(**args.params)
         tic = time.perf_counter()
         gru.fit(X_train, y_train)
         results[label] = gru_scores(gru, X_test, y_test, args.phases)
-        report.note(f"{name}: {label} {args.gru or 'defaults'}, {gru[-1].n_epochs_} epochs, "
+        report.note(f"{name}: {label} {args.gru or 'defaults'} {args.params or ''}, "
+                    f"{gru[-1].n_epochs_} epochs, "
                     f"{time.perf_counter() - tic:.0f} s")
     shipped = f"{name}-sims"
     if shipped in pretrained.available() and not args.scratch_only:
