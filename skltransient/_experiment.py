@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 
 from . import __version__
 from ._optional import install_hint
-from .datasets import BTS_CLASS_MAP, CLASSES, TRIGGER_WINDOW, read_data, simulate
+from .datasets import BTS_CLASS_MAP, CLASSES, GALACTIC_CLASSES, TRIGGER_WINDOW, read_data, simulate
 from .neural import GRUClassifier
 from .recipes import default_pipeline, features_pipeline, hybrid_pipeline
 
@@ -29,11 +29,17 @@ BASE_CLASSES = CLASSES
 AUGMENTATION = ("flux_noise", "observation_dropout")
 
 
-def simulate_base(n_per_class, random_state=0, survey="ztf", redshifts="survey"):
-    """Simulated light curves of one survey with equal numbers of each class."""
-    fractions = dict.fromkeys(BASE_CLASSES, 1 / len(BASE_CLASSES))
-    return simulate(survey, n_per_class * len(BASE_CLASSES), class_fractions=fractions,
+def simulate_base(n_per_class, random_state=0, survey="ztf", redshifts="survey",
+                  classes=BASE_CLASSES):
+    """Simulated light curves of one survey with equal numbers of each class (``classes``)."""
+    fractions = dict.fromkeys(classes, 1 / len(classes))
+    return simulate(survey, n_per_class * len(classes), class_fractions=fractions,
                     redshifts=redshifts, random_state=random_state, return_X_y=True)
+
+
+#: The classes of a base model that knows the sky: the extragalactic transients and the
+#: simulator's Galactic variables (``train_base_model(galactic=True)``).
+SKY_CLASSES = tuple(BASE_CLASSES) + tuple(GALACTIC_CLASSES)
 
 
 #: Days after trigger at which the base models are scored.
@@ -41,12 +47,15 @@ BASE_DAYS = (0, 2, 5, 10, 20, 40)
 
 
 def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per_class=200,
-                     device="cpu", random_state=0, verbose=0, hybrid=False, **classifier):
+                     device="cpu", random_state=0, verbose=0, hybrid=False, galactic=False,
+                     **classifier):
     """Train a base model on simulated light curves; score it on a fresh simulated test set.
 
     ``hybrid=True`` trains :func:`~skltransient.recipes.hybrid_pipeline`
     (the statistics of the bands seen in training in the metadata branch)
     instead of :func:`~skltransient.recipes.default_pipeline`.
+    ``galactic=True`` adds the simulator's Galactic variables
+    (:data:`SKY_CLASSES`: a base that tells transients from variable stars).
 
     The model trains on all ``n_per_class`` light curves of each class
     (holding out 10 % for early stopping); the test set is a fresh
@@ -65,8 +74,9 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     """
     from .early import predict_proba_at
 
-    X, y = simulate_base(n_per_class, random_state, survey)
-    X_test, y_test = simulate_base(n_test_per_class, random_state + 1000, survey)
+    classes = SKY_CLASSES if galactic else BASE_CLASSES
+    X, y = simulate_base(n_per_class, random_state, survey, classes=classes)
+    X_test, y_test = simulate_base(n_test_per_class, random_state + 1000, survey, classes=classes)
     # The hybrid's statistics are of the bands seen in fit (all the survey's), fixed thereafter.
     recipe = hybrid_pipeline if hybrid else default_pipeline
     model = recipe(max_epochs=max_epochs, device=device, random_state=random_state,
@@ -79,7 +89,7 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     by_day = {day: float(f1_score(y_test, model.classes_[np.argmax(np.nan_to_num(at[:, j]), axis=1)],
                                   average="macro")) for j, day in enumerate(BASE_DAYS)}
     return model, {
-        "survey": survey, "hybrid": hybrid, "n_train": len(y), "n_test": len(y_test), "seconds": seconds,
+        "survey": survey, "hybrid": hybrid, "classes": classes, "n_train": len(y), "n_test": len(y_test), "seconds": seconds,
         "epochs": model[-1].n_epochs_, "best_epoch": model[-1].best_epoch_,
         "accuracy": float(np.mean(predicted == y_test)),
         "f1_macro": float(f1_score(y_test, predicted, average="macro")),
@@ -165,6 +175,7 @@ def model_card(report, *, n_per_class, random_state, command, name=None, baselin
                where="the CPU (one torch thread)", redshift_cost=None):
     """Markdown model card of a base model (``report`` from :func:`train_base_model`)."""
     survey = report.get("survey", "ztf")
+    classes = report.get("classes", BASE_CLASSES)
     title, bands = _SURVEYS[survey]
     name = name or f"{survey}-sims"
     days = "".join(f" | {d} d" for d in BASE_DAYS)
@@ -187,7 +198,7 @@ Per-class scores of the feature baseline on the same test set (whole light curve
   ({report['epochs']} epochs, the best at epoch {report['best_epoch']}; early stopping on 10 %
   of the training set).
 - Rebuild: `{command}` (one torch thread, same seed and simulator: the same model).
-- Training data: `skltransient.datasets.simulate("{survey}", {n_per_class * len(BASE_CLASSES)},
+- Training data: `skltransient.datasets.simulate("{survey}", {n_per_class * len(classes)},
   class_fractions=<equal>, random_state={random_state})`: {n_per_class} {title} light curves per
   class, {bands}, {report['n_train']} in all (10 % of them held out for early stopping). The
   survey model's cadence, depths and noise are calibrated on real light curves (the simulator's
@@ -195,7 +206,7 @@ Per-class scores of the feature baseline on the same test set (whole light curve
   {_redshift_text(survey)}
 - Test data: a fresh simulation, `simulate("{survey}", {report['n_test']}, class_fractions=<equal>,
   random_state={random_state + 1000})`, never seen in training.
-- Classes ({len(BASE_CLASSES)}): {", ".join(BASE_CLASSES)}. For the ZTF Bright Transient Survey
+- Classes ({len(classes)}): {", ".join(classes)}. For the ZTF Bright Transient Survey
   classes use `class_map=skltransient.datasets.BTS_CLASS_MAP` ({len(set(BTS_CLASS_MAP.values()))}
   classes).
 - Input: `LightCurvePadder(window=(-30, 100))` (one step per observation, from 30 days before

@@ -24,6 +24,10 @@ def test_load_target_plasticc():
     assert len(X) == 400
     assert set(y) <= {"SN Ia", "SN Ia-91bg", "SN Iax", "SN II", "SN Ib/c", "SLSN-I", "TDE", "KN", "AGN"}
     assert class_map["SN IIP"] == class_map["SN IIn"] == "SN II"
+    # A base that knows the sky keeps PLAsTiCC's Galactic classes (the same names) as targets.
+    X, y, class_map = _experiment.load_target("plasticc", 1000, _experiment.SKY_CLASSES, 0)
+    assert {"Eclipsing binary", "RR Lyrae", "Mira", "M-dwarf flare", "Microlens"} <= set(y)
+    assert class_map["RR Lyrae"] == "RR Lyrae" and len(set(y)) == 14
 
 
 def test_reproduce_tiny_end_to_end(tmp_path, monkeypatch):
@@ -179,3 +183,17 @@ def test_calibration_error_before_and_after_are_scored_on_the_same_halves(monkey
     monkeypatch.setattr(calibration, "calibrate", lambda estimator, X, y: estimator)
     errors = _experiment._calibration_errors(model, X, y, seed=0)
     assert errors["before"] == pytest.approx(errors["after"], abs=1e-12)
+
+
+def test_sky_base_knows_the_galactic_classes_and_the_plasticc_target_keeps_them(monkeypatch):
+    """Check train_base_model(galactic=True): the Galactic classes in training, test and card; PLAsTiCC's Galactic classes kept as the target."""
+    from skltransient.datasets import GALACTIC_CLASSES
+
+    model, report = _experiment.train_base_model(4, survey="lsst", max_epochs=1, n_test_per_class=2,
+                                                 galactic=True, hidden_size=4, num_layers=1)
+    assert set(model.classes_) == set(CLASSES) | set(GALACTIC_CLASSES)
+    assert report["classes"] == _experiment.SKY_CLASSES
+    assert set(report["train"][1]) <= set(_experiment.SKY_CLASSES)
+    card = _experiment.model_card(report, n_per_class=4, random_state=0, command="c", name="lsst-sky")
+    assert f"Classes ({len(_experiment.SKY_CLASSES)}): " in card and "RR Lyrae" in card
+    assert f'simulate("lsst", {4 * len(_experiment.SKY_CLASSES)},' in card
