@@ -441,7 +441,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         return (1,), (2,)
 
     def observation_steps(self, elapsed, flux, flux_err, wavelength, gap=None):
-        """Values of the ``"observations"`` steps, shape (n, n_channels_), float32.
+        """Values of the ``"observations"`` steps, shape ``(n, n_channels_)``, float32.
 
         The one definition of these channels (``channels_``), shared by
         :meth:`transform` and :class:`~skltransient.early.ClassificationStream`,
