@@ -58,28 +58,25 @@ VARIANTS = {
     "hybrid-prefixes": ("hybrid_pipeline trained with prefixes (2, 5, 10, 20 d)",
                         lambda epochs, seed: hybrid_pipeline(max_epochs=max(1, epochs // 3),
                                                              random_state=seed)),
-    # Inputs for long, sparse, multi-season light curves (issue 24, item 2), one at a time.
-    "gru-gap": ("GRU, + log gap channel (gap_channel=True)",
-                lambda epochs, seed: default_pipeline(max_epochs=epochs, random_state=seed).set_params(
-                    lightcurvepadder__gap_channel=True)),
-    "gru-snr": ("GRU, arcsinh(flux / flux_err) per step (FluxNormalizer('snr'))",
-                lambda epochs, seed: default_pipeline(max_epochs=epochs, random_state=seed).set_params(
-                    fluxnormalizer__method="snr")),
-    "gru-trigger": ("GRU, sequence loss from the trigger",
-                    lambda epochs, seed: default_pipeline(max_epochs=epochs, random_state=seed,
-                                                          sequence_loss_from="trigger")),
-    "hybrid-gap": ("hybrid, + log gap channel (gap_channel=True)",
-                   lambda epochs, seed: hybrid_pipeline(max_epochs=epochs, random_state=seed).set_params(
-                       lightcurvepadder__gap_channel=True)),
-    "hybrid-snr": ("hybrid, arcsinh(flux / flux_err) per step (FluxNormalizer('snr'))",
-                   lambda epochs, seed: hybrid_pipeline(max_epochs=epochs, random_state=seed).set_params(
-                       fluxnormalizer__method="snr")),
-    "hybrid-trigger": ("hybrid, sequence loss from the trigger",
-                       lambda epochs, seed: hybrid_pipeline(max_epochs=epochs, random_state=seed,
-                                                            sequence_loss_from="trigger")),
     "features": ("features + boosting, tuned (at each phase)",
                  lambda epochs, seed: features_pipeline(tuned=True, random_state=seed)),
 }
+
+
+#: Inputs for long, sparse, multi-season light curves (issue 24, item 2), added one at a time to
+#: the GRU ("gru-<name>") and to the hybrid ("hybrid-<name>"): name -> (description, parameters).
+INPUTS = {
+    "gap": ("+ log gap channel (gap_channel=True)", {"lightcurvepadder__gap_channel": True}),
+    "snr": ("arcsinh(flux / flux_err) per step (FluxNormalizer('snr'))",
+            {"fluxnormalizer__method": "snr"}),
+    "trigger": ("sequence loss from the trigger", {"gruclassifier__sequence_loss_from": "trigger"}),
+}
+for _prefix, _recipe in (("gru", default_pipeline), ("hybrid", hybrid_pipeline)):
+    for _name, (_text, _params) in INPUTS.items():
+        VARIANTS[f"{_prefix}-{_name}"] = (
+            f"{'GRU' if _prefix == 'gru' else 'hybrid'}, {_text}",
+            lambda epochs, seed, recipe=_recipe, params=_params: recipe(
+                max_epochs=epochs, random_state=seed).set_params(**params))
 
 
 def main():
