@@ -70,6 +70,8 @@ INPUTS = {
     "snr": ("arcsinh(flux / flux_err) per step (FluxNormalizer('snr'))",
             {"fluxnormalizer__method": "snr"}),
     "trigger": ("sequence loss from the trigger", {"gruclassifier__sequence_loss_from": "trigger"}),
+    "snr-trigger": ("snr and the sequence loss from the trigger",
+                    {"fluxnormalizer__method": "snr", "gruclassifier__sequence_loss_from": "trigger"}),
 }
 for _prefix, _recipe in (("gru", default_pipeline), ("hybrid", hybrid_pipeline)):
     for _name, (_text, _params) in INPUTS.items():
