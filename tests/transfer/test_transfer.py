@@ -434,3 +434,17 @@ def test_transfer_default_fine_tunes_every_layer(base, target):
     tuned = TransferClassifier(base, max_epochs=2, lr=1e-2, random_state=0).fit(X, y)
     before = base[-1].module_.encoder.weight_ih_l0
     assert not torch.equal(tuned.classifier_.module_.encoder.weight_ih_l0, before)
+
+
+def test_transfer_keeps_the_long_light_curve_inputs(source, target):
+    """Check that fine-tuning a base with the gap channel, snr scaling and the trigger-start loss keeps them, and pickles."""
+    base = make_pipeline(LightCurvePadder(gap_channel=True), FluxNormalizer("snr"), MetadataScaler(),
+                         GRUClassifier(**SMALL, max_epochs=2, sequence_loss_from="trigger")).fit(*source)
+    tuned = TransferClassifier(base, max_epochs=2, random_state=0).fit(*target)
+    padder, normalizer = tuned.transformers_[0], tuned.transformers_[1]
+    assert padder.channels_[-1] == "log_gap" and normalizer.method == "snr"
+    assert tuned.classifier_.sequence_loss_from == "trigger"
+    assert tuned.classifier_.n_channels_ == base[-1].n_channels_  # the base's input width
+    X, _ = target
+    again = pickle.loads(pickle.dumps(tuned))
+    np.testing.assert_array_equal(again.predict_proba(X), tuned.predict_proba(X))
