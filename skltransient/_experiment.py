@@ -89,7 +89,8 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     by_day = {day: float(f1_score(y_test, model.classes_[np.argmax(np.nan_to_num(at[:, j]), axis=1)],
                                   average="macro")) for j, day in enumerate(BASE_DAYS)}
     return model, {
-        "survey": survey, "hybrid": hybrid, "classes": classes, "n_train": len(y), "n_test": len(y_test), "seconds": seconds,
+        "survey": survey, "hybrid": hybrid, "classes": classes, "n_train": len(y),
+        "n_test": len(y_test), "seconds": seconds,
         "epochs": model[-1].n_epochs_, "best_epoch": model[-1].best_epoch_,
         "accuracy": float(np.mean(predicted == y_test)),
         "f1_macro": float(f1_score(y_test, predicted, average="macro")),

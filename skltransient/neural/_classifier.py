@@ -279,8 +279,9 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                  weight_decay=0.0, class_weight="balanced", validation_fraction=0.1,
                  n_iter_no_change=8, tol=1e-4, early_stopping="auto", prefix_augmentation=0.0,
                  observation_dropout=0.2, flux_noise=1.0, sequence_loss=0.5,
-                 sequence_loss_from="first", batching="bucketed", predict_batch_size="auto", n_threads=1, precision="float32", device="cpu",
-                 random_state=None, verbose=0, callbacks=None):
+                 sequence_loss_from="first", batching="bucketed", predict_batch_size="auto",
+                 n_threads=1, precision="float32", device="cpu", random_state=None, verbose=0,
+                 callbacks=None):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
