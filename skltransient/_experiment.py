@@ -10,10 +10,12 @@ import platform
 import time
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import classification_report, f1_score
 from sklearn.model_selection import train_test_split
 
 from . import __version__
+from ._lightcurves import LightCurves
 from ._optional import install_hint
 from .datasets import BTS_CLASS_MAP, CLASSES, GALACTIC_CLASSES, TRIGGER_WINDOW, read_data, simulate
 from .neural import GRUClassifier
@@ -31,10 +33,43 @@ AUGMENTATION = ("flux_noise", "observation_dropout")
 
 def simulate_base(n_per_class, random_state=0, survey="ztf", redshifts="survey",
                   classes=BASE_CLASSES):
-    """Simulated light curves of one survey with equal numbers of each class (``classes``)."""
+    """Simulated light curves with equal numbers of each class (``classes``).
+
+    ``survey`` is one survey's name, or several (a tuple, e.g. ``("ztf",
+    "lsst")``: a multi-survey training set): the ``n_per_class`` light
+    curves of each class are then split evenly across the surveys, each
+    simulated with ``random_state``, and every object id is prefixed with
+    its survey (``"ztf:17"``), so that ids stay unique.
+    """
     fractions = dict.fromkeys(classes, 1 / len(classes))
-    return simulate(survey, n_per_class * len(classes), class_fractions=fractions,
-                    redshifts=redshifts, random_state=random_state, return_X_y=True)
+    if isinstance(survey, str):
+        return simulate(survey, n_per_class * len(classes), class_fractions=fractions,
+                        redshifts=redshifts, random_state=random_state, return_X_y=True)
+    surveys = tuple(survey)
+    if len(surveys) < 2 or len(set(surveys)) != len(surveys) or n_per_class < len(surveys):
+        raise ValueError(f"simulate_base: several surveys must be two or more distinct names, "
+                         f"with at least one light curve of each class for each (n_per_class >= "
+                         f"{len(surveys)}); got survey={survey!r}, n_per_class={n_per_class}.")
+    parts, labels = [], []
+    for name, share in zip(surveys, np.diff(np.linspace(0, n_per_class, len(surveys) + 1).astype(int))):
+        X, y = simulate_base(int(share), random_state, name, redshifts, classes)
+        parts.append(_prefixed(X, f"{name}:"))
+        labels.append(np.asarray(y))
+    return LightCurves.concatenate(parts), np.concatenate(labels)
+
+
+def _prefixed(lc, prefix):
+    """The same light curves, each object id prefixed (as a string)."""
+    ids = np.array([f"{prefix}{i}" for i in lc.object_ids], dtype=object)
+    metadata = lc.metadata.copy()
+    metadata.index = pd.Index(ids, name=metadata.index.name)
+    return LightCurves(ids, lc.offsets, lc.time, lc.band, lc.flux, lc.flux_err, lc.detected,
+                       metadata)
+
+
+def survey_name(survey):
+    """A survey, or several joined by '+' (``"ztf+lsst"``): how cards and files name them."""
+    return survey if isinstance(survey, str) else "+".join(survey)
 
 
 #: The classes of a base model that knows the sky: the extragalactic transients and the
@@ -56,6 +91,10 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     instead of :func:`~skltransient.recipes.default_pipeline`.
     ``galactic=True`` adds the simulator's Galactic variables
     (:data:`SKY_CLASSES`: a base that tells transients from variable stars).
+    ``survey`` may name several surveys (``("ztf", "lsst")``): a
+    multi-survey base, trained on ``n_per_class`` light curves of each class
+    split evenly across them (:func:`simulate_base`) and scored on each
+    survey's own test set, the one a base of that survey alone gets.
 
     The model trains on all ``n_per_class`` light curves of each class
     (holding out 10 % for early stopping); the test set is a fresh
@@ -66,17 +105,20 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     -------
     model : Pipeline
     report : dict
-        ``survey``, ``n_train``, ``n_test``, ``seconds``, ``epochs``,
-        ``accuracy``, ``f1_macro``, ``per_class`` (classification report
-        text), ``f1_by_day`` (macro F1 at :data:`BASE_DAYS` after trigger,
-        from one pass over time), and the test light curves as ``test``
-        (``X, y``) for further scoring.
+        ``survey`` (several joined by '+'), ``surveys``, ``n_train``,
+        ``n_test``, ``seconds``, ``epochs``, ``accuracy``, ``f1_macro``,
+        ``per_class`` (classification report text), ``f1_by_day`` (macro F1
+        at :data:`BASE_DAYS` after trigger, from one pass over time), all on
+        every test light curve; ``by_survey`` (those four scores on each
+        survey's test set; None for one survey); and the test light curves
+        as ``test`` (``X, y``) for further scoring.
     """
-    from .early import predict_proba_at
-
     classes = SKY_CLASSES if galactic else BASE_CLASSES
     X, y = simulate_base(n_per_class, random_state, survey, classes=classes)
-    X_test, y_test = simulate_base(n_test_per_class, random_state + 1000, survey, classes=classes)
+    # Each survey's test set is the one a base of that survey alone is scored on.
+    surveys = (survey,) if isinstance(survey, str) else tuple(survey)
+    tests = {name: simulate_base(n_test_per_class, random_state + 1000, name, classes=classes)
+             for name in surveys}
     # The hybrid's statistics are of the bands seen in fit (all the survey's), fixed thereafter.
     recipe = hybrid_pipeline if hybrid else default_pipeline
     model = recipe(max_epochs=max_epochs, device=device, random_state=random_state,
@@ -84,19 +126,34 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     start = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - start
+    scores = {name: _test_scores(model, *test) for name, test in tests.items()}
+    if isinstance(survey, str):
+        overall, test = scores[survey], tests[survey]
+    else:
+        test = (LightCurves.concatenate([_prefixed(X_t, f"{name}:") for name, (X_t, _) in tests.items()]),
+                np.concatenate([np.asarray(y_t) for _, y_t in tests.values()]))
+        overall = _test_scores(model, *test)
+    return model, {
+        "survey": survey_name(survey), "surveys": surveys, "hybrid": hybrid, "classes": classes,
+        "n_train": len(y), "n_test": len(test[1]), "seconds": seconds,
+        "epochs": model[-1].n_epochs_, "best_epoch": model[-1].best_epoch_,
+        **overall, "by_survey": scores if len(surveys) > 1 else None,
+        "test": test, "train": (X, y),
+    }
+
+
+def _test_scores(model, X_test, y_test):
+    """Accuracy, macro F1 and per-class report on whole light curves, and macro F1 by day."""
+    from .early import predict_proba_at
+
     predicted = model.predict(X_test)
     at = predict_proba_at(model, X_test, list(BASE_DAYS))
     by_day = {day: float(f1_score(y_test, model.classes_[np.argmax(np.nan_to_num(at[:, j]), axis=1)],
                                   average="macro")) for j, day in enumerate(BASE_DAYS)}
-    return model, {
-        "survey": survey, "hybrid": hybrid, "classes": classes, "n_train": len(y),
-        "n_test": len(y_test), "seconds": seconds,
-        "epochs": model[-1].n_epochs_, "best_epoch": model[-1].best_epoch_,
-        "accuracy": float(np.mean(predicted == y_test)),
-        "f1_macro": float(f1_score(y_test, predicted, average="macro")),
-        "per_class": classification_report(y_test, predicted, digits=3),
-        "f1_by_day": by_day, "test": (X_test, y_test), "train": (X, y),
-    }
+    return {"accuracy": float(np.mean(predicted == y_test)),
+            "f1_macro": float(f1_score(y_test, predicted, average="macro")),
+            "per_class": classification_report(y_test, predicted, digits=3),
+            "f1_by_day": by_day}
 
 
 def baseline_report(report, random_state=0):
@@ -138,6 +195,18 @@ def _redshift_text(survey):
     return SURVEYS[survey].host_redshifts.describe()
 
 
+def _training_call(surveys, n_per_class, classes, random_state):
+    if len(surveys) == 1:
+        return (f'skltransient.datasets.simulate("{surveys[0]}", {n_per_class * len(classes)}, '
+                f'class_fractions=<equal>, random_state={random_state})')
+    return (f"skltransient._experiment.simulate_base({n_per_class}, {random_state}, "
+            f"{surveys!r}, classes=<the {len(classes)} below>)")
+
+
+def _split_text(surveys):
+    return "" if len(surveys) == 1 else f" in all, split evenly across the {len(surveys)} surveys"
+
+
 _SURVEYS = {"ztf": ("simulated ZTF", "g and r bands"),
             "lsst": ("simulated Rubin LSST", "u, g, r, i, z and y bands")}
 
@@ -176,12 +245,20 @@ def model_card(report, *, n_per_class, random_state, command, name=None, baselin
                where="the CPU (one torch thread)", redshift_cost=None):
     """Markdown model card of a base model (``report`` from :func:`train_base_model`)."""
     survey = report.get("survey", "ztf")
+    surveys = tuple(report.get("surveys") or (survey,))
     classes = report.get("classes", BASE_CLASSES)
-    title, bands = _SURVEYS[survey]
+    title = " and ".join(_SURVEYS[s][0] for s in surveys)
+    bands = "; ".join(_SURVEYS[s][1] for s in surveys)
     name = name or f"{survey}-sims"
     days = "".join(f" | {d} d" for d in BASE_DAYS)
-    rows = [f"| GRU (this model) | {report['f1_macro']:.3f}"
-            + "".join(f" | {report['f1_by_day'][d]:.3f}" for d in BASE_DAYS) + " |"]
+
+    def row(label, scores):
+        return (f"| {label} | {scores['f1_macro']:.3f}"
+                + "".join(f" | {scores['f1_by_day'][d]:.3f}" for d in BASE_DAYS) + " |")
+
+    rows = [row("GRU (this model)", report)]
+    rows += [row(f"GRU (this model), {_SURVEYS[s][0]} test set only", scores)
+             for s, scores in (report.get("by_survey") or {}).items()]
     if baseline is not None:
         rows.append(f"| features + boosting, same training set | {baseline['f1_macro']:.3f}"
                     + "".join(f" | {baseline['f1_by_day'][d]:.3f}" for d in BASE_DAYS) + " |")
@@ -199,14 +276,15 @@ Per-class scores of the feature baseline on the same test set (whole light curve
   ({report['epochs']} epochs, the best at epoch {report['best_epoch']}; early stopping on 10 %
   of the training set).
 - Rebuild: `{command}` (one torch thread, same seed and simulator: the same model).
-- Training data: `skltransient.datasets.simulate("{survey}", {n_per_class * len(classes)},
-  class_fractions=<equal>, random_state={random_state})`: {n_per_class} {title} light curves per
-  class, {bands}, {report['n_train']} in all (10 % of them held out for early stopping). The
+- Training data: `{_training_call(surveys, n_per_class, classes, random_state)}`:
+  {n_per_class} {title} light curves per class{_split_text(surveys)}, {bands},
+  {report['n_train']} in all (10 % of them held out for early stopping). The
   survey model's cadence, depths and noise are calibrated on real light curves (the simulator's
   documentation, "Calibration on real light curves"). Redshifts are as the survey knows them:
-  {_redshift_text(survey)}
-- Test data: a fresh simulation, `simulate("{survey}", {report['n_test']}, class_fractions=<equal>,
-  random_state={random_state + 1000})`, never seen in training.
+  {" ".join(_redshift_text(s) for s in surveys)}
+- Test data: a fresh simulation{"" if len(surveys) == 1 else " of each survey"}, {", ".join(
+    f'`simulate("{s}", {report["n_test"] // len(surveys)}, class_fractions=<equal>, random_state={random_state + 1000})`'
+    for s in surveys)}, never seen in training.
 - Classes ({len(classes)}): {", ".join(classes)}. For the ZTF Bright Transient Survey
   classes use `class_map=skltransient.datasets.BTS_CLASS_MAP` ({len(set(BTS_CLASS_MAP.values()))}
   classes).

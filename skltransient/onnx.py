@@ -48,6 +48,7 @@ __all__ = ["OnnxClassifier", "to_onnx"]
 
 _INPUTS = ("values", "lengths", "metadata")
 _OUTPUTS = ("logits", "probabilities")
+_CHUNK = 2048  # light curves padded at once by OnnxClassifier.predict_proba
 
 
 class _Exported(nn.Module):
@@ -186,7 +187,9 @@ class OnnxClassifier:
         graph runs the GRU over every step up to the batch's longest light
         curve, where torch's packed sequences stop at each length, so
         small batches of similar lengths waste the least
-        (``benchmarks/bench_engines.py`` measures it).
+        (``benchmarks/bench_engines.py`` measures it). The light curves
+        are padded 2,048 at a time, and each call gets its batch's steps
+        only.
 
     Attributes
     ----------
@@ -235,14 +238,21 @@ class OnnxClassifier:
         out = np.empty((len(X), len(self.classes_)), dtype=np.float64)
         order = np.argsort(X.lengths, kind="stable")  # batches of similar lengths pad little
         size = self.batch_size
-        for index, part in X.batches(size, steps_per_batch=size * 256, order=order):
-            # Padded light curves may be wider than the batch's longest: the GRU would run on.
-            width = int(part.lengths.max())
-            (logits,) = self.session_.run(["logits"], {
-                "values": np.ascontiguousarray(part.values[:, :width], dtype=np.float32),
-                "lengths": np.asarray(part.lengths, dtype=np.int64),
-                "metadata": np.ascontiguousarray(part.metadata, dtype=np.float32)})
-            out[index] = _softmax(logits.astype(np.float64))
+        # Padded in chunks of many batches (padding has a cost per call), run batch by batch.
+        chunk = max(size, _CHUNK)
+        for index, part in X.batches(chunk, steps_per_batch=chunk * 256, order=order):
+            values = np.asarray(part.values, dtype=np.float32)
+            lengths = np.asarray(part.lengths, dtype=np.int64)
+            metadata = np.asarray(part.metadata, dtype=np.float32)
+            for start in range(0, len(index), size):
+                rows = slice(start, start + size)
+                # A chunk is as wide as its longest light curve: the GRU would run on.
+                width = int(lengths[rows].max())
+                (logits,) = self.session_.run(["logits"], {
+                    "values": np.ascontiguousarray(values[rows, :width]),
+                    "lengths": lengths[rows],
+                    "metadata": np.ascontiguousarray(metadata[rows])})
+                out[index[rows]] = _softmax(logits.astype(np.float64))
         return out
 
     def predict(self, X):

@@ -117,10 +117,11 @@ class _CountingSession:
     """An onnxruntime session that counts its runs and the light curves of each."""
 
     def __init__(self, session):
-        self.session, self.sizes = session, []
+        self.session, self.sizes, self.widths = session, [], []
 
     def run(self, names, feeds):
         self.sizes.append(len(feeds["lengths"]))
+        self.widths.append((feeds["values"].shape[1], int(feeds["lengths"].max())))
         return self.session.run(names, feeds)
 
 
@@ -136,6 +137,27 @@ def test_onnx_classifier_batch_size_sets_the_calls_not_the_probabilities(batch_s
     proba = onnx_model.predict_proba(lc)
     assert max(onnx_model.session_.sizes) == min(batch_size, 40)
     assert len(onnx_model.session_.sizes) == -(-40 // batch_size)
+    np.testing.assert_allclose(proba, model.predict_proba(lc), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("chunk", [5, 16, 2048])
+def test_onnx_classifier_pads_in_chunks_and_runs_each_batch_at_its_own_width(
+        chunk, tmp_path, monkeypatch):
+    """Check that light curves padded a chunk at a time (fewer, larger padding calls) give
+    the same probabilities, and that each onnxruntime call is as wide as its longest light
+    curve, not its chunk's (the GRU would run on over padding)."""
+    import skltransient.onnx as skl_onnx
+
+    monkeypatch.setattr(skl_onnx, "_CHUNK", chunk)
+    model = pretrained.load("ztf-sims")
+    onnx_model = OnnxClassifier(to_onnx(model, tmp_path / "m.onnx"), preprocessing=model[:-1],
+                                batch_size=4)
+    onnx_model.session_ = _CountingSession(onnx_model.session_)
+    lc, _ = make_lightcurves(40, seed=5, n_obs=(1, 80))
+    proba = onnx_model.predict_proba(lc)
+    assert sum(onnx_model.session_.sizes) == 40
+    assert all(width == longest for width, longest in onnx_model.session_.widths)
+    assert len({width for width, _ in onnx_model.session_.widths}) > 3  # lengths differ
     np.testing.assert_allclose(proba, model.predict_proba(lc), atol=1e-5, rtol=0)
 
 
