@@ -197,3 +197,55 @@ def test_sky_base_knows_the_galactic_classes_and_the_plasticc_target_keeps_them(
     card = _experiment.model_card(report, n_per_class=4, random_state=0, command="c", name="lsst-sky")
     assert f"Classes ({len(_experiment.SKY_CLASSES)}): " in card and "RR Lyrae" in card
     assert f'simulate("lsst", {4 * len(_experiment.SKY_CLASSES)},' in card
+
+
+def test_simulate_base_of_several_surveys_splits_each_class_and_keeps_ids_unique():
+    """Check a multi-survey training set: each class's light curves split evenly across the
+    surveys, each survey's part the simulation of that survey alone, ids prefixed."""
+    X, y = _experiment.simulate_base(5, 3, ("ztf", "lsst"))
+    assert len(X) == len(y) == 5 * len(CLASSES)
+    ids = np.asarray(X.object_ids).astype(str)
+    assert len(set(ids)) == len(ids)
+    is_ztf = np.char.startswith(ids, "ztf:")
+    assert is_ztf.sum() == 2 * len(CLASSES) and np.char.startswith(ids[~is_ztf], "lsst:").all()
+    for survey, rows, n in (("ztf", is_ztf, 2), ("lsst", ~is_ztf, 3)):
+        alone, y_alone = _experiment.simulate_base(n, 3, survey)
+        np.testing.assert_array_equal(y[rows], y_alone)
+        np.testing.assert_array_equal(X[np.flatnonzero(rows)].flux, alone.flux)
+        assert list(X.metadata.index[rows]) == [f"{survey}:{i}" for i in alone.object_ids]
+    assert {"ztfg", "ztfr", "lsstu", "lssty"} <= set(X.band_names)  # both surveys' bands
+
+
+@pytest.mark.parametrize("survey, n_per_class", [(("ztf",), 4), (("ztf", "ztf"), 4),
+                                                 (("ztf", "lsst"), 1)])
+def test_simulate_base_refuses_a_bad_set_of_surveys(survey, n_per_class):
+    """Check that one survey in a tuple, a repeated survey or too few light curves to give each
+    survey one of each class is refused, naming the surveys."""
+    with pytest.raises(ValueError, match=r"several surveys .*survey=\("):
+        _experiment.simulate_base(n_per_class, 0, survey)
+
+
+def test_multi_survey_base_is_scored_on_each_surveys_own_test_set():
+    """Check train_base_model(survey=("ztf", "lsst")): by-survey scores on the test sets a
+    single-survey base gets, overall scores on both, and a card that names both surveys."""
+    from sklearn.metrics import f1_score
+
+    model, report = _experiment.train_base_model(4, survey=("ztf", "lsst"), max_epochs=1,
+                                                 n_test_per_class=2, hidden_size=4, num_layers=1)
+    assert report["survey"] == "ztf+lsst" and report["surveys"] == ("ztf", "lsst")
+    assert report["n_train"] == 4 * len(CLASSES) and report["n_test"] == 2 * 2 * len(CLASSES)
+    for survey in ("ztf", "lsst"):
+        X_test, y_test = _experiment.simulate_base(2, 1000, survey)
+        expected = f1_score(y_test, model.predict(X_test), average="macro")
+        assert report["by_survey"][survey]["f1_macro"] == pytest.approx(expected)
+        assert set(report["by_survey"][survey]["f1_by_day"]) == set(_experiment.BASE_DAYS)
+    X_all, y_all = report["test"]
+    assert report["f1_macro"] == pytest.approx(f1_score(y_all, model.predict(X_all), average="macro"))
+    card = _experiment.model_card(report, n_per_class=4, random_state=0, command="c",
+                                  name="ztf+lsst-sims")
+    assert "simulated ZTF and simulated Rubin LSST" in card
+    assert "simulated Rubin LSST test set only" in card and "simulated ZTF test set only" in card
+    assert 'simulate("lsst", 22, class_fractions=<equal>, random_state=1000)' in card
+    _, single = _experiment.train_base_model(4, survey="ztf", max_epochs=1, n_test_per_class=2,
+                                             hidden_size=4, num_layers=1)
+    assert single["by_survey"] is None and single["surveys"] == ("ztf",)
