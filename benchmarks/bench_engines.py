@@ -22,8 +22,8 @@ shipped ``ztf-sims`` model with each engine:
   pipeline's transformers, one thread, against torch's ``predict_proba``;
 - torch-batch-128: plain with ``predict_batch_size=128`` instead of the
   default (512 on a CPU), a reference for onnxruntime's small batches;
-- onnx-lsst-sims (not by default): torch and onnxruntime with the shipped
-  ``lsst-sims`` on as many simulated Rubin light curves.
+- onnx-lsst-sims: torch and onnxruntime with the other shipped model,
+  ``lsst-sims``, on as many simulated Rubin light curves.
 
 Plain's rate is the prediction only; ``read_alert_history``'s rate (the
 conversion from alert arrays, which Spark's rate includes) is printed
@@ -198,7 +198,7 @@ def run_torch_batch(model, lc, batch_size):
 def main():
     p = c.parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=None, help="alerts (default 100,000; 5,000 --quick)")
-    p.add_argument("--engines", default="plain,dask,spark,onnx,torch-batch-128")
+    p.add_argument("--engines", default="plain,dask,spark,onnx,torch-batch-128,onnx-lsst-sims")
     args = p.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     n = args.n or (5_000 if args.quick else 100_000)

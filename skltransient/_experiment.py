@@ -135,6 +135,7 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
         overall = _test_scores(model, *test)
     return model, {
         "survey": survey_name(survey), "surveys": surveys, "hybrid": hybrid, "classes": classes,
+        "flux_method": model.named_steps["fluxnormalizer"].method,
         "n_train": len(y), "n_test": len(test[1]), "seconds": seconds,
         "epochs": model[-1].n_epochs_, "best_epoch": model[-1].best_epoch_,
         **overall, "by_survey": scores if len(surveys) > 1 else None,
@@ -206,6 +207,10 @@ def _training_call(surveys, n_per_class, classes, random_state):
 def _split_text(surveys):
     return "" if len(surveys) == 1 else f" in all, split evenly across the {len(surveys)} surveys"
 
+
+#: The card's words for each FluxNormalizer method a base model may use.
+_SCALING = {"running_peak": "`FluxNormalizer()` (causal `running_peak` scaling",
+            "snr": "`FluxNormalizer(\"snr\")` (each observation's `arcsinh(flux / flux_err)`, causal"}
 
 _SURVEYS = {"ztf": ("simulated ZTF", "g and r bands"),
             "lsst": ("simulated Rubin LSST", "u, g, r, i, z and y bands")}
@@ -290,8 +295,8 @@ Per-class scores of the feature baseline on the same test set (whole light curve
   classes).
 - Input: `LightCurvePadder(window=(-30, 100))` (one step per observation, from 30 days before
   to 100 days after the trigger, the simulator's window: time since the first of them / 100 d, flux, flux error,
-  band pivot wavelength in micrometres), `FluxNormalizer()` (causal
-  `running_peak` scaling, plus the running peak's AB magnitude as a channel, so that brightness
+  band pivot wavelength in micrometres), {_SCALING[report.get("flux_method", "running_peak")]},
+  plus the running peak's AB magnitude as a channel, so that brightness
   is kept), `MetadataScaler` on redshift and Milky Way E(B-V) with missing-value indicators. Bands
   are encoded by wavelength: the model reads any survey's bands.{_HYBRID_INPUT if report.get("hybrid") else ""}
 - Network and training: `GRUClassifier(flux_noise=0, observation_dropout=0)`: GRU 2 x 100, metadata branch

@@ -249,3 +249,18 @@ def test_multi_survey_base_is_scored_on_each_surveys_own_test_set():
     _, single = _experiment.train_base_model(4, survey="ztf", max_epochs=1, n_test_per_class=2,
                                              hidden_size=4, num_layers=1)
     assert single["by_survey"] is None and single["surveys"] == ("ztf",)
+
+
+def test_the_recipes_scale_by_signal_to_noise_and_the_card_says_which_scaling():
+    """Check that default_pipeline and hybrid_pipeline use FluxNormalizer("snr") (the ablation's
+    winner), and that a base model's card names the scaling its pipeline used."""
+    assert recipes.default_pipeline().named_steps["fluxnormalizer"].method == "snr"
+    assert recipes.hybrid_pipeline().named_steps["fluxnormalizer"].method == "snr"
+    model, report = _experiment.train_base_model(2, survey="ztf", max_epochs=1, n_test_per_class=1,
+                                                 hidden_size=4, num_layers=1)
+    assert report["flux_method"] == "snr"
+    card = _experiment.model_card(report, n_per_class=2, random_state=0, command="c")
+    assert "`FluxNormalizer(\"snr\")` (each observation's `arcsinh(flux / flux_err)`" in card
+    old = _experiment.model_card({**report, "flux_method": "running_peak"}, n_per_class=2,
+                                 random_state=0, command="c")
+    assert "causal `running_peak` scaling" in old and "arcsinh(flux / flux_err)" not in old
