@@ -25,6 +25,14 @@ shipped ``ztf-sims`` model with each engine:
 - onnx-lsst-sims: torch and onnxruntime with the other shipped model,
   ``lsst-sims``, on as many simulated Rubin light curves.
 
+``--alerts ztf-sample`` or ``--alerts elasticc-sample`` runs the same
+engines on a real alert sample of ``../shared/data`` (Fink's real ZTF
+alerts with their history, ``ztf-sims``; ELAsTiCC's Rubin alerts,
+``lsst-sims``) repeated to ``--n`` alerts, each row its own id, the image
+cutouts left out: the raw alert schema, read by
+:func:`skltransient.datasets.read_ztf_alerts` or ``read_lsst_alerts`` for
+plain, Dask and onnxruntime, and by the UDF's own conversion for Spark.
+
 Plain's rate is the prediction only; ``read_alert_history``'s rate (the
 conversion from alert arrays, which Spark's rate includes) is printed
 beside it.
@@ -36,6 +44,7 @@ from plain. Goals (issue 25): Spark >= 0.8x plain; onnxruntime >= 1.3x torch.
 
     python benchmarks/bench_engines.py            # 100,000 alerts
     python benchmarks/bench_engines.py --quick    # 5,000 alerts
+    python benchmarks/bench_engines.py --alerts ztf-sample --engines plain,spark,onnx
 """
 
 import os
@@ -50,7 +59,7 @@ import pandas as pd
 
 import _common as c
 from skltransient import pretrained
-from skltransient.datasets import read_alert_history, simulate
+from skltransient.datasets import read_alert_history, read_lsst_alerts, read_ztf_alerts, simulate
 from skltransient.utils._testing import FINK_ZTF_COLUMNS, make_fink_ztf_alerts
 
 
@@ -90,17 +99,57 @@ class TreeMemory:
         self.peak = max(self.peak, self._rss())
 
 
+#: Real alert samples: file in ../shared/data, survey, shipped model, id column.
+REAL = {"ztf-sample": ("ztf_alerts_history_sample.parquet", "ztf", "objectId"),
+        "elasticc-sample": ("elasticc_alerts_sample.parquet", "lsst", "alertId")}
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def real_alerts(name, n, folder):
+    """A shared real alert sample repeated to ``n`` rows, each its own id, written as Parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    file, survey, id_column = REAL[name]
+    path = SHARED / file
+    if not path.exists():
+        raise SystemExit(f"--alerts {name} reads {path}, which is absent (the shared alert "
+                         f"samples sit beside the repository).")
+    table = pq.read_table(path)
+    table = table.select([c for c in table.column_names if not c.startswith("cutout")])
+    table = table.take(np.resize(np.arange(table.num_rows), n))
+    if survey == "ztf":  # one light curve per alert: the reader groups by objectId
+        ids = pa.array([f"{o}-{k}" for k, o in enumerate(table["objectId"].to_pylist())])
+        table = table.set_column(table.column_names.index("candid"), "candid",
+                                 pa.array(np.arange(n, dtype=np.int64)))
+    else:
+        ids = pa.array(np.arange(n, dtype=np.int64))
+    table = table.set_column(table.column_names.index(id_column), id_column, ids)
+    pq.write_table(table, folder / "alerts.parquet", row_group_size=max(n // 8, 1))
+    return table, survey
+
+
+def read_real(table, survey):
+    """The package's reader on the raw alerts, one light curve per row."""
+    frame = table.to_pandas()
+    if survey == "ztf":
+        return read_ztf_alerts(frame), [None] * len(frame)
+    frame["diaSource"] = [dict(source, diaObjectId=alert) for source, alert
+                          in zip(frame["diaSource"], frame["alertId"], strict=True)]
+    return read_lsst_alerts(frame), [None] * len(frame)
+
+
 def history_frame(table):
     """The table's arrays in the columns read_alert_history takes."""
     frame = table.select(list(FINK_ZTF_COLUMNS)).to_pandas()
     return frame.rename(columns={name: name[1:] for name in FINK_ZTF_COLUMNS})
 
 
-def run_plain(model, history):
+def run_plain(model, read):
     start = time.perf_counter()
-    lc, rejected = read_alert_history(history, survey="ztf")
+    lc, rejected = read()
     reading = time.perf_counter() - start
-    assert all(r is None for r in rejected), "a simulated alert was rejected"
+    assert all(r is None for r in rejected), "an alert was rejected"
     start = time.perf_counter()
     proba = model.predict_proba(lc)
     return time.perf_counter() - start, reading, proba, lc
@@ -130,11 +179,10 @@ def run_dask(model, lc, folder):
         out = predict_parquet(model, folder / "observations.parquet", folder / "dask.parquet",
                               client=client, grouping="row_groups")
         seconds = time.perf_counter() - start
-    proba = pd.read_parquet(out).set_index("object_id").sort_index()
-    return seconds, proba.to_numpy()
+    return seconds, pd.read_parquet(out).set_index("object_id")
 
 
-def run_spark(path, classes):
+def run_spark(path, classes, name="ztf-sims", survey="ztf", id_column="objectId"):
     from skltransient.spark import add_probabilities, local_session
 
     spark = local_session(2, conf={"spark.driver.memory": "2g"}, app_name="bench_engines")
@@ -146,11 +194,11 @@ def run_spark(path, classes):
         for _ in range(2):
             start = time.perf_counter()
             alerts = spark.read.parquet(str(path))
-            classified, rejects = add_probabilities(alerts, "ztf-sims", survey="ztf")
-            result = classified.select("objectId", *[f"p_{c}" for c in classes]).toPandas()
+            classified, rejects = add_probabilities(alerts, name, survey=survey)
+            result = classified.select(id_column, *[f"p_{c}" for c in classes]).toPandas()
             seconds.append(time.perf_counter() - start)
-            results.append(result.set_index("objectId").sort_index().to_numpy())
-        assert np.array_equal(results[0], results[1], equal_nan=True)
+            results.append(result.set_index(id_column).sort_index())
+        assert np.array_equal(results[0].to_numpy(), results[1].to_numpy(), equal_nan=True)
         return seconds, results[1], rejects.value, alerts.rdd.getNumPartitions()
     finally:
         spark.stop()
@@ -199,29 +247,44 @@ def main():
     p = c.parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=None, help="alerts (default 100,000; 5,000 --quick)")
     p.add_argument("--engines", default="plain,dask,spark,onnx,torch-batch-128,onnx-lsst-sims")
+    p.add_argument("--alerts", default="simulated", choices=["simulated", *REAL],
+                   help="simulated ZTF alerts as history arrays, or a shared real sample repeated")
     args = p.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     n = args.n or (5_000 if args.quick else 100_000)
     engines = args.engines.split(",")
-    report = c.Report("Alert classification engines", c.setup(args), n=n, engines=engines)
-    model = pretrained.load("ztf-sims")
+    report = c.Report("Alert classification engines", c.setup(args), n=n, engines=engines,
+                      alerts=args.alerts)
+    survey = "ztf" if args.alerts == "simulated" else REAL[args.alerts][1]
+    name = f"{survey}-sims"
+    model = pretrained.load(name)
     classes = [str(label) for label in model.classes_]
-    lc_sim = simulate("ztf", n, random_state=args.seed).lightcurves
     folder = Path(tempfile.mkdtemp(prefix="bench_engines_"))
     try:
         import pyarrow.parquet as pq
 
-        table = make_fink_ztf_alerts(lc_sim)
-        # Several row groups: Spark makes a partition of each, one task per core.
-        pq.write_table(table, folder / "alerts.parquet", row_group_size=max(n // 8, 1))
-        history = history_frame(table)
-        report.note(f"{n} simulated ZTF alerts, median {int(np.median(lc_sim.lengths))} epochs")
+        if args.alerts == "simulated":
+            lc_sim = simulate("ztf", n, random_state=args.seed).lightcurves
+            table = make_fink_ztf_alerts(lc_sim)
+            # Several row groups: Spark makes a partition of each, one task per core.
+            pq.write_table(table, folder / "alerts.parquet", row_group_size=max(n // 8, 1))
+            history = history_frame(table)
+            report.note(f"{n} simulated ZTF alerts, median {int(np.median(lc_sim.lengths))} epochs")
+            read, id_column = (lambda: read_alert_history(history, survey="ztf")), "objectId"
+        else:
+            table, survey = real_alerts(args.alerts, n, folder)
+            read, id_column = (lambda: read_real(table, survey)), REAL[args.alerts][2]
 
         with TreeMemory() as memory:
-            seconds, reading, plain, lc = run_plain(model, history)
-        report.add("read_alert_history (not in plain's rate)", n / reading, "lc/s")
+            seconds, reading, plain, lc = run_plain(model, read)
+        if args.alerts != "simulated":
+            report.note(f"{n} alerts of {REAL[args.alerts][0]} repeated, median "
+                        f"{int(np.median(lc.lengths))} epochs, model {name}")
+        # Each engine's probabilities are matched to plain's by light-curve id.
+        plain = pd.DataFrame(plain, index=lc.object_ids)
+        report.add("reading the alerts (not in plain's rate)", n / reading, "lc/s")
         report.add("plain predict_proba", n / seconds, "lc/s")
-        report.add("plain read_alert_history + predict_proba", n / (reading + seconds), "lc/s")
+        report.add("plain reading + predict_proba", n / (reading + seconds), "lc/s")
         report.add("plain peak RSS (process tree)", memory.peak / 2**30, "GiB")
         rates = {"plain": n / seconds, "plain with reading": n / (reading + seconds)}
         for engine in engines[1:] if engines[0] == "plain" else engines:
@@ -231,7 +294,7 @@ def main():
                         seconds, proba = run_dask(model, lc, folder)
                     elif engine == "spark":
                         (cold, seconds), proba, rejects, tasks = run_spark(
-                            folder / "alerts.parquet", classes)
+                            folder / "alerts.parquet", classes, name, survey, id_column)
                         report.add("spark rejected alerts", rejects, "alerts", quiet=True)
                         report.add("spark first job (workers start, model loads)", n / cold,
                                    "lc/s")
@@ -251,7 +314,12 @@ def main():
                 rates[engine] = n / seconds
                 report.add(f"{engine}", n / seconds, "lc/s")
                 report.add(f"{engine} peak RSS (process tree)", memory.peak / 2**30, "GiB")
-                report.add(f"{engine} max |proba - plain|", float(np.abs(proba - plain).max()), "")
+                if isinstance(proba, pd.DataFrame):  # Dask and Spark: their own row order
+                    expected = plain.loc[proba.index.astype(plain.index.dtype)].to_numpy()
+                    proba = proba.to_numpy()
+                else:
+                    expected = plain.to_numpy()
+                report.add(f"{engine} max |proba - plain|", float(np.abs(proba - expected).max()), "")
             except Exception as exc:  # noqa: BLE001 - one engine's failure is a result
                 report.error(engine, exc)
         if "spark" in rates:
