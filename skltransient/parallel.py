@@ -200,8 +200,7 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
     output_meta = pd.DataFrame({id_column: pd.Series(dtype=empty[id_column].dtype),
                                 **{label: pd.Series(dtype=np.float64) for label in classes}})
     result = frame.map_partitions(
-        _predict_partition, dask.delayed(model, pure=True),
-        None if metadata is None else dask.delayed(metadata, pure=True),
+        _predict_partition, _shared(dask, client, model), _shared(dask, client, metadata),
         names=names, metadata_columns=metadata_columns, classes=classes, survey=survey,
         on_invalid=on_invalid, sources=None if grouping == "sort" else [_label(p) for p in pieces],
         meta=output_meta, enforce_metadata=False, align_dataframes=False)
@@ -214,6 +213,20 @@ def predict_parquet(model, path, out, *, client=None, columns=None, metadata=Non
             compute(result.to_parquet(str(temporary), write_index=False, compute=False,
                                       name_function=_part_name(result.npartitions)))
     return out
+
+
+def _shared(dask, client, value):
+    """``value`` for every partition: sent to each worker once (a cluster) or a delayed object.
+
+    On a cluster the model is scattered to every worker before the graph is built, so that the
+    graph holds its key, not the model, whose serialisation within a graph fails over to
+    cloudpickle and logs errors (a GRU's weak references) though the job succeeds.
+    """
+    if value is None:
+        return None
+    if client is None:
+        return dask.delayed(value, pure=True)
+    return client.scatter(value, broadcast=True)
 
 
 def _import_dask():

@@ -88,6 +88,21 @@ def test_predict_parquet_matches_predict_proba_on_a_cluster(data, model, expecte
     np.testing.assert_allclose(result[model.classes_].to_numpy(), aligned.to_numpy(), atol=1e-6)
 
 
+def test_predict_parquet_on_a_cluster_sends_the_model_without_serialisation_errors(
+        data, model, client, tmp_path, caplog):
+    """Check that the model reaches the workers without distributed logging a failed
+    serialisation (a GRU's weak references, met when the model sat inside the task graph), and
+    that the results are complete."""
+    pytest.importorskip("dask.dataframe")
+    X, _ = data
+    source = write_parts(observation_table(X), tmp_path / "night", [0, len(observation_table(X))])
+    with caplog.at_level("ERROR", logger="distributed"):
+        out = predict_parquet(model, source, tmp_path / "proba.parquet", client=client,
+                              grouping="row_groups")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text[:500]
+    assert len(pd.read_parquet(out)) == len(X)
+
+
 def test_predict_parquet_files_grouping_keeps_file_order(data, model, expected, tmp_path):
     """Check grouping='files' with whole objects per file: CSV rows in file order, same values."""
     pytest.importorskip("dask.dataframe")
