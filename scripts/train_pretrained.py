@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/train_pretrained.py [--survey ztf|lsst|ztf+lsst] [--per-class N] [--seed S]
-                                       [--epochs E] [--no-baseline]
+                                       [--epochs E] [--no-baseline] [--scaling running_peak|snr]
 
 Trains the default pipeline on ``N`` simulated light curves per class (one
 torch thread), scores it on a fresh simulated test set on whole light curves
@@ -37,10 +37,28 @@ p.add_argument("--hybrid", action="store_true",
 p.add_argument("--galactic", action="store_true",
                help="add the simulator's Galactic variables (a base that knows the sky), saved as "
                     "<survey>-sky")
+p.add_argument("--scaling", choices=["running_peak", "snr"], default="running_peak",
+               help="FluxNormalizer method: the shipped models' running_peak (default), or snr, "
+                    "the recipe's since 2026-12-07")
 p.add_argument("--out", default=None, help="model folder (default: the shipped one)")
 args = p.parse_args()
 surveys = tuple(args.survey.split("+"))
 survey = surveys[0] if len(surveys) == 1 else surveys
+
+def single_survey_references(surveys):
+    """For a multi-survey base: each survey's shipped model and baseline, on the same test set."""
+    if len(surveys) < 2:
+        return None
+    titles = {"ztf": "ZTF", "lsst": "LSST"}
+    references = {}
+    for survey in surveys:
+        numbers = json.loads((Path(__file__).resolve().parent / f"{survey}-sims-numbers.json").read_text())
+        where = f"{numbers['n_train']:,} simulated {titles[survey]}, {titles[survey]} test set"
+        references[f"`{survey}-sims`, {where}"] = numbers
+        if numbers.get("baseline"):
+            references[f"features + boosting, {where}"] = numbers["baseline"]
+    return references
+
 
 # One thread: the same floating-point reductions on any CPU, so the same model.
 torch.set_num_threads(1)
@@ -48,14 +66,16 @@ torch.set_num_threads(1)
 model, report = train_base_model(args.per_class, survey=survey, max_epochs=args.epochs,
                                  n_iter_no_change=4, flux_noise=0.0, observation_dropout=0.0,
                                  random_state=args.seed, verbose=1, hybrid=args.hybrid,
-                                 galactic=args.galactic)
+                                 galactic=args.galactic, scaling=args.scaling)
 print(f"GRU: macro F1 {report['f1_macro']:.3f}; by day {report['f1_by_day']}", flush=True)
 model[-1].set_params(verbose=0)  # quiet when users load and refit it
-name = f"{args.survey}-{'sky' if args.galactic else 'sims'}" + ("-hybrid" if args.hybrid else "")
+name = (f"{args.survey}-{'sky' if args.galactic else 'sims'}" + ("-hybrid" if args.hybrid else "")
+        + ("-snr" if args.scaling == "snr" else ""))
 out = Path(args.out) if args.out else Path(__file__).resolve().parents[1] / "skltransient" / "pretrained" / name
 command = (f"python scripts/train_pretrained.py --survey {args.survey} --per-class {args.per_class} "
            f"--seed {args.seed} --epochs {args.epochs}" + (" --hybrid" if args.hybrid else "")
-           + (" --galactic" if args.galactic else ""))
+           + (" --galactic" if args.galactic else "")
+           + (f" --scaling {args.scaling}" if args.scaling != "running_peak" else ""))
 # Saved before the baseline runs, so that a failure there loses no training.
 save_model(model, out, card=model_card(report, n_per_class=args.per_class, random_state=args.seed,
                                        command=command, name=name), overwrite=True)
@@ -68,7 +88,8 @@ redshift_cost = {"this model, survey redshifts (the test set above)": report["f1
 if baseline is not None:
     print(f"baseline: macro F1 {baseline['f1_macro']:.3f}; by day {baseline['f1_by_day']}")
 card = model_card(report, n_per_class=args.per_class, random_state=args.seed, command=command,
-                  name=name, baseline=baseline, redshift_cost=redshift_cost)
+                  name=name, baseline=baseline, redshift_cost=redshift_cost,
+                  references=single_survey_references(report["surveys"]))
 save_model(model, out, card=card, overwrite=True)  # the card with the baseline, swapped in whole
 numbers = {k: report[k] for k in ("survey", "n_train", "n_test", "seconds", "epochs", "best_epoch",
                                   "accuracy", "f1_macro", "f1_by_day")}

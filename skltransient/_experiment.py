@@ -83,7 +83,7 @@ BASE_DAYS = (0, 2, 5, 10, 20, 40)
 
 def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per_class=200,
                      device="cpu", random_state=0, verbose=0, hybrid=False, galactic=False,
-                     **classifier):
+                     scaling=None, **classifier):
     """Train a base model on simulated light curves; score it on a fresh simulated test set.
 
     ``hybrid=True`` trains :func:`~skltransient.recipes.hybrid_pipeline`
@@ -91,6 +91,8 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     instead of :func:`~skltransient.recipes.default_pipeline`.
     ``galactic=True`` adds the simulator's Galactic variables
     (:data:`SKY_CLASSES`: a base that tells transients from variable stars).
+    ``scaling`` sets the ``FluxNormalizer`` method (None: the recipe's,
+    ``"snr"``; the shipped base models use ``"running_peak"``).
     ``survey`` may name several surveys (``("ztf", "lsst")``): a
     multi-survey base, trained on ``n_per_class`` light curves of each class
     split evenly across them (:func:`simulate_base`) and scored on each
@@ -123,6 +125,8 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     recipe = hybrid_pipeline if hybrid else default_pipeline
     model = recipe(max_epochs=max_epochs, device=device, random_state=random_state,
                    verbose=verbose, window=TRIGGER_WINDOW, **classifier)
+    if scaling is not None:
+        model.set_params(fluxnormalizer__method=scaling)
     start = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - start
@@ -216,6 +220,37 @@ _SURVEYS = {"ztf": ("simulated ZTF", "g and r bands"),
             "lsst": ("simulated Rubin LSST", "u, g, r, i, z and y bands")}
 
 
+def reference_section(references):
+    """The card's table of other models scored on the same test sets (a multi-survey base's).
+
+    ``references`` maps a row label (which model, trained on what, which
+    test set) to its scores: ``f1_macro`` and ``f1_by_day`` (macro F1 at
+    :data:`BASE_DAYS`), as in the ``*-numbers.json`` files that
+    ``scripts/train_pretrained.py`` writes beside each shipped model.
+    """
+    days = "".join(f" | {d} d" for d in BASE_DAYS)
+    rows = "\n".join(
+        f"| {label} | {scores['f1_macro']:.3f}"
+        + "".join(f" | {_by_day(scores, d):.3f}" for d in BASE_DAYS) + " |"
+        for label, scores in references.items())
+    return f"""
+## Against the single-survey models and the baseline, on the same test sets
+
+Each survey's test set above is the one its single-survey base model is scored on (same seed and
+size), so these rows, from those models' cards, compare with this model's rows of that survey:
+
+| model, trained on, test set | whole{days} |
+|---|---{"|---" * len(BASE_DAYS)}|
+{rows}
+"""
+
+
+def _by_day(scores, day):
+    """A score at a day, keyed by the day or (read back from JSON) by its string."""
+    by_day = scores["f1_by_day"]
+    return by_day[day] if day in by_day else by_day[str(day)]
+
+
 def redshift_cost_section(cost):
     """The card's section on what realistic redshifts cost, from macro F1 scores.
 
@@ -247,7 +282,7 @@ _HYBRID_INPUT = """
 
 
 def model_card(report, *, n_per_class, random_state, command, name=None, baseline=None,
-               where="the CPU (one torch thread)", redshift_cost=None):
+               where="the CPU (one torch thread)", redshift_cost=None, references=None):
     """Markdown model card of a base model (``report`` from :func:`train_base_model`)."""
     survey = report.get("survey", "ztf")
     surveys = tuple(report.get("surveys") or (survey,))
@@ -319,7 +354,7 @@ GRU {"on the light curves cut at each day, its statistics those of the prefix" i
 | model | whole{days} |
 |---|---{"|---" * len(BASE_DAYS)}|
 {chr(10).join(rows)}
-{baseline_text}{"" if redshift_cost is None else redshift_cost_section(redshift_cost)}
+{baseline_text}{"" if references is None else reference_section(references)}{"" if redshift_cost is None else redshift_cost_section(redshift_cost)}
 These numbers are on simulations like the training set; on real data expect lower scores, which
 is what fine-tuning with `TransferClassifier` is for.
 """

@@ -264,3 +264,36 @@ def test_the_recipes_scale_by_signal_to_noise_and_the_card_says_which_scaling():
     old = _experiment.model_card({**report, "flux_method": "running_peak"}, n_per_class=2,
                                  random_state=0, command="c")
     assert "causal `running_peak` scaling" in old and "arcsinh(flux / flux_err)" not in old
+
+
+def test_a_multi_survey_card_compares_with_the_single_survey_models_on_the_same_test_sets():
+    """Check that references (scores read back from JSON, days as strings) become the card's
+    table, one row each, in the order given, after the model's own rows."""
+    import json
+
+    model, report = _experiment.train_base_model(2, survey=("ztf", "lsst"), max_epochs=1,
+                                                 n_test_per_class=1, hidden_size=4, num_layers=1)
+    scores = {"f1_macro": 0.5, "f1_by_day": {d: 0.1 * i for i, d in enumerate(_experiment.BASE_DAYS)}}
+    from_json = json.loads(json.dumps(scores))
+    card = _experiment.model_card(report, n_per_class=2, random_state=0, command="c",
+                                  references={"`ztf-sims`, ZTF test set": from_json,
+                                              "baseline, LSST test set": scores})
+    section = card[card.index("## Against the single-survey models"):]
+    assert section.index("`ztf-sims`, ZTF test set") < section.index("baseline, LSST test set")
+    assert "| `ztf-sims`, ZTF test set | 0.500 | 0.000 | 0.100 | 0.200 | 0.300 | 0.400 | 0.500 |" in section
+    assert card.index("simulated ZTF test set only") < card.index("## Against the single-survey")
+    assert "## Against" not in _experiment.model_card(report, n_per_class=2, random_state=0,
+                                                       command="c")
+
+
+def test_train_base_model_scaling_overrides_the_recipes_and_the_card_follows():
+    """Check that scaling="running_peak" trains the shipped models' scaling (the recipe's is
+    "snr"), that the report and card say so, and that a bad method is refused by the scaler."""
+    model, report = _experiment.train_base_model(2, survey="lsst", max_epochs=1, n_test_per_class=1,
+                                                 hidden_size=4, num_layers=1, scaling="running_peak")
+    assert model.named_steps["fluxnormalizer"].method == report["flux_method"] == "running_peak"
+    assert "causal `running_peak` scaling" in _experiment.model_card(
+        report, n_per_class=2, random_state=0, command="c")
+    with pytest.raises(ValueError, match="method"):
+        _experiment.train_base_model(2, survey="lsst", max_epochs=1, n_test_per_class=1,
+                                     hidden_size=4, num_layers=1, scaling="loudest")
