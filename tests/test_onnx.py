@@ -27,13 +27,13 @@ def _session(path):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-@pytest.mark.parametrize("name", ["ztf-sims", "lsst-sims"])
+@pytest.mark.parametrize("name", ["ztf-sims", "lsst-sims", "ztf+lsst-sims"])
 def test_to_onnx_equals_torch_at_any_batch_size_and_length(name, tmp_path):
     """Check that onnxruntime gives torch's probabilities within 1e-5, batch and length varying."""
     model = pretrained.load(name)
     module = model[-1].module_.eval()
     session = _session(to_onnx(model, tmp_path / "model.onnx"))
-    lc = simulate(name.split("-")[0], 120, random_state=1).lightcurves
+    lc = simulate(name.split("-")[0].split("+")[-1], 120, random_state=1).lightcurves
     padded = model[:-1].transform(lc)
     generator = np.random.default_rng(0)
     for rows in [[0], np.arange(7), np.arange(120)]:

@@ -157,3 +157,26 @@ def test_shipped_models_are_the_default_recipe_with_cards(name, bands):
     proba = model.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
+
+def test_the_shipped_multi_survey_base_reads_both_surveys_and_compares_with_the_single_ones():
+    """Check ztf+lsst-sims: the default pipeline fitted on both surveys' bands, a card with a row
+    per survey's test set and the single-survey models and baselines beside them, and
+    predictions on light curves of either survey."""
+    from skltransient import pretrained
+    from skltransient.datasets import CLASSES, simulate
+
+    model = pretrained.load("ztf+lsst-sims")
+    assert set(model[0].bands_) == {"ztfg", "ztfr", "lsstu", "lsstg", "lsstr", "lssti", "lsstz",
+                                    "lssty"}
+    assert sorted(model[-1].classes_) == sorted(CLASSES)
+    card = pretrained.card("ztf+lsst-sims")
+    for row in ("GRU (this model), simulated ZTF test set only",
+                "GRU (this model), simulated Rubin LSST test set only",
+                "`ztf-sims`, 50,600 simulated ZTF, ZTF test set",
+                "features + boosting, 50,600 simulated LSST, LSST test set"):
+        assert f"| {row} | 0." in card
+    assert "--survey ztf+lsst" in card and "causal\n  `running_peak` scaling" in card
+    for survey in ("ztf", "lsst"):
+        X, _ = simulate(survey, 20, random_state=5, return_X_y=True)
+        np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+

@@ -1,20 +1,25 @@
 """Pretrained models shipped with the package.
 
-Two base models for transfer, each a fitted pipeline of the package's
+Three base models for transfer, each a fitted pipeline of the package's
 defaults (``LightCurvePadder()``, ``FluxNormalizer()``, ``MetadataScaler()``,
 ``GRUClassifier()``, the recipe of the user guide's "What makes the
-classifier work") trained on about 50,000 light curves of
-:func:`skltransient.datasets.simulate`, eleven classes in equal numbers:
+classifier work", with the running-peak scaling of that recipe) trained on
+50,600 light curves of :func:`skltransient.datasets.simulate`, eleven
+classes in equal numbers:
 
 - ``load("ztf-sims")``: simulated ZTF, g and r bands;
-- ``load("lsst-sims")``: simulated Rubin LSST, ugrizy.
+- ``load("lsst-sims")``: simulated Rubin LSST, ugrizy;
+- ``load("ztf+lsst-sims")``: both surveys, half the light curves of each
+  class from each (a multi-survey base: one model for a broker that
+  receives both streams).
 
-Both read any survey's bands (bands are encoded by wavelength).
-``scripts/train_pretrained.py --survey ztf|lsst`` in the repository rebuilds
-them; a model card (``card(name)``) gives the training data and command,
-per-class scores on a fresh simulated test set, scores at days after
-trigger, and the feature baseline's scores on the same test set.
-"""
+All read any survey's bands (bands are encoded by wavelength).
+``scripts/train_pretrained.py --survey ztf|lsst|ztf+lsst`` in the
+repository rebuilds them; a model card (``card(name)``) gives the training
+data and command, per-class scores on a fresh simulated test set, scores at
+days after trigger, and the feature baseline's scores on the same test set
+(for ``ztf+lsst-sims``, the single-survey models' and baselines' scores on
+the same per-survey test sets)."""
 
 from importlib import resources
 
