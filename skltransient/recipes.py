@@ -26,7 +26,9 @@ def default_pipeline(*, window=None, max_epochs=60, device="cpu", random_state=0
     (each observation's ``arcsinh(flux / flux_err)``, causal, with the
     running peak's brightness channel; chosen over ``"running_peak"`` by the
     ablation in the user guide, "Inputs for long, sparse, multi-season light
-    curves") ->
+    curves", on 880 to 1,400 training light curves; on 50,600 simulated LSST
+    ones without augmentation it scored below ``"running_peak"``, which the
+    shipped base models keep) ->
     ``MetadataScaler`` (redshift and Milky Way E(B-V), with missing-value
     flags) -> ``GRUClassifier`` with its defaults (augmentation on, early
     stopping only above 10,000 light curves).
