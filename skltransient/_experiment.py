@@ -60,7 +60,7 @@ def simulate_base(n_per_class, random_state=0, survey="ztf", redshifts="survey",
 
 def _prefixed(lc, prefix):
     """The same light curves, each object id prefixed (as a string)."""
-    ids = np.array([f"{prefix}{i}" for i in lc.object_ids], dtype=object)
+    ids = np.char.add(prefix, lc.object_ids.astype(str)).astype(object)
     metadata = lc.metadata.copy()
     metadata.index = pd.Index(ids, name=metadata.index.name)
     return LightCurves(ids, lc.offsets, lc.time, lc.band, lc.flux, lc.flux_err, lc.detected,
@@ -130,13 +130,17 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     start = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - start
-    scores = {name: _test_scores(model, *test) for name, test in tests.items()}
+    # Each test set is predicted once; the scores on all of them come from the same predictions.
+    predictions = {name: _test_predictions(model, X_t) for name, (X_t, _) in tests.items()}
+    scores = {name: _test_scores(np.asarray(tests[name][1]), *predictions[name])
+              for name in surveys}
     if isinstance(survey, str):
         overall, test = scores[survey], tests[survey]
     else:
         test = (LightCurves.concatenate([_prefixed(X_t, f"{name}:") for name, (X_t, _) in tests.items()]),
                 np.concatenate([np.asarray(y_t) for _, y_t in tests.values()]))
-        overall = _test_scores(model, *test)
+        overall = _test_scores(test[1], *(np.concatenate(parts) for parts in
+                                          zip(*predictions.values())))
     return model, {
         "survey": survey_name(survey), "surveys": surveys, "hybrid": hybrid, "classes": classes,
         "flux_method": model.named_steps["fluxnormalizer"].method,
@@ -147,18 +151,23 @@ def train_base_model(n_per_class=400, *, survey="ztf", max_epochs=60, n_test_per
     }
 
 
-def _test_scores(model, X_test, y_test):
-    """Accuracy, macro F1 and per-class report on whole light curves, and macro F1 by day."""
+def _test_predictions(model, X_test):
+    """Predicted classes on whole light curves, and at each of :data:`BASE_DAYS` (one column each)."""
     from .early import predict_proba_at
 
-    predicted = model.predict(X_test)
     at = predict_proba_at(model, X_test, list(BASE_DAYS))
-    by_day = {day: float(f1_score(y_test, model.classes_[np.argmax(np.nan_to_num(at[:, j]), axis=1)],
-                                  average="macro")) for j, day in enumerate(BASE_DAYS)}
+    by_day = np.stack([model.classes_[np.argmax(np.nan_to_num(at[:, j]), axis=1)]
+                       for j in range(len(BASE_DAYS))], axis=1)
+    return model.predict(X_test), by_day
+
+
+def _test_scores(y_test, predicted, predicted_by_day):
+    """Accuracy, macro F1 and per-class report on whole light curves, and macro F1 by day."""
     return {"accuracy": float(np.mean(predicted == y_test)),
             "f1_macro": float(f1_score(y_test, predicted, average="macro")),
             "per_class": classification_report(y_test, predicted, digits=3),
-            "f1_by_day": by_day}
+            "f1_by_day": {day: float(f1_score(y_test, predicted_by_day[:, j], average="macro"))
+                          for j, day in enumerate(BASE_DAYS)}}
 
 
 def baseline_report(report, random_state=0):
@@ -229,10 +238,7 @@ def reference_section(references):
     ``scripts/train_pretrained.py`` writes beside each shipped model.
     """
     days = "".join(f" | {d} d" for d in BASE_DAYS)
-    rows = "\n".join(
-        f"| {label} | {scores['f1_macro']:.3f}"
-        + "".join(f" | {_by_day(scores, d):.3f}" for d in BASE_DAYS) + " |"
-        for label, scores in references.items())
+    rows = "\n".join(_score_row(label, scores) for label, scores in references.items())
     return f"""
 ## Against the single-survey models and the baseline, on the same test sets
 
@@ -245,10 +251,15 @@ size), so these rows, from those models' cards, compare with this model's rows o
 """
 
 
-def _by_day(scores, day):
-    """A score at a day, keyed by the day or (read back from JSON) by its string."""
+def _score_row(label, scores):
+    """A card's table row: macro F1 on whole light curves and at each of :data:`BASE_DAYS`.
+
+    The days are keys of ``scores["f1_by_day"]``, or their strings (scores read back from JSON).
+    """
     by_day = scores["f1_by_day"]
-    return by_day[day] if day in by_day else by_day[str(day)]
+    return (f"| {label} | {scores['f1_macro']:.3f}"
+            + "".join(f" | {by_day[d] if d in by_day else by_day[str(d)]:.3f}" for d in BASE_DAYS)
+            + " |")
 
 
 def redshift_cost_section(cost):
@@ -292,16 +303,11 @@ def model_card(report, *, n_per_class, random_state, command, name=None, baselin
     name = name or f"{survey}-sims"
     days = "".join(f" | {d} d" for d in BASE_DAYS)
 
-    def row(label, scores):
-        return (f"| {label} | {scores['f1_macro']:.3f}"
-                + "".join(f" | {scores['f1_by_day'][d]:.3f}" for d in BASE_DAYS) + " |")
-
-    rows = [row("GRU (this model)", report)]
-    rows += [row(f"GRU (this model), {_SURVEYS[s][0]} test set only", scores)
+    rows = [_score_row("GRU (this model)", report)]
+    rows += [_score_row(f"GRU (this model), {_SURVEYS[s][0]} test set only", scores)
              for s, scores in (report.get("by_survey") or {}).items()]
     if baseline is not None:
-        rows.append(f"| features + boosting, same training set | {baseline['f1_macro']:.3f}"
-                    + "".join(f" | {baseline['f1_by_day'][d]:.3f}" for d in BASE_DAYS) + " |")
+        rows.append(_score_row("features + boosting, same training set", baseline))
     baseline_text = "" if baseline is None else f"""
 Per-class scores of the feature baseline on the same test set (whole light curves):
 
