@@ -45,6 +45,7 @@ args = p.parse_args()
 surveys = tuple(args.survey.split("+"))
 survey = surveys[0] if len(surveys) == 1 else surveys
 
+
 def single_survey_references(surveys):
     """For a multi-survey base: each survey's shipped model and baseline, on the same test set."""
     if len(surveys) < 2:
