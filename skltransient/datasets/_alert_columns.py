@@ -194,14 +194,15 @@ def _reject_epochs(rejected, alert, bad, reason):
 
 def _band_codes(values, rejected, alert, **resolve):
     """Band codes of each epoch (-1 where unknown), rejecting alerts with unknown bands."""
-    uniques, inverse = np.unique(pd.Series(values).astype(str).to_numpy(), return_inverse=True)
-    codes = np.full(len(uniques), -1, dtype=np.int16)
-    for i, label in enumerate(uniques):  # a handful of distinct bands
+    # Hashed, not sorted or cast to text: a batch holds many epochs and a handful of bands.
+    inverse, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    codes = np.full(len(uniques) + 1, -1, dtype=np.int16)  # the last: null, an unknown band
+    for i, label in enumerate(uniques):
         try:
-            codes[i] = resolve_bands([_band_label(label)], **resolve)[0]
+            codes[i] = resolve_bands([_band_label(str(label))], **resolve)[0]
         except ValueError:
             pass
-    codes = codes[inverse.reshape(-1)]
+    codes = codes[inverse]
     _reject_epochs(rejected, alert, codes < 0, "it has an epoch in an unknown band")
     return codes
 

@@ -129,6 +129,22 @@ def test_read_alert_history_reads_rubin_alerts_as_the_reader():
     assert np.isnan(lc.metadata["redshift"].iloc[0]) and lc.metadata["mwebv"].iloc[0] == 0.02
 
 
+@pytest.mark.parametrize("band", [None, float("nan"), "", "gg"])
+def test_read_alert_history_rejects_a_rubin_alert_with_a_null_or_unknown_band(band):
+    """Check that a null or unknown band rejects its alert only, the others' bands resolved."""
+    history = pd.DataFrame({
+        "midPointTai": [[60000.0, 60001.0], [60002.0, 60003.0], [60004.0]],
+        "filterName": [["g", "r"], ["i", band], ["Y"]],
+        "psFlux": [[100.0, 200.0], [100.0, 100.0], [50.0]],
+        "psFluxErr": [[1.0, 1.0], [1.0, 1.0], [1.0]],
+        "detected": [[True, True], [True, True], [True]],
+    })
+    lc, rejected = read_alert_history(history, survey="lsst")
+    assert rejected[0] is None and rejected[2] is None and "unknown band" in rejected[1]
+    assert lc.object_ids.tolist() == [0, 2]
+    assert lc.band_names.tolist() == ["lsstg", "lsstr", "lssty"]
+
+
 def test_read_alert_history_refuses_a_wrong_schema():
     """Check that a missing column or an unknown survey raises, naming it."""
     with pytest.raises(ValueError, match="has no column 'isdiffpos'"):
