@@ -36,12 +36,17 @@ PLASTICC_CLASSES = {
     995: "Microlens (string)",
 }
 
-#: ELAsTiCC ``GENTYPE`` codes (``survey_config/elasticc_origmap.txt``).
+#: ELAsTiCC ``GENTYPE`` codes (``survey_config/elasticc_origmap.txt`` of LSSTDESC/elasticc):
+#: the extragalactic models, then the Galactic ones (80 RRL, 81 Mdwarf, 82 Mdwarf-flare, 83 EB,
+#: 84 dwarf-nova, 87-89 the three microlensing models, 90 Cepheid, 91 dSct), named as the
+#: simulator's :data:`GALACTIC_CLASSES` where it has them (a dwarf nova is a "CV").
 ELASTICC_CLASSES = {
     10: "SN Ia", 11: "SN Ia-91bg", 12: "SN Iax", 20: "SN Ib/c", 21: "SN Ib/c", 25: "SN Ib/c",
     26: "SN Ib/c", 27: "SN Ib/c", 30: "SN II", 31: "SN II", 32: "SN II", 35: "SN IIn",
     36: "SN IIn", 37: "SN II", 40: "SLSN-I", 42: "TDE", 45: "ILOT", 46: "CaRT", 50: "KN",
     51: "KN", 59: "PISN", 60: "AGN",
+    80: "RR Lyrae", 81: "M dwarf", 82: "M-dwarf flare", 83: "Eclipsing binary", 84: "CV",
+    87: "Microlens", 88: "Microlens", 89: "Microlens", 90: "Cepheid", 91: "Delta Scuti",
 }
 
 #: The package's classes onto the five ZTF Bright Transient Survey classes

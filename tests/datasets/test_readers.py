@@ -312,6 +312,17 @@ def snana_pair(tmp_path, prefix="SIM", pointers=True, gz=False, head_cards=(), *
     return tmp_path / f"{prefix}_HEAD{suffix}"
 
 
+def test_read_snana_names_elasticc_galactic_codes_as_the_simulator_does(tmp_path):
+    """Check ELAsTiCC's Galactic GENTYPE codes: the simulator's class names where it has them."""
+    from skltransient.datasets import GALACTIC_CLASSES
+
+    _, y = read_snana(snana_pair(tmp_path, SIM_TYPE_INDEX=("1J", [80, 83, 84])))
+    assert y.tolist() == ["RR Lyrae", "Eclipsing binary", "CV"]
+    assert set(y) <= set(GALACTIC_CLASSES)
+    _, y = read_snana(snana_pair(tmp_path, SIM_TYPE_INDEX=("1J", [82, 89, 91])))
+    assert y.tolist() == ["M-dwarf flare", "Microlens", "Delta Scuti"]
+
+
 @pytest.mark.parametrize("pointers", [True, False])
 def test_read_snana_fits_pair_round_trip(tmp_path, pointers):
     """Check objects, sorted epochs, bands, FLUXCAL, PHOTFLAG detections, metadata and labels."""
