@@ -22,7 +22,9 @@ macro F1, macro ROC AUC and per-class F1, as one table per data set.
 Models: the GRU from scratch (``recipes.default_pipeline``), the hybrid network from scratch
 (``recipes.hybrid_pipeline``: the same GRU with the feature baseline's statistics in its metadata
 branch; over time, statistics of the light curve cut at each day), the shipped base where one
-exists, and the feature baseline trained at each phase.
+exists, the feature baseline trained at each phase, and each network from scratch averaged with
+the baseline ("+ features, mean": the mean of the two fitted models' probabilities, what
+scikit-learn's ``VotingClassifier(voting="soft")`` of the two gives).
 
 Data sets: ``ztf`` (simulated, equal numbers of the eleven classes; the
 shipped ``ztf-sims`` model is scored on the same test set), ``lsst``
@@ -162,7 +164,15 @@ def scores(y_true, proba, classes):
     except ValueError:
         auc = np.nan
     return {"f1_macro": float(f1[present].mean()), "roc_auc_macro": float(auc),
-            "per_class": dict(zip(classes.tolist(), np.round(f1, 3).tolist()))}
+            "per_class": dict(zip(classes.tolist(), np.round(f1, 3).tolist())),
+            "proba": proba, "classes": classes}
+
+
+def _mean_scores(y_true, network, features):
+    if not np.array_equal(network["classes"], features["classes"]):
+        raise ValueError(f"The network's classes {network['classes']} are not the baseline's "
+                         f"{features['classes']}.")
+    return scores(y_true, (network["proba"] + features["proba"]) / 2, network["classes"])
 
 
 def cut(X, day):
@@ -209,6 +219,11 @@ def run(name, args, report, seed):
                                    model.classes_)
     if baseline:
         results["features + boosting" + ("" if args.untuned_baseline else " (tuned)")] = baseline
+        # Each network trained from scratch averaged with the baseline (a soft VotingClassifier
+        # of the two fitted models): does the network carry what the features lack?
+        for label in [label for label, _ in recipes.values() if label in results]:
+            results[f"{label} + features, mean"] = {
+                day: _mean_scores(y_test, results[label][day], baseline[day]) for day in phases}
 
     print(f"\n   {name} (seed {seed}): macro F1 (macro ROC AUC) by days after trigger; 'all' = "
           f"whole light curves")

@@ -21,6 +21,13 @@ GRU or to the hybrid:
     python benchmarks/bench_hybrid.py --variants gru gru-gap gru-snr gru-trigger hybrid hybrid-gap \
         hybrid-snr hybrid-trigger features --seeds 3 --jobs 2 --phases 2 10
 
+``hybrid-periodogram`` and ``features-periodogram`` add the periodogram's periods and
+significances (``LightCurveFeatures(periodogram=True)``) to the hybrid's statistics and to the
+baseline's features:
+
+    python benchmarks/bench_hybrid.py --variants hybrid hybrid-periodogram features \
+        features-periodogram --seeds 3 --jobs 2
+
 ``hybrid-prefixes`` trains the hybrid on the light curves and their copies cut at 2, 5, 10 and
 20 days after trigger (``early.with_prefixes``), for a third of the epochs (each epoch is five
 times longer).
@@ -31,6 +38,7 @@ import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
+from sklearn.ensemble import VotingClassifier
 
 import _common as c
 from bench_accuracy import load, scores
@@ -73,6 +81,24 @@ INPUTS = {
     "snr-trigger": ("snr and the sequence loss from the trigger",
                     {"fluxnormalizer__method": "snr", "gruclassifier__sequence_loss_from": "trigger"}),
 }
+#: The periodogram's periods and significances (issue 24, item 1) among the statistics of the
+#: hybrid and of the baseline.
+VARIANTS["hybrid-periodogram"] = (
+    "hybrid, + periodogram (LightCurveFeatures(periodogram=True))",
+    lambda epochs, seed: hybrid_pipeline(max_epochs=epochs, random_state=seed).set_params(
+        lightcurvepadder__features__periodogram=True))
+VARIANTS["features-periodogram"] = (
+    "features + boosting, tuned, + periodogram",
+    lambda epochs, seed: features_pipeline(tuned=True, random_state=seed).set_params(
+        lightcurvefeatures__periodogram=True))
+#: The network and the baseline averaged (scikit-learn's soft VotingClassifier): does the network
+#: carry what the features lack?
+for _prefix, _recipe in (("gru", default_pipeline), ("hybrid", hybrid_pipeline)):
+    VARIANTS[f"vote-{_prefix}"] = (
+        f"mean of {'GRU' if _prefix == 'gru' else 'hybrid'} and features + boosting probabilities",
+        lambda epochs, seed, recipe=_recipe: VotingClassifier(
+            [("network", recipe(max_epochs=epochs, random_state=seed)),
+             ("features", features_pipeline(tuned=True, random_state=seed))], voting="soft"))
 for _prefix, _recipe in (("gru", default_pipeline), ("hybrid", hybrid_pipeline)):
     for _name, (_text, _params) in INPUTS.items():
         VARIANTS[f"{_prefix}-{_name}"] = (
@@ -126,7 +152,7 @@ def one(name, seed, epochs, quick, phases):
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        if name == "features":
+        if name.startswith("features"):
             for day in [None, *phases]:
                 cut = (lambda X: X) if day is None else (
                     lambda X: X.truncate(days_since_trigger=day))

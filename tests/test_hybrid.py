@@ -30,9 +30,11 @@ def data():
     return make_toy_lightcurves(40, 3, random_state=4)
 
 
-@pytest.fixture(scope="module")
-def hybrid(data):
-    return hybrid_pipeline(**SMALL).fit(*data)
+@pytest.fixture(scope="module", params=[False, True], ids=["statistics", "periodogram"])
+def hybrid(data, request):
+    """The hybrid network, with and without the periodogram among its statistics."""
+    return hybrid_pipeline(**SMALL).set_params(
+        lightcurvepadder__features__periodogram=request.param).fit(*data)
 
 
 def test_padder_features_append_named_columns_to_the_metadata(data):

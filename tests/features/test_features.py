@@ -125,6 +125,58 @@ def test_features_refuse_bad_input():
         LightCurveFeatures(bands=["ztfq"]).fit(X)
 
 
+def periodic(period, *, n=120, days=1000.0, seed=0):
+    """Two bands of one sinusoid with its own mean and amplitude in each band, sparsely sampled."""
+    rng = np.random.default_rng(seed)
+    time = np.sort(rng.uniform(0.0, days, n))
+    band = np.where(rng.random(n) < 0.5, "lsstg", "lssti")
+    mean, amplitude = np.where(band == "lsstg", 100.0, 400.0), np.where(band == "lsstg", 10.0, 60.0)
+    flux = mean + amplitude * np.sin(2 * np.pi * time / period) + rng.normal(0.0, 2.0, n)
+    return LightCurves.from_arrays(["v"] * n, time, band, flux, np.full(n, 2.0))
+
+
+@pytest.mark.parametrize("period", [0.31, 0.57, 3.7, 180.0])
+def test_features_periodogram_finds_the_period_of_a_variable_sampled_in_two_bands(period):
+    """Check the periodogram's best period: the variable's to half a frequency step, in two colours."""
+    X = periodic(period)
+    features = LightCurveFeatures(periodogram=True, metadata_columns=()).fit(X)
+    found = column(features, X, "periodogram_period_0")[0]
+    step = 2 * np.pi / 0.1 / 2**14  # the documented grid of angular frequencies
+    assert abs(2 * np.pi / found - 2 * np.pi / period) <= step / 2
+    assert column(features, X, "periodogram_period_s_to_n_0")[0] > 5
+
+
+def test_features_periodogram_pools_the_bands_after_standardising_each():
+    """Check that each band is standardised: a band's offset and scale do not change the result."""
+    X = periodic(0.57)
+    shifted = LightCurves.from_arrays(
+        X.object_ids[X.object_index], X.time, X.band_names,
+        np.where(X.band_names == "lsstg", 7.0 * X.flux + 1e4, X.flux),
+        np.where(X.band_names == "lsstg", 7.0 * X.flux_err, X.flux_err))
+    features = LightCurveFeatures(periodogram=True, metadata_columns=()).fit(X)
+    names = [name for name in features.get_feature_names_out() if name.startswith("periodogram")]
+    for name in names:
+        assert column(features, shifted, name)[0] == pytest.approx(column(features, X, name)[0])
+
+
+def test_features_periodogram_names_width_and_short_light_curves():
+    """Check four named columns before the metadata, NaN below three observations, and no inf."""
+    X, _ = make_toy_lightcurves(10)
+    short = LightCurves.from_arrays(["s", "s"], [0.0, 1.0], ["ztfg", "ztfr"], [1.0, 2.0], [0.1] * 2,
+                                    metadata=X.metadata.iloc[:1].set_axis(["s"]))
+    both = LightCurves.concatenate([X, short])
+    plain = LightCurveFeatures(metadata_columns=()).fit(both)
+    features = LightCurveFeatures(periodogram=True, metadata_columns=()).fit(both)
+    names = features.get_feature_names_out().tolist()
+    assert names[-4:] == ["periodogram_period_0", "periodogram_period_s_to_n_0",
+                          "periodogram_period_1", "periodogram_period_s_to_n_1"]
+    out = features.transform(both)
+    assert out.shape == (11, len(plain.get_feature_names_out()) + 4)
+    np.testing.assert_array_equal(out[:, :-4], plain.transform(both))
+    assert np.isnan(out[-1, -4:]).all() and np.isfinite(out[:-1, -4:]).all()
+    np.testing.assert_array_equal(features.transform(both[[3]]), out[[3]])
+
+
 def test_features_with_boosting_in_grid_search_and_cross_validation():
     """Check the baseline pipeline composes with GridSearchCV and cross_val_score and learns."""
     X, y = make_toy_lightcurves(90)
