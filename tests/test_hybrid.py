@@ -222,6 +222,25 @@ def test_hybrid_in_grid_search(data):
     assert search.best_estimator_[-1].n_metadata_ == 2 * len(search.best_estimator_[0].metadata_names_)
 
 
+def test_hybrid_averaged_with_the_baseline_in_a_voting_classifier(data):
+    """Check that a soft VotingClassifier of the hybrid and the baseline fits light curves as is."""
+    from sklearn.ensemble import VotingClassifier
+
+    from skltransient.recipes import features_pipeline
+
+    X, y = data
+    vote = VotingClassifier([("network", hybrid_pipeline(**SMALL)),
+                             ("features", features_pipeline(max_iter=5))], voting="soft")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        vote.fit(X, y)
+    network, features = vote.named_estimators_["network"], vote.named_estimators_["features"]
+    expected = (network.predict_proba(X) + features.predict_proba(X)) / 2
+    np.testing.assert_allclose(vote.predict_proba(X), expected)
+    assert vote.classes_.tolist() == sorted(set(y))
+    np.testing.assert_array_equal(vote.predict(X), vote.classes_[expected.argmax(axis=1)])
+
+
 def test_metadata_scaler_arcsinh_spreads_heavy_tails():
     """Check that compress='arcsinh' standardises arcsinh of each column, keeping NaN flags."""
     data = np.array([[1.0, 0.1], [10.0, np.nan], [1e5, 0.3], [3.0, 0.2]])
