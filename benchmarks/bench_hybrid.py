@@ -21,6 +21,12 @@ GRU or to the hybrid:
     python benchmarks/bench_hybrid.py --variants gru gru-gap gru-snr gru-trigger hybrid hybrid-gap \
         hybrid-snr hybrid-trigger features --seeds 3 --jobs 2 --phases 2 10
 
+``gru-nights`` gives the GRU one step a night (each band's mean flux that night) instead of one
+an observation, scaled by the running peak (``snr`` needs one flux channel a step), beside
+``gru-running-peak``, the same scaling with one step an observation:
+
+    python benchmarks/bench_hybrid.py --variants gru gru-running-peak gru-nights --seeds 3 --jobs 2
+
 ``hybrid-periodogram`` and ``features-periodogram`` add the periodogram's periods and
 significances (``LightCurveFeatures(periodogram=True)``) to the hybrid's statistics and to the
 baseline's features:
@@ -80,6 +86,12 @@ INPUTS = {
     "trigger": ("sequence loss from the trigger", {"gruclassifier__sequence_loss_from": "trigger"}),
     "snr-trigger": ("snr and the sequence loss from the trigger",
                     {"fluxnormalizer__method": "snr", "gruclassifier__sequence_loss_from": "trigger"}),
+    "running-peak": ("one running peak for all bands (FluxNormalizer('running_peak'))",
+                     {"fluxnormalizer__method": "running_peak"}),
+    # 'snr' scales one flux channel a step; a night's step has one per band.
+    "nights": ("one step a night, multi-band (LightCurvePadder('nights'), running_peak)",
+               {"lightcurvepadder__representation": "nights",
+                "fluxnormalizer__method": "running_peak"}),
 }
 #: The periodogram's periods and significances (issue 24, item 1) among the statistics of the
 #: hybrid and of the baseline.

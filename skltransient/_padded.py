@@ -66,7 +66,7 @@ class PaddedLightCurves:
         ``"observations"`` the observation's own time, unrounded, so that
         counting the steps up to a cutoff (``times <= cutoff``) agrees
         exactly with :meth:`LightCurves.truncate`; with ``"grid"`` the grid
-        point.
+        point; with ``"nights"`` the night's last observation.
     t0 : ndarray of shape (n_objects,), float64
         Time (MJD) of each object's first kept step (equal to
         ``times[:, 0]``); the ``"time"`` channel counts days from it.
@@ -83,7 +83,7 @@ class PaddedLightCurves:
         :class:`~skltransient.preprocessing.FluxNormalizer` scales.
     object_ids : ndarray of shape (n_objects,)
         Object identifiers.
-    representation : {"observations", "grid"}
+    representation : {"observations", "grid", "nights"}
         How steps were made (see :class:`LightCurvePadder`).
     flux_scale : ndarray of shape (n_objects, n_steps), float32, or None
         What a :class:`~skltransient.preprocessing.FluxNormalizer` divided
@@ -96,8 +96,8 @@ class PaddedLightCurves:
         how training batches add noise in flux units.
     lookahead : dict of str to str
         Why a step may depend on later observations, one sentence per
-        preprocessing step that lets it (keys ``"grid"``, ``"truncate"``,
-        ``"window"``, ``"normalization"``); empty when every step depends
+        preprocessing step that lets it (keys ``"grid"``, ``"nights"``,
+        ``"truncate"``, ``"window"``, ``"normalization"``); empty when every step depends
         only on the observations up to it, so that predictions after each
         step equal predictions on the light curve cut there. See
         :meth:`lookahead_reasons`.

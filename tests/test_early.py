@@ -50,6 +50,22 @@ def test_over_time_equals_truncated_inputs(data, model_name, request):
     np.testing.assert_allclose(times[0, :lengths[0]], X.time[:lengths[0]])
 
 
+def test_nights_over_time_equal_the_light_curves_cut_at_each_nights_end(data):
+    """Check that one pass with night steps gives, after each night, the light curve cut at its
+    last observation, and warns that a day within a night is another matter."""
+    X, y = data
+    model = make_pipeline(LightCurvePadder("nights"), FluxNormalizer("running_peak"),
+                          MetadataScaler(), GRUClassifier(**SMALL, max_epochs=2)).fit(X, y)
+    with pytest.warns(UserWarning, match="each night one step"):
+        proba, times = predict_proba_over_time(model, X)
+    for k in (0, 2, 5):
+        has = ~np.isnan(times[:, k])
+        cut = X[has].truncate(max_time=times[has, k])
+        np.testing.assert_allclose(proba[has, k], model.predict_proba(cut), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="representation='nights'.* cannot be streamed"):
+        ClassificationStream(model)
+
+
 def test_over_time_warns_for_non_causal_normalisation(data):
     """Check the warning that a whole-curve normalisation leaks the future."""
     X, y = data
@@ -303,7 +319,8 @@ def test_streaming_with_detection_flags_waits_for_the_trigger(long_baseline):
     (LightCurvePadder(max_length=6, truncate="start"), FluxNormalizer("running_peak")),
     (LightCurvePadder("grid", grid_step=2.0), FluxNormalizer("running_peak")),
     (LightCurvePadder(), FluxNormalizer("peak")),
-], ids=["truncate_start", "grid", "peak"])
+    (LightCurvePadder("nights"), FluxNormalizer("running_peak")),
+], ids=["truncate_start", "grid", "peak", "nights"])
 def test_predict_proba_at_looking_ahead_equals_truncation(data, padder, normalizer):
     """Check that predict_proba_at, with preprocessing that looks ahead (truncate='start', the
     grid, a whole-curve normalisation), equals the prediction on the light curves cut at each

@@ -177,3 +177,14 @@ def test_onnx_classifier_with_the_gap_channel_and_snr_equals_predict_proba(tmp_p
                                         random_state=0)).fit(X, y)
     onnx_model = OnnxClassifier(to_onnx(model, tmp_path / "m.onnx"), preprocessing=model[:-1])
     np.testing.assert_allclose(onnx_model.predict_proba(X), model.predict_proba(X), atol=1e-5, rtol=0)
+
+
+def test_onnx_classifier_with_night_steps_equals_predict_proba(tmp_path):
+    """Check that a network reading one step a night exports: the same probabilities within 1e-5."""
+    X, y = make_lightcurves(40, seed=5, n_obs=(1, 40))
+    model = make_pipeline(LightCurvePadder("nights"), FluxNormalizer("running_peak"),
+                          GRUClassifier(hidden_size=8, num_layers=2, head_size=8, max_epochs=2,
+                                        random_state=0)).fit(X, y)
+    onnx_model = OnnxClassifier(to_onnx(model, tmp_path / "m.onnx"), preprocessing=model[:-1])
+    assert onnx_model.channels_[-2:] == ("time", "scale_mag")
+    np.testing.assert_allclose(onnx_model.predict_proba(X), model.predict_proba(X), atol=1e-5, rtol=0)

@@ -35,6 +35,24 @@ def test_save_load_round_trip(fitted, tmp_path):
                                                            "MetadataScaler", "GRUClassifier"]
 
 
+def test_save_load_round_trip_of_night_steps(tmp_path):
+    """Check the nights representation: saved, loaded, predicting the same, its channels checked."""
+    X, y = make_toy_lightcurves(40, 3, random_state=0)
+    model = make_pipeline(LightCurvePadder("nights"), FluxNormalizer("running_peak"),
+                          MetadataScaler(), GRUClassifier(hidden_size=8, num_layers=1, head_size=8,
+                                                          max_epochs=2, random_state=0)).fit(X, y)
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded[0].channels_ == model[0].channels_ and loaded[0].channels_[-1] == "time"
+    path = tmp_path / "m" / "model.json"
+    description = json.loads(path.read_text())
+    description["steps"][0]["state"]["channels_"] = description["steps"][0]["state"]["channels_"][:-1]
+    path.write_text(json.dumps(description))
+    with pytest.raises(ValueError, match="are not those of representation 'nights'"):
+        load_model(tmp_path / "m")
+
+
 def test_loaded_model_can_be_transferred(fitted, tmp_path):
     """Check that a loaded model serves as a TransferClassifier base, and a transfer saves."""
     model, X, y = fitted

@@ -17,11 +17,14 @@ from ..utils._validation import check_lightcurves, fitted_state
 
 __all__ = ["LightCurvePadder"]
 
+# Days without an observation that end a night: a night lasts less than half a day at any site.
+_NIGHT_GAP = 0.5
+
 
 class LightCurvePadder(TransformerMixin, BaseEstimator):
     """Pad ragged light curves into a fixed-size array for a recurrent network.
 
-    Two representations are available:
+    Three representations are available:
 
     - ``"observations"``: one step per observation, with four channels: days
       since the first observation divided by ``time_scale``, flux, flux
@@ -33,10 +36,21 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
       the first observation, giving one flux and one uncertainty channel per
       band. Grid points outside a band's observed span are zero. The bands
       are those given, or those seen in ``fit``.
+    - ``"nights"``: one step per night (observations less than half a day
+      apart, whatever the site's longitude), multi-band: one flux and one
+      uncertainty channel per band, the mean of the night's fluxes in that
+      band and the uncertainty of that mean (zero for a band not observed
+      that night), then the time channel, the days from the first night to
+      this night's last observation divided by ``time_scale``. A step's
+      time is that last observation's: one pass over time gives the
+      predictions at the end of each night, and ``predict_proba_at`` cuts
+      the light curves at each day (``PaddedLightCurves.lookahead``), so
+      that a day within a night sees its observations so far. Observations
+      in bands other than the padder's are left out.
 
     Parameters
     ----------
-    representation : {"observations", "grid"}, default="observations"
+    representation : {"observations", "grid", "nights"}, default="observations"
         How light curves become steps.
     max_length : int or None, default=None
         Maximum number of steps. Longer light curves are truncated by
@@ -47,12 +61,13 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         needs), ``"start"`` keeps the last ones (for ``"grid"``, the last
         points of the grid anchored at the first observation).
     time_scale : float, default=100.0
-        Days per unit of the time channel (``"observations"`` only).
+        Days per unit of the time channel (``"observations"`` and ``"nights"``).
     grid_step : float, default=3.0
         Grid spacing in days (``"grid"`` only).
     bands : list of str or None, default=None
-        Bands of the grid channels, in order; None uses the bands seen in
-        ``fit``, sorted by wavelength (``"grid"`` only).
+        Bands of the grid's or the nights' channels, in order; None uses the
+        bands seen in ``fit``, sorted by wavelength (``"grid"`` and
+        ``"nights"``).
     metadata_columns : tuple of str, default=("redshift", "mwebv")
         Metadata columns passed to the model. A column missing from the data
         is filled with NaN, with a warning, for a
@@ -127,7 +142,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "representation": [StrOptions({"observations", "grid"})],
+        "representation": [StrOptions({"observations", "grid", "nights"})],
         "max_length": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "truncate": [StrOptions({"end", "start"})],
         "time_scale": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -176,9 +191,10 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
             seen = np.unique(X.band)
             codes = seen[np.argsort(wavelengths(seen), kind="stable")].tolist()
         self.bands_ = [known_bands()[c] for c in codes]
-        if self.gap_channel and self.representation == "grid":
-            raise ValueError("LightCurvePadder(gap_channel=True) needs the 'observations' "
-                             "representation: a grid's steps are evenly spaced, with no gaps.")
+        if self.gap_channel and self.representation != "observations":
+            raise ValueError(f"LightCurvePadder(gap_channel=True) needs the 'observations' "
+                             f"representation, not {self.representation!r}: a grid's steps are "
+                             f"evenly spaced, and a night's step has its own time channel.")
         self.channels_ = channel_names(self.representation, self.bands_, self.gap_channel)
         self.n_channels_ = len(self.channels_)
         if self.max_length is not None:
@@ -333,6 +349,8 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         """Pad now: the eager PaddedLightCurves of ``X`` (no warnings; see :meth:`transform`)."""
         if self.representation == "grid":
             values, lengths, times, t0 = self._grid(X)
+        elif self.representation == "nights":
+            values, lengths, times, t0 = self._nights(X)
         else:
             values, lengths, times, t0 = self._observations(X)
         flux_channels, err_channels = self.flux_channels()
@@ -377,6 +395,12 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
                 "The grid representation interpolates between observations, so a grid step can "
                 "use the next observation of a band; predictions over time are approximately, "
                 "not strictly, causal.")
+        if self.representation == "nights":
+            reasons["nights"] = (
+                "The nights representation gives each night one step, at its last observation: a "
+                "prediction after a step is that of the light curve cut at the night's end, not "
+                "at a time within the night, where the cut light curve holds part of the night; "
+                "predict_proba_at cuts the light curves at each day instead.")
         if self.max_length is not None and self.truncate == "start":
             reasons["truncate"] = (
                 f"LightCurvePadder(max_length={self.max_length}, truncate='start') keeps each "
@@ -396,18 +420,20 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         if self.representation == "grid":
             first = X.time[X.offsets[:-1]]
             full = np.floor((X.time[X.offsets[1:] - 1] - first) / self.grid_step).astype(np.int64) + 1
+        elif self.representation == "nights":
+            full = self._night_index(X)[1]
         else:
             full = X.lengths
         return full if self.max_length is None else np.minimum(full, self.max_length)
 
     def _warn_about(self, X):
         """Warn, once per call, about observations and metadata columns the padding drops."""
-        if self.representation == "grid":
+        if self.representation != "observations":
             unknown = np.setdiff1d(np.unique(X.band), [known_bands().index(b) for b in self.bands_])
             if unknown.size:
                 warnings.warn(f"Observations in bands {[known_bands()[c] for c in unknown]} are "
-                              f"not among the grid's bands {self.bands_} and are ignored.",
-                              UserWarning, stacklevel=3)
+                              f"not among the {self.representation} representation's bands "
+                              f"{self.bands_} and are ignored.", UserWarning, stacklevel=3)
         self.warn_missing_metadata(X.metadata.columns)
 
     def warn_missing_metadata(self, columns):
@@ -435,7 +461,7 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         -------
         flux_channels, flux_err_channels : tuple of int
         """
-        if self.representation == "grid":
+        if self.representation in ("grid", "nights"):
             nb = len(self.bands_)
             return tuple(range(nb)), tuple(range(nb, 2 * nb))
         return (1,), (2,)
@@ -521,6 +547,58 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         times = np.where(valid, first[:, None] + grid, np.nan)
         return values, lengths, times, times[:, 0]
 
+    def _night_index(self, X):
+        """Which observations are kept, the nights of each light curve, each kept one's night.
+
+        Observations in the padder's bands only; a new night starts after a
+        gap of half a day or more. A light curve with no kept observation
+        counts one night, an empty step. Nights are counted from 0 in each
+        light curve.
+        """
+        keep = np.isin(X.band, [known_bands().index(b) for b in self.bands_])
+        obj, time = X.object_index[keep], X.time[keep]
+        new = np.ones(obj.size, dtype=bool)
+        new[1:] = (obj[1:] != obj[:-1]) | (np.diff(time) >= _NIGHT_GAP)
+        night = np.cumsum(new) - 1
+        per_object = np.bincount(obj[new], minlength=len(X))
+        first = np.concatenate([[0], np.cumsum(per_object)[:-1]])
+        return keep, np.maximum(per_object, 1), night - first[obj]
+
+    def _nights(self, X):
+        keep, full, night = self._night_index(X)
+        n_steps = int(full.max()) if self.max_length is None else self.max_length
+        self.check_padded_size(len(X), n_steps)
+        lengths = np.minimum(full, n_steps)
+        obj = X.object_index[keep]
+        position = night - ((full - lengths)[obj] if self.truncate == "start" else 0)
+        inside = (position >= 0) & (position < n_steps)
+        obj, position = obj[inside], position[inside]
+        time, flux, err, band = (a[keep][inside] for a in (X.time, X.flux, X.flux_err, X.band))
+        slot = np.full(len(known_bands()), -1)
+        slot[[known_bands().index(b) for b in self.bands_]] = np.arange(len(self.bands_))
+        nb = len(self.bands_)
+        # Each (light curve, night, band) cell: the mean flux and the uncertainty of that mean.
+        cell = (obj * n_steps + position) * nb + slot[band]
+        size = len(X) * n_steps * nb
+        count = np.bincount(cell, minlength=size)
+        seen = count > 0
+        mean, spread = np.zeros(size), np.zeros(size)
+        mean[seen] = np.bincount(cell, flux, minlength=size)[seen] / count[seen]
+        spread[seen] = np.sqrt(np.bincount(cell, err**2, minlength=size)[seen]) / count[seen]
+        values = np.zeros((len(X), n_steps, 2 * nb + 1), dtype=np.float32)
+        values[:, :, :nb] = mean.reshape(len(X), n_steps, nb)
+        values[:, :, nb:2 * nb] = spread.reshape(len(X), n_steps, nb)
+        # A night's time is its last observation's.
+        times = np.full((len(X), n_steps), -np.inf)
+        np.maximum.at(times, (obj, position), time)
+        times[np.isneginf(times)] = np.nan
+        valid = np.arange(n_steps)[None, :] < lengths[:, None]
+        t0 = np.where(np.isnan(times[:, 0]), X.time[X.offsets[:-1]], times[:, 0])
+        # The first night's time is its last observation's: the time channel counts from it.
+        times = np.where(valid & np.isnan(times), t0[:, None], times)  # an empty light curve's step
+        values[:, :, 2 * nb] = np.where(valid, (times - t0[:, None]) / self.time_scale, 0.0)
+        return values, lengths.astype(np.int64), times, t0
+
     def metadata_values(self, frame):
         """Metadata columns of a frame (one row per object), shape (n, n_metadata), float32.
 
@@ -556,7 +634,7 @@ def channel_names(representation, bands, gap_channel=False):
 
     Parameters
     ----------
-    representation : {"observations", "grid"}
+    representation : {"observations", "grid", "nights"}
     bands : list of str
     gap_channel : bool, default=False
         ``LightCurvePadder(gap_channel=...)``: ``"log_gap"`` last.
@@ -565,8 +643,9 @@ def channel_names(representation, bands, gap_channel=False):
     -------
     channels : tuple of str
     """
-    if representation == "grid":
-        return tuple(f"flux_{b}" for b in bands) + tuple(f"flux_err_{b}" for b in bands)
+    if representation in ("grid", "nights"):
+        per_band = tuple(f"flux_{b}" for b in bands) + tuple(f"flux_err_{b}" for b in bands)
+        return per_band + (("time",) if representation == "nights" else ())
     return ("time", "flux", "flux_err", "wavelength") + (("log_gap",) if gap_channel else ())
 
 

@@ -94,6 +94,59 @@ def test_padder_grid_truncate_start_keeps_the_last_steps(small):
     assert end.t0.tolist() == [0.0, 10.0]
 
 
+def nights_lightcurves():
+    """Two objects: three nights of ``a`` (two bands, repeated epochs), one night of ``b``."""
+    return LightCurves.from_arrays(
+        ["a"] * 6 + ["b"] * 2,
+        [0.1, 0.2, 0.3, 2.05, 2.1, 9.0, 5.0, 5.2],
+        ["ztfg", "ztfr", "ztfg", "ztfr", "ztfr", "ztfi", "ztfg", "ztfi"],
+        [1.0, 2.0, 3.0, 4.0, 6.0, 9.0, 7.0, 8.0], [0.1, 0.2, 0.3, 0.3, 0.4, 0.5, 0.5, 0.6])
+
+
+def test_padder_nights_average_each_band_of_a_night():
+    """Check one step a night: each band's mean flux, the uncertainty of the mean, the time."""
+    lc = nights_lightcurves()
+    padder = LightCurvePadder("nights", metadata_columns=()).fit(lc)
+    assert padder.channels_ == ("flux_ztfg", "flux_ztfr", "flux_ztfi", "flux_err_ztfg",
+                                "flux_err_ztfr", "flux_err_ztfi", "time")
+    assert padder.flux_channels() == ((0, 1, 2), (3, 4, 5))
+    padded = padder.transform(lc)
+    assert padded.lengths.tolist() == [3, 1]
+    np.testing.assert_allclose(padded.values[0, 0], [2.0, 2.0, 0.0, np.sqrt(0.1) / 2, 0.2, 0.0, 0.0],
+                               rtol=1e-6)
+    np.testing.assert_allclose(padded.values[0, 1], [0.0, 5.0, 0.0, 0.0, 0.25, 0.0, 0.018],
+                               rtol=1e-6)
+    np.testing.assert_allclose(padded.values[0, 2], [0.0, 0.0, 9.0, 0.0, 0.0, 0.5, 0.087],
+                               rtol=1e-6)
+    np.testing.assert_allclose(padded.values[1, 0], [7.0, 0.0, 8.0, 0.5, 0.0, 0.6, 0.0], rtol=1e-6)
+    assert np.all(padded.values[1, 1:] == 0)
+    # A night's time is its last observation's; t0 is the first night's.
+    np.testing.assert_allclose(padded.times[0], [0.3, 2.1, 9.0])
+    assert padded.t0.tolist() == [0.3, 5.2]
+    assert "nights" in padded.lookahead
+
+
+def test_padder_nights_truncate_and_bands_left_out():
+    """Check max_length at either end, and observations of other bands left out with a warning."""
+    lc = nights_lightcurves()
+    full = LightCurvePadder("nights", metadata_columns=()).fit_transform(lc)
+    end = LightCurvePadder("nights", max_length=2, metadata_columns=()).fit_transform(lc)
+    np.testing.assert_array_equal(end.values[0], full.values[0, :2])
+    start = LightCurvePadder("nights", max_length=2, truncate="start",
+                             metadata_columns=()).fit_transform(lc)
+    assert start.lengths.tolist() == [2, 1] and start.t0.tolist() == [2.1, 5.2]
+    np.testing.assert_allclose(start.values[0, :, 1], [5.0, 0.0])
+    np.testing.assert_allclose(start.values[0, :, 6], [0.0, (9.0 - 2.1) / 100], rtol=1e-6)
+    padder = LightCurvePadder("nights", bands=["ztfg", "ztfr"], metadata_columns=()).fit(lc)
+    with pytest.warns(UserWarning, match=r"\['ztfi'\].*nights representation"):
+        padded = padder.transform(lc)
+    # "a" loses its third night (ztfi only); "b" keeps its g observation.
+    assert padded.lengths.tolist() == [2, 1]
+    assert padded.values.shape[2] == 5
+    with pytest.raises(ValueError, match="gap_channel=True.*not 'nights'"):
+        LightCurvePadder("nights", gap_channel=True).fit(lc)
+
+
 def test_padder_grid_fixed_bands_warns_about_others(small):
     """Check that bands outside the configured grid are reported, not silently used."""
     padder = LightCurvePadder("grid", bands=["ztfg"]).fit(small)
@@ -228,6 +281,8 @@ def test_padder_public_seams_give_what_transform_pads(small):
     assert channel_names("observations", padder.bands_) == padder.channels_ == padded.channels
     assert channel_names("grid", ["ztfg", "ztfr"]) == (
         "flux_ztfg", "flux_ztfr", "flux_err_ztfg", "flux_err_ztfr")
+    assert channel_names("nights", ["ztfg", "ztfr"]) == (
+        "flux_ztfg", "flux_ztfr", "flux_err_ztfg", "flux_err_ztfr", "time")
 
 
 @pytest.mark.parametrize("window, expected", [

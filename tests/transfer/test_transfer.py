@@ -188,6 +188,20 @@ def test_transfer_ztf_to_lsst_observation_representation(base, target):
     assert not np.allclose(tuned.predict_proba(X), base.predict_proba(X))
 
 
+def test_transfer_ztf_to_lsst_night_steps_widen_the_bands_and_keep_the_time(source, target):
+    """Check that night steps widen like a grid's bands, the time channel keeping its weights."""
+    base = make_base("nights").fit(*source)
+    tuned = TransferClassifier(base, refit_transformers=["lightcurvepadder"], max_epochs=0).fit(*target)
+    assert tuned.classifier_.channels_[-2:] == ("time", "scale_mag")
+    assert tuned.classifier_.channels_[:4] == ("flux_lsstg", "flux_lsstr", "flux_lssti", "flux_lsstz")
+    old = base[-1].module_.encoder.weight_ih_l0
+    new = tuned.classifier_.module_.encoder.weight_ih_l0
+    assert old.shape[1] == 6 and new.shape == (old.shape[0], 10)
+    torch.testing.assert_close(new[:, 8], old[:, 4])  # time
+    torch.testing.assert_close(new[:, 9], old[:, 5])  # brightness
+    torch.testing.assert_close(new[:, 0], old[:, 0])  # g <- ztfg
+
+
 def test_transfer_ztf_to_lsst_grid_widens_input(source, target):
     """Check that the grid's new band channels start from the nearest trained band."""
     base = make_base("grid").fit(*source)
