@@ -431,9 +431,10 @@ class LightCurvePadder(TransformerMixin, BaseEstimator):
         if self.representation != "observations":
             unknown = np.setdiff1d(np.unique(X.band), [known_bands().index(b) for b in self.bands_])
             if unknown.size:
+                whose = {"grid": "grid's", "nights": "nights'"}[self.representation]
                 warnings.warn(f"Observations in bands {[known_bands()[c] for c in unknown]} are "
-                              f"not among the {self.representation} representation's bands "
-                              f"{self.bands_} and are ignored.", UserWarning, stacklevel=3)
+                              f"not among the {whose} bands {self.bands_} and are ignored.",
+                              UserWarning, stacklevel=3)
         self.warn_missing_metadata(X.metadata.columns)
 
     def warn_missing_metadata(self, columns):
