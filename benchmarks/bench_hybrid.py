@@ -27,6 +27,12 @@ an observation, scaled by the running peak (``snr`` needs one flux channel a ste
 
     python benchmarks/bench_hybrid.py --variants gru gru-running-peak gru-nights --seeds 3 --jobs 2
 
+``gru-mean`` and ``gru-attention`` (and ``hybrid-*``) read the GRU's states pooled over the
+steps so far beside its last state (``GRUClassifier(pooling=)``):
+
+    python benchmarks/bench_hybrid.py --variants gru gru-mean gru-attention hybrid \
+        hybrid-attention --seeds 3 --jobs 2 --phases 2 10
+
 ``hybrid-periodogram`` and ``features-periodogram`` add the periodogram's periods and
 significances (``LightCurveFeatures(periodogram=True)``) to the hybrid's statistics and to the
 baseline's features:
@@ -88,6 +94,9 @@ INPUTS = {
                     {"fluxnormalizer__method": "snr", "gruclassifier__sequence_loss_from": "trigger"}),
     "running-peak": ("one running peak for all bands (FluxNormalizer('running_peak'))",
                      {"fluxnormalizer__method": "running_peak"}),
+    "mean": ("+ the running mean of its states (pooling='mean')", {"gruclassifier__pooling": "mean"}),
+    "attention": ("+ attention over its states so far (pooling='attention')",
+                  {"gruclassifier__pooling": "attention"}),
     # 'snr' scales one flux channel a step; a night's step has one per band.
     "nights": ("one step a night, multi-band (LightCurvePadder('nights'), running_peak)",
                {"lightcurvepadder__representation": "nights",

@@ -80,7 +80,7 @@ class ClassificationStream:
 
     Memory: an object costs a fixed number of bytes, whatever its number of
     observations: the GRU's hidden state (``4 * num_layers * hidden_size``
-    bytes), its metadata and probabilities, a few numbers and its id (1.2 kB
+    bytes, and ``4 * (hidden_size + 1)`` more with pooling), its metadata and probabilities, a few numbers and its id (1.2 kB
     for the shipped models' size, 0.8 kB of it the hidden state, measured by
     ``benchmarks/bench_streaming_memory.py`` on a million objects), plus, before its trigger
     with detection flags, the non-detections the padder's window can still
@@ -147,6 +147,7 @@ class ClassificationStream:
         self._state = _State(
             object_id=np.empty(0, dtype=object),
             hidden=np.zeros((0, encoder.num_layers, encoder.hidden_size), np.float32),
+            pooled=np.zeros((0, self._module.pool_size), np.float32),
             first=np.zeros(0), last=np.zeros(0), previous=np.zeros(0), trigger=np.zeros(0),
             pending=np.empty(0, dtype=object), count=np.zeros(0, np.int64),
             peak=np.zeros(0, np.float32),
@@ -219,6 +220,7 @@ class ClassificationStream:
         stepped = np.flatnonzero(replaced & (state.count > 0))
         if stepped.size:
             state.proba[stepped] = self._probabilities(state.hidden[stepped, -1],
+                                                       state.pooled[stepped],
                                                        state.metadata[stepped])
         # Nothing below can fail: the update is committed whole or not at all.
         self._now = max(self._now, float(new.time.max()))
@@ -289,6 +291,7 @@ class ClassificationStream:
         state = _State(
             object_id=new.object_ids.astype(object),
             hidden=np.zeros((n,) + self._state.hidden.shape[1:], np.float32),
+            pooled=np.zeros((n,) + self._state.pooled.shape[1:], np.float32),
             first=new.time[new.offsets[:-1]], last=np.full(n, -np.inf), previous=np.zeros(n),
             trigger=np.full(n, np.inf),
             pending=_no_pending(n),
@@ -394,18 +397,23 @@ class ClassificationStream:
                 f"update is refused and no object changed.")
         with torch.inference_mode():
             h0 = torch.from_numpy(np.ascontiguousarray(state.hidden[index].transpose(1, 0, 2)))
-            hidden = self._module.step(torch.from_numpy(values).to(self._device),
-                                       h0.to(self._device))
+            encoded, hidden, pooled = self._module.step(
+                torch.from_numpy(values).to(self._device), h0.to(self._device),
+                torch.from_numpy(state.pooled[index]).to(self._device))
+            state.proba[index] = self._softmax(encoded, state.metadata[index])
         state.hidden[index] = hidden.cpu().numpy().transpose(1, 0, 2)
-        state.proba[index] = self._probabilities(state.hidden[index, -1], state.metadata[index])
+        state.pooled[index] = pooled.cpu().numpy()
 
-    def _probabilities(self, encoded, metadata):
-        """Class probabilities from the encoder's last output (its last layer's hidden state)."""
+    def _probabilities(self, last, pooled, metadata):
+        """Class probabilities from the encoder's last state and running pool."""
         with torch.inference_mode():
-            logits = self._module.classify(
-                torch.from_numpy(np.ascontiguousarray(encoded)).to(self._device),
-                torch.from_numpy(metadata).to(self._device))
-            return torch.softmax(logits.double(), dim=1).cpu().numpy()
+            encoded = self._module.represent(torch.from_numpy(np.ascontiguousarray(last)),
+                                             torch.from_numpy(pooled))
+            return self._softmax(encoded.to(self._device), metadata)
+
+    def _softmax(self, encoded, metadata):
+        logits = self._module.classify(encoded, torch.from_numpy(metadata).to(self._device))
+        return torch.softmax(logits.double(), dim=1).cpu().numpy()
 
 
 def _check_float32(new):
@@ -435,6 +443,7 @@ class _State:
 
     object_id: np.ndarray
     hidden: np.ndarray
+    pooled: np.ndarray
     first: np.ndarray
     last: np.ndarray
     previous: np.ndarray

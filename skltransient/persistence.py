@@ -379,7 +379,7 @@ def _restore(value):
 _ADDED_PARAMS = {
     "FluxNormalizer": {"keep_brightness": False},
     "GRUClassifier": {"sequence_loss": 0.0, "observation_dropout": 0.0, "flux_noise": 0.0,
-                      "early_stopping": True, "sequence_loss_from": "first"},
+                      "early_stopping": True, "sequence_loss_from": "first", "pooling": "last"},
 }
 
 
@@ -501,7 +501,7 @@ def _check_shapes(module, state, classifier, weights_file, description_file):
     summary = (f"n_channels_={classifier.n_channels_}, n_metadata_={classifier.n_metadata_}, "
                f"{len(classifier.classes_)} classes_, hidden_size={classifier.hidden_size}, "
                f"num_layers={classifier.num_layers}, metadata_size={classifier.metadata_size}, "
-               f"head_size={classifier.head_size}")
+               f"head_size={classifier.head_size}, pooling={classifier.pooling!r}")
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
         raise ValueError(f"{weights_file} does not match {description_file}: it lacks tensors "

@@ -33,7 +33,24 @@ def causal(data):
     return model.fit(*data)
 
 
-@pytest.mark.parametrize("model_name", ["causal", "causal_snr", "causal_gap"])
+@pytest.fixture(scope="module")
+def causal_attention(data):
+    """A model that pools its states with attention (GRUClassifier(pooling="attention"))."""
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("snr"), MetadataScaler(),
+                          GRUClassifier(**SMALL, pooling="attention", max_epochs=3))
+    return model.fit(*data)
+
+
+@pytest.fixture(scope="module")
+def causal_mean(data):
+    """A model that pools its states by their running mean (GRUClassifier(pooling="mean"))."""
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(),
+                          GRUClassifier(**SMALL, pooling="mean", max_epochs=3))
+    return model.fit(*data)
+
+
+@pytest.mark.parametrize("model_name", ["causal", "causal_snr", "causal_gap", "causal_attention",
+                                        "causal_mean"])
 def test_over_time_equals_truncated_inputs(data, model_name, request):
     """Check that the one-pass probabilities after step k equal those from the first k+1 observations."""
     X, _ = data
@@ -176,7 +193,7 @@ def causal_gap(data):
 
 
 @pytest.mark.parametrize("model_name", ["causal", "causal_short", "causal_windowed", "causal_snr",
-                                        "causal_gap"])
+                                        "causal_gap", "causal_attention", "causal_mean"])
 def test_streaming_equals_predict_proba_at_every_step(data, model_name, request):
     """Check that streaming, observation by observation, equals the pipeline's predict_proba on the light curve so far."""
     X, _ = data

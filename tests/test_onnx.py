@@ -179,6 +179,18 @@ def test_onnx_classifier_with_the_gap_channel_and_snr_equals_predict_proba(tmp_p
     np.testing.assert_allclose(onnx_model.predict_proba(X), model.predict_proba(X), atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("pooling", ["mean", "attention"])
+def test_onnx_classifier_with_pooling_equals_predict_proba(tmp_path, pooling):
+    """Check that a pooled network exports: the same probabilities within 1e-5."""
+    X, y = make_lightcurves(40, seed=5, n_obs=(1, 40))
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("snr"),
+                          GRUClassifier(hidden_size=8, num_layers=2, head_size=8, max_epochs=2,
+                                        pooling=pooling, random_state=0)).fit(X, y)
+    onnx_model = OnnxClassifier(to_onnx(model, tmp_path / "m.onnx"), preprocessing=model[:-1],
+                                batch_size=7)
+    np.testing.assert_allclose(onnx_model.predict_proba(X), model.predict_proba(X), atol=1e-5, rtol=0)
+
+
 def test_onnx_classifier_with_night_steps_equals_predict_proba(tmp_path):
     """Check that a network reading one step a night exports: the same probabilities within 1e-5."""
     X, y = make_lightcurves(40, seed=5, n_obs=(1, 40))

@@ -300,6 +300,27 @@ def test_gap_channel_and_snr_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
+@pytest.mark.parametrize("pooling", ["mean", "attention"])
+def test_pooling_round_trip(tmp_path, pooling):
+    """Check that a pooled network saves and loads as the same model, and that a file of one pooling
+    with the weights of another is refused, naming it."""
+    X, y = make_toy_lightcurves(30, 3, random_state=1)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer("snr"), MetadataScaler(),
+                          GRUClassifier(hidden_size=8, num_layers=1, head_size=8, max_epochs=1,
+                                        pooling=pooling, random_state=0)).fit(X, y)
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded[-1].pooling == pooling
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    description = json.loads((tmp_path / "m" / "model.json").read_text())
+    for step in description["steps"]:
+        if step["class"] == "GRUClassifier":
+            step["params"]["pooling"] = "last"
+    (tmp_path / "m" / "model.json").write_text(json.dumps(description))
+    with pytest.raises(ValueError, match="pooling='last'"):
+        load_model(tmp_path / "m")
+
+
 def test_save_model_refuses_an_existing_model_unless_told_to_overwrite(fitted, tmp_path):
     """Check that saving over a saved model is refused, and done with overwrite=True."""
     model, X, _ = fitted

@@ -51,7 +51,7 @@ class NetworkEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         The model that embeds: ``estimator`` itself (shared, not copied), or
         the shipped model it names.
     n_features_out_ : int
-        Width of the embedding, the network's ``hidden_size``.
+        Width of the embedding, the network's ``hidden_size`` (twice it with ``pooling``).
 
     See Also
     --------
@@ -137,7 +137,7 @@ class NetworkEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         steps, classifier = _split(model)
         _check_input(X, steps)
         self.estimator_ = model
-        self.n_features_out_ = int(classifier.net_.module_.encoder.hidden_size)
+        self.n_features_out_ = int(classifier.net_.module_.representation_size)
         return self
 
     def _resolve(self):
@@ -161,7 +161,7 @@ class NetworkEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
         Returns
         -------
-        embedding : ndarray of shape (n_objects, hidden_size), float32
+        embedding : ndarray of shape (n_objects, n_features_out_), float32
             One row per object, in ``X``'s order.
         """
         check_is_fitted(self)

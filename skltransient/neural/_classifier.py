@@ -19,7 +19,7 @@ from .._compat import Interval, StrOptions, fit_context
 from ..utils._memory import check_memory
 from ..utils._validation import as_padded, check_labels, has_channel_names, name_mismatch
 from ._dataset import BatchIterator, PaddedDataset
-from ._module import TransientGRU, n_parameters
+from ._module import POOLING, TransientGRU, n_parameters
 from ._net import EpochLog, TrainingNet, quiet
 from ._runtime import PRECISIONS, runtime
 from ._seeding import seeded
@@ -58,6 +58,13 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         Width of the metadata branch.
     head_size : int, default=64
         Width of the head's hidden layer.
+    pooling : {"last", "mean", "attention"}, default="last"
+        What the head reads beside the metadata: the last GRU layer's state at
+        the light curve's last step (``"last"``), or that state beside the mean
+        (``"mean"``) or a learned weighted mean (``"attention"``) of its states
+        at every step so far; causal, so predictions over time and streams
+        stay so (:class:`~skltransient.neural.TransientGRU`; measured in the
+        user guide, "Inputs for long, sparse, multi-season light curves").
     max_epochs : int, default=60
         Most training epochs (fewer with early stopping).
     batch_size : int, default=128
@@ -247,6 +254,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "metadata_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "head_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pooling": [StrOptions(set(POOLING))],
         "max_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -275,7 +283,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, *, hidden_size=100, num_layers=2, dropout=0.2, metadata_size=16,
-                 head_size=64, max_epochs=60, batch_size=128, lr=3e-3, optimizer="adam",
+                 head_size=64, pooling="last", max_epochs=60, batch_size=128, lr=3e-3, optimizer="adam",
                  weight_decay=0.0, class_weight="balanced", validation_fraction=0.1,
                  n_iter_no_change=8, tol=1e-4, early_stopping="auto", prefix_augmentation=0.0,
                  observation_dropout=0.2, flux_noise=1.0, sequence_loss=0.5,
@@ -287,6 +295,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.metadata_size = metadata_size
         self.head_size = head_size
+        self.pooling = pooling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -406,7 +415,8 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         """
         return n_parameters(self.n_channels_, self.n_metadata_, len(self.classes_),
                             hidden_size=self.hidden_size, num_layers=self.num_layers,
-                            metadata_size=self.metadata_size, head_size=self.head_size)
+                            metadata_size=self.metadata_size, head_size=self.head_size,
+                            pooling=self.pooling)
 
     def build_module(self):
         """A new, randomly initialised network for the data seen by :meth:`prepare_fit`.
@@ -427,7 +437,7 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
         return TransientGRU(self.n_channels_, self.n_metadata_, len(self.classes_),
                             hidden_size=self.hidden_size, num_layers=self.num_layers,
                             dropout=self.dropout, metadata_size=self.metadata_size,
-                            head_size=self.head_size)
+                            head_size=self.head_size, pooling=self.pooling)
 
     def _class_weights(self, y_encoded):
         n_classes = len(self.classes_)
@@ -609,7 +619,10 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
                                 None, np.float64)
 
     def embed(self, X):
-        """The encoder's representation of each light curve: the last GRU layer's final state.
+        """The encoder's representation of each light curve: what the head reads beside the metadata.
+
+        The last GRU layer's final state, and with ``pooling`` its pooled
+        states beside it.
 
         What the classification head and the metadata network build on; used
         to ask whether two data sets look alike to the network
@@ -621,11 +634,12 @@ class GRUClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        embedding : ndarray of shape (n_objects, hidden_size), float32
+        embedding : ndarray of shape (n_objects, representation_size), float32
+            ``representation_size`` is ``hidden_size``, twice it with pooling.
         """
         _, out = self._batched(
             X, lambda module, batch, _: module.encode(batch["values"], batch["lengths"]).float(),
-            lambda _: (self.net_.module_.encoder.hidden_size,), np.float32)
+            lambda _: (self.net_.module_.representation_size,), np.float32)
         return out
 
     def predict(self, X):

@@ -62,7 +62,8 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         A fitted ``GRUClassifier``, or a fitted ``Pipeline`` whose last step
         is one; its transformers are reused (see ``refit_transformers``).
     freeze : str, tuple of str or None, default=None
-        Parameters kept fixed: group names ``"encoder"``, ``"metadata"``,
+        Parameters kept fixed: group names ``"encoder"`` (the GRU and, with
+        ``pooling="attention"``, its ``attention`` scores), ``"metadata"``,
         ``"head"`` and combinations such as ``("encoder", "metadata")``;
         glob patterns over parameter names (``"encoder.*_l0"``);
         ``"all_but_head"``; or None (the default) to fine-tune everything
@@ -494,7 +495,9 @@ def _resolve_freeze(freeze, module):
     chosen = []
     for spec in specs:
         if spec == "all_but_head":
-            patterns = ["encoder.*", "metadata.*"]
+            patterns = ["encoder.*", "attention.*", "metadata.*"]
+        elif spec == "encoder":  # the representation: the GRU and its pooling's scores
+            patterns = ["encoder.*", "attention.*"]
         elif spec in GROUPS:
             patterns = [f"{spec}.*"]
         else:

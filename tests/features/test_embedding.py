@@ -57,6 +57,21 @@ def test_embedding_equals_the_networks_embed(model, data):
     assert np.ptp(out, axis=0).min() > 0  # a real representation, not a constant
 
 
+def test_embedding_of_a_pooled_network_holds_the_state_and_the_pool(data):
+    """Check that with pooling the embedding is the head's whole input from the light curve: the
+    last state, then the pooled states (twice hidden_size columns)."""
+    X, y = data
+    clf = GRUClassifier(hidden_size=HIDDEN, num_layers=1, head_size=8, max_epochs=1,
+                        pooling="mean", random_state=0)
+    model = make_pipeline(LightCurvePadder(), FluxNormalizer(), MetadataScaler(), clf).fit(X, y)
+    embedding = NetworkEmbedding(model).fit(X)
+    out = embedding.transform(X)
+    assert out.shape == (len(X), 2 * HIDDEN) and embedding.n_features_out_ == 2 * HIDDEN
+    assert len(embedding.get_feature_names_out()) == 2 * HIDDEN
+    np.testing.assert_allclose(out[:, :HIDDEN], model[-1].embed(model[:-1].transform(X))[:, :HIDDEN])
+    assert not np.allclose(out[:, :HIDDEN], out[:, HIDDEN:])
+
+
 def test_embedding_rows_follow_the_input_order(model, data):
     """Check that each row is its object's embedding, in X's order, whatever the order."""
     X, _ = data

@@ -83,6 +83,23 @@ def test_transfer_freeze_specifications(base, target, freeze, frozen_prefixes):
         assert torch.equal(after[name], before[name]) == frozen, name
 
 
+@pytest.mark.parametrize("freeze", ["encoder", "all_but_head"])
+def test_transfer_keeps_attention_pooling_and_freezes_it_with_the_encoder(source, target, freeze):
+    """Check that a base with attention pooling transfers with it, and that freezing the encoder
+    (the representation) keeps its attention scores fixed too while the head learns."""
+    pooled = make_base(pooling="attention").fit(*source)
+    tuned = TransferClassifier(pooled, freeze=freeze, max_epochs=2, lr=1e-2,
+                               random_state=0).fit(*target)
+    module = tuned.classifier_.module_
+    assert module.pooling == "attention" and tuned.classifier_.pooling == "attention"
+    before, after = state(pooled[-1].module_), module.state_dict()
+    for name in ("attention.weight", "attention.bias", "encoder.weight_hh_l1"):
+        assert torch.equal(after[name], before[name]), name
+    assert not torch.equal(after["head.3.weight"], before["head.3.weight"])
+    assert {"attention.weight", "attention.bias"} <= set(tuned.frozen_parameters_)
+    assert tuned.predict_proba(target[0]).shape == (len(target[0]), 3)
+
+
 def test_transfer_frozen_group_runs_in_eval_mode(base, target):
     """Check that a wholly frozen encoder has dropout off while the head trains."""
     RecordStart.modes.clear()
