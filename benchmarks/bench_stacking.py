@@ -8,9 +8,16 @@ joined to the features, on the embedding alone, and, in the same run and
 on the same splits, transfer (``TransferClassifier``, all layers) and the
 zero-shot base. Every boosting is tuned by cross-validation inside its
 training subset; all are scored on one fixed held-out test set (30 %).
+With both transfer and the features, the arm "transfer + features, mean"
+averages the two fitted models' probabilities (what a soft
+``VotingClassifier`` of them gives), from the same fits: no model more is
+trained.
 
     python benchmarks/bench_stacking.py --quick        # 950 light curves, 3 repeats (reproduce --quick's)
     python benchmarks/bench_stacking.py --out stacking.json
+    python benchmarks/bench_stacking.py --n-target 100000 --repeats 3 --base lsst-sims --baselines features
+                                                       # PLAsTiCC's whole 70/30 split: transfer,
+                                                       # the baseline and their mean
     python benchmarks/bench_stacking.py --quick --base lsst-sims-hybrid --baselines features
                                                        # transfer of another base (a shipped
                                                        # name or a saved model's folder)
@@ -26,6 +33,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline, make_union
 
 import _common as c
@@ -37,6 +47,33 @@ from skltransient.neural import GRUClassifier
 from skltransient.persistence import load_model
 from skltransient.recipes import features_pipeline
 from skltransient.transfer import headline_numbers, mean_interval, transfer_learning_curve
+
+
+MEAN = "transfer + features, mean"
+
+
+def with_mean_arm(curve, fits, X_test, y_test, pair):
+    """Add the arm averaging the probabilities of the two arms of ``pair``, fit by fit."""
+    rows = []
+    for (repeat, size), group in fits[fits["strategy"].isin(pair)].groupby(["repeat", "train_size"]):
+        models = group.set_index("strategy")["estimator"]
+        first, second = (models[arm] for arm in pair)
+        columns = [list(second.classes_).index(label) for label in first.classes_]
+        proba = (first.predict_proba(X_test) + second.predict_proba(X_test)[:, columns]) / 2
+        score = f1_score(y_test, first.classes_[proba.argmax(1)], average="macro")
+        rows.append({"repeat": repeat, "train_size": size, "strategy": MEAN, "score": score,
+                     "n_train": group["n_train"].iloc[0]})
+    added = pd.DataFrame(rows)
+    summary = (added.groupby("train_size")
+               .agg(n_train=("n_train", "mean"), n_repeats=("score", "size"),
+                    score_mean=("score", "mean"), score_std=("score", "std")).reset_index())
+    intervals = [mean_interval(added.loc[added["train_size"] == size, "score"])
+                 for size in summary["train_size"]]
+    summary["score_low"] = [low for _, low, _ in intervals]
+    summary["score_high"] = [high for _, _, high in intervals]
+    summary["strategy"] = MEAN
+    return (pd.concat([curve, summary], ignore_index=True),
+            pd.concat([fits.drop(columns="estimator", errors="ignore"), added], ignore_index=True))
 
 
 def boosting(inputs, seed):
@@ -88,12 +125,22 @@ def main():
         if args.early_only:
             return
     start = time.perf_counter()
+    # transfer_learning_curve's own split for this seed, named so that the averaged arm is scored
+    # on the same light curves
+    split_seed = np.random.RandomState(args.seed).randint(2**31 - 1)
+    _, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
+                               random_state=split_seed)
+    average = "features" in baselines
     curve, fits = transfer_learning_curve(
         base, X, y, train_sizes=(0.05, 0.1, 0.3, 1.0), strategies=("zero-shot", "transfer"),
         baselines=baselines, n_repeats=repeats, transfer_params=transfer,
-        random_state=args.seed, n_jobs=args.n_jobs, verbose=1, return_fits=True)
+        random_state=args.seed, n_jobs=args.n_jobs, verbose=1, return_fits=True,
+        test_indices=test, return_estimators=average)
     seconds = time.perf_counter() - start
     arms = ["zero-shot", "transfer", *baselines]
+    if average:
+        curve, fits = with_mean_arm(curve, fits, X[test], y[test], ("transfer", "features"))
+        arms.append(MEAN)
     print(f"\nPLAsTiCC, {len(y)} light curves, {len(set(y))} classes; macro F1, mean [95 % interval] "
           f"over {repeats} repeats; {seconds:.0f} s")
     print("| labels | " + " | ".join(arms) + " |")
@@ -109,7 +156,7 @@ def main():
     # Paired by repeat: transfer and the stacked model against the features alone.
     paired = fits.pivot_table(index="repeat", columns=["strategy", "train_size"], values="score")
     gains, numbers = {}, {}
-    for arm in [arm for arm in ("transfer", "embedding + features") if arm in arms]:
+    for arm in [arm for arm in ("transfer", "embedding + features", MEAN) if arm in arms]:
         if "features" not in arms:
             break
         print(f"\n{arm} minus features, paired by repeat:")
@@ -130,7 +177,8 @@ def main():
 
 
 def early(base, X, y, transfer, days, repeats, seed, n_jobs):
-    """Transfer (all training labels) at days after trigger against the baseline trained at each."""
+    """Transfer (all training labels) at days after trigger against the baseline trained at each,
+    and the two averaged."""
     from joblib import Parallel, delayed
     from sklearn.model_selection import train_test_split
 
@@ -156,20 +204,28 @@ def early(base, X, y, transfer, days, repeats, seed, n_jobs):
             cut = lambda Z: Z.truncate(days_since_trigger=day)  # noqa: E731
             model = features_pipeline(tuned=True, random_state=seed + repeat)
             model.fit(cut(X[train]), y[train])
-            out[("features", day)] = f1_score(y[test], model.predict(cut(X[test])), average="macro")
+            features = model.predict_proba(cut(X[test]))
+            columns = [list(model.classes_).index(label) for label in tuned.classes_]
+            out[("features", day)] = f1_score(y[test], model.classes_[features.argmax(1)],
+                                              average="macro")
+            mean = (proba + features[:, columns]) / 2
+            out[(MEAN, day)] = f1_score(y[test], tuned.classes_[mean.argmax(1)], average="macro")
         return out
 
     results = Parallel(n_jobs=n_jobs)(delayed(one)(r) for r in range(repeats))
     print(f"\nEarly, all training labels, {repeats} repeats (each its own 70/30 split); macro F1, "
-          f"mean [95 % interval]; transfer minus features paired by repeat")
+          f"mean [95 % interval]; each network arm minus features paired by repeat")
     for day in days:
         cells = []
-        for arm in ("transfer", "features"):
+        for arm in ("transfer", "features", MEAN):
             mean, low, high = mean_interval(np.array([r[(arm, day)] for r in results]))
             cells.append(f"{arm} {mean:.3f} [{low:.3f}, {high:.3f}]")
-        gain = np.array([r[("transfer", day)] - r[("features", day)] for r in results])
-        mean, low, high = mean_interval(gain)
-        print(f"  {day:g} d: " + ", ".join(cells) + f"; gain {mean:+.3f} [{low:+.3f}, {high:+.3f}]")
+        gains = []
+        for arm in ("transfer", MEAN):
+            mean, low, high = mean_interval(np.array([r[(arm, day)] - r[("features", day)]
+                                                      for r in results]))
+            gains.append(f"{arm} {mean:+.3f} [{low:+.3f}, {high:+.3f}]")
+        print(f"  {day:g} d: " + ", ".join(cells) + "; minus features: " + ", ".join(gains))
 
 
 if __name__ == "__main__":
