@@ -591,12 +591,37 @@ def test_gru_classifier_validate_input_refuses_other_channels(data):
         clf.validate_input(renamed)
 
 
-def test_gru_classifier_count_parameters_is_that_of_the_built_module(data):
+@pytest.mark.parametrize("pooling", ["last", "mean", "attention"])
+def test_gru_classifier_count_parameters_is_that_of_the_built_module(data, pooling):
     """Check that count_parameters gives the parameters of build_module's network, unbuilt."""
     X, y = data
-    clf = GRUClassifier(**SMALL)
+    clf = GRUClassifier(**SMALL, pooling=pooling)
     clf.prepare_fit(X, y)
     assert clf.count_parameters() == sum(p.numel() for p in clf.build_module().parameters())
+
+
+@pytest.mark.parametrize("pooling", ["mean", "attention"])
+def test_gru_classifier_with_pooling_fits_embeds_and_pickles(data, pooling):
+    """Check that pooling builds the network it names, learns the toy problem, embeds in twice
+    the hidden width and survives pickling and clone with the same probabilities."""
+    import pickle
+
+    X, y = data
+    clf = GRUClassifier(**SMALL, pooling=pooling, max_epochs=30, lr=1e-2, random_state=0).fit(X, y)
+    assert clf.module_.pooling == pooling
+    assert hasattr(clf.module_, "attention") == (pooling == "attention")
+    assert clf.score(X, y) > 0.8
+    assert clf.embed(X).shape == (len(y), 2 * SMALL["hidden_size"])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X),
+                                  clf.predict_proba(X))
+    assert clone(clf).get_params()["pooling"] == pooling
+
+
+def test_gru_classifier_refuses_an_unknown_pooling(data):
+    """Check that an unknown pooling is refused at fit, naming the parameter."""
+    X, y = data
+    with pytest.raises(ValueError, match="pooling"):
+        GRUClassifier(**SMALL, pooling="max").fit(X, y)
 
 
 def test_gru_classifier_is_fitted_only_with_a_trained_net(data):
