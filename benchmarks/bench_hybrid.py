@@ -6,7 +6,8 @@ and the tuned feature baseline, trained on the training part of
 ``bench_accuracy.py``'s PLAsTiCC split and scored on a held-out 30 % of it
 (``load(..., validation=True)``: the test split is never read). Each variant
 is repeated with seeds 0, 1, ... (model seeds; the split is seed 0's), one
-torch thread a process; the table gives the mean, the lowest and the highest.
+torch thread a process; the table gives the mean, the lowest and the highest, then each
+variant minus the first, paired by seed, with its 95 % interval.
 
     python benchmarks/bench_hybrid.py --seeds 3 --jobs 2            # quick split (980 / 420)
     python benchmarks/bench_hybrid.py --variants hybrid hybrid-prefixes features --phases 2 5 10
@@ -56,6 +57,7 @@ import _common as c
 from bench_accuracy import load, scores
 from skltransient.early import predict_proba_at, with_prefixes
 from skltransient.recipes import default_pipeline, features_pipeline, hybrid_pipeline
+from skltransient.transfer import mean_interval
 
 PREFIX_DAYS = (2, 5, 10, 20)
 
@@ -156,6 +158,21 @@ def main():
                        float(f1.mean()), quiet=True)
         seconds = np.mean([r["seconds"] for r in rows])
         print(f"   {VARIANTS[name][0]:<58}{cells}   {seconds:.0f} s")
+    reference = args.variants[0]
+    if len(args.variants) > 1 and args.seeds > 1:
+        # every variant against the first, seed by seed (the same model seeds and split)
+        print(f"\n   minus '{reference}', paired by seed: mean [95 % interval]")
+        scores = {name: np.array([[r[day] for day in [None, *args.phases]]
+                                  for (n, _), r in zip(tasks, results) if n == name])
+                  for name in args.variants}
+        for name in args.variants[1:]:
+            cells = ""
+            for j, day in enumerate([None, *args.phases]):
+                mean, low, high = mean_interval(scores[name][:, j] - scores[reference][:, j])
+                cells += f"{mean:>+8.3f} [{low:+.3f}, {high:+.3f}]"
+                report.add(f"{name} minus {reference} F1 {'all' if day is None else f'{day:g} d'}",
+                           float(mean), quiet=True)
+            print(f"   {name:<30}{cells}")
     report.save(args.out)
 
 
