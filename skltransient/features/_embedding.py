@@ -161,8 +161,9 @@ class NetworkEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
         Returns
         -------
-        embedding : ndarray of shape (n_objects, n_features_out_), float32
-            One row per object, in ``X``'s order.
+        embedding : ndarray of shape (n_objects, n_features), float32
+            One row per object, in ``X``'s order; ``n_features`` is
+            ``n_features_out_``.
         """
         check_is_fitted(self)
         steps, classifier = _split(self.estimator_)
