@@ -46,34 +46,30 @@ from skltransient.features._features import FillEmptyFeatures
 from skltransient.neural import GRUClassifier
 from skltransient.persistence import load_model
 from skltransient.recipes import features_pipeline
-from skltransient.transfer import headline_numbers, mean_interval, transfer_learning_curve
+from skltransient.transfer import (headline_numbers, learning_curve_summary, mean_interval,
+                                   transfer_learning_curve)
 
 
 MEAN = "transfer + features, mean"
 
 
-def with_mean_arm(curve, fits, X_test, y_test, pair):
+def with_mean_arm(fits, X_test, y_test, pair):
     """Add the arm averaging the probabilities of the two arms of ``pair``, fit by fit."""
     rows = []
     for (repeat, size), group in fits[fits["strategy"].isin(pair)].groupby(["repeat", "train_size"]):
-        models = group.set_index("strategy")["estimator"]
-        first, second = (models[arm] for arm in pair)
-        columns = [list(second.classes_).index(label) for label in first.classes_]
-        proba = (first.predict_proba(X_test) + second.predict_proba(X_test)[:, columns]) / 2
+        first, second = (group.set_index("strategy")["estimator"][arm] for arm in pair)
+        proba = mean_proba(first, first.predict_proba(X_test), second, second.predict_proba(X_test))
         score = f1_score(y_test, first.classes_[proba.argmax(1)], average="macro")
         rows.append({"repeat": repeat, "train_size": size, "strategy": MEAN, "score": score,
                      "n_train": group["n_train"].iloc[0]})
-    added = pd.DataFrame(rows)
-    summary = (added.groupby("train_size")
-               .agg(n_train=("n_train", "mean"), n_repeats=("score", "size"),
-                    score_mean=("score", "mean"), score_std=("score", "std")).reset_index())
-    intervals = [mean_interval(added.loc[added["train_size"] == size, "score"])
-                 for size in summary["train_size"]]
-    summary["score_low"] = [low for _, low, _ in intervals]
-    summary["score_high"] = [high for _, _, high in intervals]
-    summary["strategy"] = MEAN
-    return (pd.concat([curve, summary], ignore_index=True),
-            pd.concat([fits.drop(columns="estimator", errors="ignore"), added], ignore_index=True))
+    fits = pd.concat([fits.drop(columns="estimator"), pd.DataFrame(rows)], ignore_index=True)
+    return learning_curve_summary(fits), fits
+
+
+def mean_proba(first, first_proba, second, second_proba):
+    """The mean of two models' probabilities, in ``first.classes_``' column order."""
+    columns = [list(second.classes_).index(label) for label in first.classes_]
+    return (first_proba + second_proba[:, columns]) / 2
 
 
 def boosting(inputs, seed):
@@ -139,7 +135,7 @@ def main():
     seconds = time.perf_counter() - start
     arms = ["zero-shot", "transfer", *baselines]
     if average:
-        curve, fits = with_mean_arm(curve, fits, X[test], y[test], ("transfer", "features"))
+        curve, fits = with_mean_arm(fits, X[test], y[test], ("transfer", "features"))
         arms.append(MEAN)
     print(f"\nPLAsTiCC, {len(y)} light curves, {len(set(y))} classes; macro F1, mean [95 % interval] "
           f"over {repeats} repeats; {seconds:.0f} s")
@@ -205,10 +201,9 @@ def early(base, X, y, transfer, days, repeats, seed, n_jobs):
             model = features_pipeline(tuned=True, random_state=seed + repeat)
             model.fit(cut(X[train]), y[train])
             features = model.predict_proba(cut(X[test]))
-            columns = [list(model.classes_).index(label) for label in tuned.classes_]
             out[("features", day)] = f1_score(y[test], model.classes_[features.argmax(1)],
                                               average="macro")
-            mean = (proba + features[:, columns]) / 2
+            mean = mean_proba(tuned, proba, model, features)
             out[(MEAN, day)] = f1_score(y[test], tuned.classes_[mean.argmax(1)], average="macro")
         return out
 

@@ -183,6 +183,32 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     fits = pd.DataFrame([
         {"repeat": r, "train_size": s, "n_train": len(sub), "strategy": st, **res}
         for (r, s, st, sub, _), res in zip(jobs, results)])
+    curve = learning_curve_summary(fits)
+    return (curve, fits) if return_fits else curve
+
+
+def learning_curve_summary(fits):
+    """The learning curve of a per-fit table: one row per fraction and strategy.
+
+    What :func:`transfer_learning_curve` returns, from its ``fits``; for a
+    table with more rows, e.g. a strategy scored from the fitted models of
+    others (their probabilities averaged).
+
+    Parameters
+    ----------
+    fits : DataFrame
+        One row per fit, with ``train_size``, ``strategy``, ``n_train`` and
+        ``score``; ``epochs`` and ``time`` where known (NaN otherwise).
+
+    Returns
+    -------
+    curve : DataFrame
+        As :func:`transfer_learning_curve`'s: ``train_size``, ``strategy``,
+        ``n_train``, ``n_repeats``, ``score_mean``, ``score_std``,
+        ``score_low``, ``score_high`` (95 % Student-t interval of the mean),
+        ``epochs_mean``, ``epochs_std``, ``time_mean``, ``time_std``.
+    """
+    fits = fits.reindex(columns=fits.columns.union(["epochs", "time"], sort=False))
     curve = (fits.groupby(["train_size", "strategy"], sort=True)
              .agg(n_train=("n_train", "mean"), n_repeats=("score", "size"),
                   score_mean=("score", "mean"), score_std=("score", "std"),
@@ -192,7 +218,7 @@ def transfer_learning_curve(estimator, X, y, *, train_sizes=(0.05, 0.1, 0.25, 0.
     half = _half_width(curve["score_std"], curve["n_repeats"])
     curve.insert(curve.columns.get_loc("score_std") + 1, "score_low", curve["score_mean"] - half)
     curve.insert(curve.columns.get_loc("score_low") + 1, "score_high", curve["score_mean"] + half)
-    return (curve, fits) if return_fits else curve
+    return curve
 
 
 def _pool_and_test(test_indices, n):

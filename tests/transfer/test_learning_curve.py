@@ -6,7 +6,7 @@ from sklearn.pipeline import make_pipeline
 
 from skltransient import (FluxNormalizer, GRUClassifier, LightCurvePadder, MetadataScaler,
                           headline_numbers, transfer_learning_curve)
-from skltransient.transfer import mean_interval
+from skltransient.transfer import learning_curve_summary, mean_interval
 from skltransient.transfer._learning_curve import _nested_subset, _stratified_order
 from skltransient.utils._testing import make_toy_lightcurves
 
@@ -114,6 +114,25 @@ def test_headline_numbers_unresolved_when_intervals_overlap():
     numbers = headline_numbers(fits)
     assert numbers["match_fraction"] == 0.3
     assert numbers["match_fraction_earliest"] == 0.1 and not numbers["match_resolved"]
+
+
+def test_learning_curve_summary_of_fits_and_of_an_added_strategy():
+    """Check that the summary of a per-fit table is the learning curve of those fits, and that a
+    strategy without epochs or times (e.g. two models' probabilities averaged) gets its mean and
+    interval with NaN epochs."""
+    fits = pd.DataFrame({"repeat": [0, 1, 0, 1], "train_size": [0.5] * 4, "n_train": [10] * 4,
+                         "strategy": ["transfer", "transfer", "scratch", "scratch"],
+                         "score": [0.6, 0.8, 0.4, 0.5], "epochs": [3.0, 5.0, 7.0, 9.0],
+                         "time": [1.0, 1.0, 2.0, 2.0]})
+    added = pd.DataFrame({"repeat": [0, 1], "train_size": [0.5, 0.5], "n_train": [10, 10],
+                          "strategy": ["mean", "mean"], "score": [0.7, 0.9]})
+    curve = learning_curve_summary(pd.concat([fits, added], ignore_index=True)).set_index("strategy")
+    mean, low, high = mean_interval(np.array([0.7, 0.9]))
+    np.testing.assert_allclose(curve.loc["mean", ["score_mean", "score_low", "score_high"]],
+                               [mean, low, high])
+    assert np.isnan(curve.loc["mean", "epochs_mean"])
+    assert curve.loc["transfer", "epochs_mean"] == 4.0 and curve.loc["scratch", "n_repeats"] == 2
+    np.testing.assert_allclose(curve.loc["transfer", "score_mean"], 0.7)
 
 
 def test_mean_interval_is_students_t():
